@@ -1,0 +1,159 @@
+"""Kinematic bicycle model of a 1/18-scale DeepRacer car.
+
+The car's *origin* is the midpoint of the rear axle (as in HighwayEnv's kinematics and the
+DeepRacer URDF's ``base_link``); the reward function's ``x, y`` is the point
+``PARAMS_POINT_AHEAD`` metres ahead of it.  Angles are radians inside the model and degrees at
+the API edge (DeepRacer's action space and reward params use degrees, positive = left).
+
+Equations of one step (``dt`` seconds, commanded steering δ and speed v*)::
+
+    v'  = v + clip(v* - v, -BRAKE_DECEL·dt, ACCEL·dt)        speed follows the command
+    d   = (v + v')/2 · dt                                     distance this step
+    κ   = tan(δ) / WHEELBASE, |κ| ≤ GRIP_ACCEL / v'²          bicycle curvature, grip-limited
+    θ'  = θ + κ·d
+    x'  = x + (sin θ' − sin θ)/κ,  y' = y − (cos θ' − cos θ)/κ  exact arc (straight when κ≈0)
+
+Steering is a servo, fast compared to a 66 ms step, so it is applied at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+STEP_HZ = 15  # simulator steps per second (the camera rate); one action per step
+DT = 1.0 / STEP_HZ  # s
+
+WHEELBASE = 0.164  # m, rear axle to front axle
+TRACK_WIDTH = 0.16  # m, distance between left and right wheel centres
+CAR_LENGTH = 0.32  # m, body footprint along the car
+CAR_WIDTH = 0.20  # m, body footprint across the car
+REAR_OVERHANG = (CAR_LENGTH - WHEELBASE) / 2  # m, body behind the rear axle (body centred on axles)
+BODY_CENTER_AHEAD = WHEELBASE / 2  # m, body-rectangle centre ahead of the origin
+PARAMS_POINT_AHEAD = 0.14  # m, reward params' x, y are this far ahead of the origin
+
+MIN_SPEED = 0.1  # m/s, slowest commanded speed (DeepRacer action space bound)
+MAX_SPEED = 4.0  # m/s, fastest commanded speed
+MAX_STEER_DEG = 30.0  # deg, front-wheel steering limit, positive = left
+ACCEL = 6.0  # m/s², throttle response (full speed in ~0.7 s)
+BRAKE_DECEL = 8.0  # m/s², braking response
+GRIP_ACCEL = 9.0  # m/s², lateral acceleration the tyres hold; beyond it the car runs wide
+
+
+@dataclass(frozen=True)
+class CarSpec:
+    """Limits of one car; the defaults are the DeepRacer's.  Tests may loosen them."""
+
+    wheelbase: float = WHEELBASE
+    min_speed: float = MIN_SPEED
+    max_speed: float = MAX_SPEED
+    max_steer_deg: float = MAX_STEER_DEG
+    accel: float = ACCEL
+    brake_decel: float = BRAKE_DECEL
+    grip_accel: float = GRIP_ACCEL
+
+    def clamp_speed(self, speed: float) -> float:
+        return min(self.max_speed, max(self.min_speed, float(speed)))
+
+    def clamp_steer(self, steer_deg: float) -> float:
+        return min(self.max_steer_deg, max(-self.max_steer_deg, float(steer_deg)))
+
+
+DEFAULT_SPEC = CarSpec()
+
+
+def arc_step(
+    x: float,
+    y: float,
+    heading: float,
+    speed: float,
+    steer: float,
+    target_speed: float,
+    dt: float,
+    wheelbase: float,
+    accel: float,
+    brake: float,
+    grip: float,
+) -> tuple[float, float, float, float]:
+    """One bicycle-model step; returns (x, y, heading, speed).  Plain floats so numba can inline
+    the same equations (see ``kernels.car_step``)."""
+    dv = target_speed - speed
+    dv = min(accel * dt, max(-brake * dt, dv))
+    new_speed = speed + dv
+    dist = 0.5 * (speed + new_speed) * dt
+    kappa = math.tan(steer) / wheelbase
+    if new_speed > 1e-6:
+        # A kinematic model would corner at any speed; real tyres slide, so cap curvature.
+        kmax = grip / (new_speed * new_speed)
+        kappa = min(kmax, max(-kmax, kappa))
+    dtheta = kappa * dist
+    new_heading = heading + dtheta
+    if abs(dtheta) < 1e-9:
+        x += dist * math.cos(heading)
+        y += dist * math.sin(heading)
+    else:
+        x += (math.sin(new_heading) - math.sin(heading)) / kappa
+        y -= (math.cos(new_heading) - math.cos(heading)) / kappa
+    new_heading = (new_heading + math.pi) % (2.0 * math.pi) - math.pi
+    return x, y, new_heading, new_speed
+
+
+class Car:
+    """State of one car: pose of the rear-axle origin, speed and the applied steering."""
+
+    def __init__(
+        self,
+        x: float = 0.0,
+        y: float = 0.0,
+        heading: float = 0.0,
+        speed: float = 0.0,
+        spec: CarSpec = DEFAULT_SPEC,
+    ) -> None:
+        self.spec = spec
+        self.x = float(x)
+        self.y = float(y)
+        self.heading = float(heading)  # rad, from +x, anticlockwise
+        self.speed = float(speed)  # m/s
+        self.steer = 0.0  # rad, applied front-wheel angle
+        self.target_speed = 0.0  # m/s, last commanded speed
+
+    def command(self, steer_deg: float, speed: float) -> None:
+        """Set the action for the next step (clamped to the car's limits)."""
+        self.steer = math.radians(self.spec.clamp_steer(steer_deg))
+        self.target_speed = self.spec.clamp_speed(speed)
+
+    def step(self, dt: float = DT) -> None:
+        s = self.spec
+        self.x, self.y, self.heading, self.speed = arc_step(
+            self.x, self.y, self.heading, self.speed, self.steer, self.target_speed, dt,
+            s.wheelbase, s.accel, s.brake_decel, s.grip_accel,
+        )
+
+    def place(self, x: float, y: float, heading: float) -> None:
+        """Put the car down at rest (start line or a reset)."""
+        self.x, self.y, self.heading = float(x), float(y), float(heading)
+        self.speed = 0.0
+        self.steer = 0.0
+        self.target_speed = 0.0
+
+    @property
+    def steering_deg(self) -> float:
+        return math.degrees(self.steer)
+
+    @property
+    def params_point(self) -> tuple[float, float]:
+        """The reward params' (x, y): ``PARAMS_POINT_AHEAD`` ahead of the origin."""
+        return (
+            self.x + PARAMS_POINT_AHEAD * math.cos(self.heading),
+            self.y + PARAMS_POINT_AHEAD * math.sin(self.heading),
+        )
+
+    def wheels(self) -> list[tuple[float, float]]:
+        """Contact points: rear-left, rear-right, front-left, front-right."""
+        c, s = math.cos(self.heading), math.sin(self.heading)
+        half = TRACK_WIDTH / 2
+        out = []
+        for along in (0.0, self.spec.wheelbase):
+            for side in (half, -half):
+                out.append((self.x + along * c - side * s, self.y + along * s + side * c))
+        return out

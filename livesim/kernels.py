@@ -1,0 +1,409 @@
+"""Numba hot loops: projection onto the centre line, wheels-on-track, rectangle overlap, ray scan
+and batched stepping of many cars.
+
+Track geometry travels as ONE float64 array ``G`` of shape (NROWS, M+1) (one argument is much
+cheaper to pass into a jitted function than twelve) built by :func:`geometry`:
+
+====  ======================================================================
+row   content (index i = centre-line vertex, M segments, vertex M closes a loop)
+====  ======================================================================
+0,1   centre x, y
+2,3   left border x, y   (left of the driving direction)
+4,5   right border x, y
+6,7   unit tangent of segment i (x, y)      (entry M unused)
+8     length of segment i, m                (entry M unused)
+9     cumulative distance to vertex i, m    (entry M = track length)
+10    left half width at vertex i, m
+11    right half width at vertex i, m
+====  ======================================================================
+
+Every kernel is ``cache=True`` so the CLI pays the compile once per machine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from livesim import car as _car
+
+R_CX, R_CY, R_LX, R_LY, R_RX, R_RY, R_UX, R_UY, R_SEG, R_CUM, R_HWL, R_HWR = range(12)
+NROWS = 12
+
+# Status bits of a car after a step (batched kernel).
+ST_OK = 0
+ST_OFF_TRACK = 1
+ST_LAP = 2
+
+HALF_TRACK = _car.TRACK_WIDTH / 2
+BODY_AHEAD = _car.BODY_CENTER_AHEAD
+CAR_LEN = _car.CAR_LENGTH
+CAR_WID = _car.CAR_WIDTH
+POINT_AHEAD = _car.PARAMS_POINT_AHEAD
+
+
+def geometry(center: np.ndarray, left: np.ndarray, right: np.ndarray, closed: bool) -> np.ndarray:
+    """Pack a centre line and its left/right borders (driving direction) into ``G``.
+
+    Consecutive duplicate points are dropped; a closed loop gets its closing vertex appended if
+    the input does not repeat the first point at the end.
+    """
+    c = np.asarray(center, dtype=np.float64)
+    lb = np.asarray(left, dtype=np.float64)
+    rb = np.asarray(right, dtype=np.float64)
+    keep = np.ones(len(c), dtype=bool)
+    keep[1:] = np.linalg.norm(np.diff(c, axis=0), axis=1) > 1e-9
+    c, lb, rb = c[keep], lb[keep], rb[keep]
+    if closed:
+        if np.linalg.norm(c[-1] - c[0]) > 1e-9:
+            c, lb, rb = np.vstack([c, c[:1]]), np.vstack([lb, lb[:1]]), np.vstack([rb, rb[:1]])
+        else:  # make the closing vertex bit-identical to the first
+            c[-1], lb[-1], rb[-1] = c[0], lb[0], rb[0]
+    n = len(c)
+    g = np.zeros((NROWS, n), dtype=np.float64)
+    g[R_CX], g[R_CY] = c[:, 0], c[:, 1]
+    g[R_LX], g[R_LY] = lb[:, 0], lb[:, 1]
+    g[R_RX], g[R_RY] = rb[:, 0], rb[:, 1]
+    d = np.diff(c, axis=0)
+    seg = np.linalg.norm(d, axis=1)
+    g[R_UX, :-1] = d[:, 0] / seg
+    g[R_UY, :-1] = d[:, 1] / seg
+    g[R_SEG, :-1] = seg
+    g[R_CUM, 1:] = np.cumsum(seg)
+    g[R_HWL] = np.linalg.norm(lb - c, axis=1)
+    g[R_HWR] = np.linalg.norm(rb - c, axis=1)
+    return np.ascontiguousarray(g)
+
+
+@njit(cache=True, fastmath=True)
+def _seg_t(g, i, px, py):
+    """Parameter t (unclamped, in units of segment length) of p's foot on segment i."""
+    return ((px - g[R_CX, i]) * g[R_UX, i] + (py - g[R_CY, i]) * g[R_UY, i]) / g[R_SEG, i]
+
+
+@njit(cache=True, fastmath=True)
+def _finish(g, i, t, px, py):
+    """(segment, t, s, signed lateral, left half width, right half width) for a foot on seg i."""
+    if t < 0.0:
+        t = 0.0
+    elif t > 1.0:
+        t = 1.0
+    ux = g[R_UX, i]
+    uy = g[R_UY, i]
+    lat = ux * (py - g[R_CY, i]) - uy * (px - g[R_CX, i])  # cross(u, p - c): + is left
+    s = g[R_CUM, i] + t * g[R_SEG, i]
+    hwl = g[R_HWL, i] + t * (g[R_HWL, i + 1] - g[R_HWL, i])
+    hwr = g[R_HWR, i] + t * (g[R_HWR, i + 1] - g[R_HWR, i])
+    return i, t, s, lat, hwl, hwr
+
+
+@njit(cache=True, fastmath=True)
+def project_global(g, px, py):
+    """Nearest centre-line segment to p by exhaustive search (starts and resets)."""
+    m = g.shape[1] - 1
+    best = 1e300
+    bi = 0
+    bt = 0.0
+    for i in range(m):
+        t = _seg_t(g, i, px, py)
+        if t < 0.0:
+            t = 0.0
+        elif t > 1.0:
+            t = 1.0
+        fx = g[R_CX, i] + t * g[R_SEG, i] * g[R_UX, i]
+        fy = g[R_CY, i] + t * g[R_SEG, i] * g[R_UY, i]
+        d2 = (px - fx) ** 2 + (py - fy) ** 2
+        if d2 < best:
+            best = d2
+            bi = i
+            bt = t
+    return _finish(g, bi, bt, px, py)
+
+
+@njit(cache=True, fastmath=True)
+def project(g, closed, px, py, hint):
+    """Project p onto the centre line walking from segment ``hint`` (a car moves < 1 segment
+    per step, so this is O(1)); hint < 0 searches the whole line.
+
+    Walking, rather than a global nearest search, keeps a car on *its* part of the track where
+    the track passes close to itself (hairpins)."""
+    m = g.shape[1] - 1
+    if hint < 0 or hint >= m:
+        return project_global(g, px, py)
+    i = hint
+    t = _seg_t(g, i, px, py)
+    for _ in range(m):
+        if t > 1.0:
+            j = i + 1
+            if j >= m:
+                if not closed:
+                    break
+                j = 0
+            tj = _seg_t(g, j, px, py)
+            if tj < 0.0:  # outside corner: the vertex between i and j is nearest
+                break
+            i, t = j, tj
+        elif t < 0.0:
+            j = i - 1
+            if j < 0:
+                if not closed:
+                    break
+                j = m - 1
+            tj = _seg_t(g, j, px, py)
+            if tj > 1.0:
+                break
+            i, t = j, tj
+        else:
+            break
+    return _finish(g, i, t, px, py)
+
+
+@njit(cache=True, fastmath=True)
+def point_on_track(g, closed, px, py, hint):
+    """True when p lies between the borders (local projection from ``hint``)."""
+    i, t, s, lat, hwl, hwr = project(g, closed, px, py, hint)
+    if not closed:
+        # beyond either end of an open track counts as off
+        e = (px - g[R_CX, i]) * g[R_UX, i] + (py - g[R_CY, i]) * g[R_UY, i]
+        if (i == 0 and e < 0.0) or (i == g.shape[1] - 2 and e > g[R_SEG, i]):
+            return False
+    if lat >= 0.0:
+        return lat <= hwl
+    return -lat <= hwr
+
+
+@njit(cache=True, fastmath=True)
+def wheels_on_track(g, closed, x, y, heading, wheelbase, hint):
+    """Number of the four wheels (0..4) inside the borders."""
+    c = math.cos(heading)
+    s = math.sin(heading)
+    n = 0
+    for k in range(4):
+        along = wheelbase if k >= 2 else 0.0
+        side = HALF_TRACK if k % 2 == 0 else -HALF_TRACK
+        wx = x + along * c - side * s
+        wy = y + along * s + side * c
+        if point_on_track(g, closed, wx, wy, hint):
+            n += 1
+    return n
+
+
+@njit(cache=True, fastmath=True)
+def rects_overlap(ax, ay, ah, alen, awid, bx, by, bh, blen, bwid):
+    """Separating-axis test of two oriented rectangles (centre, heading, length, width)."""
+    ac, as_ = math.cos(ah), math.sin(ah)
+    bc, bs = math.cos(bh), math.sin(bh)
+    dx = bx - ax
+    dy = by - ay
+    # axes: a's length/width directions, b's length/width directions
+    for k in range(4):
+        if k == 0:
+            nx, ny = ac, as_
+        elif k == 1:
+            nx, ny = -as_, ac
+        elif k == 2:
+            nx, ny = bc, bs
+        else:
+            nx, ny = -bs, bc
+        ra = 0.5 * alen * abs(ac * nx + as_ * ny) + 0.5 * awid * abs(-as_ * nx + ac * ny)
+        rb = 0.5 * blen * abs(bc * nx + bs * ny) + 0.5 * bwid * abs(-bs * nx + bc * ny)
+        if abs(dx * nx + dy * ny) > ra + rb:
+            return False
+    return True
+
+
+@njit(cache=True, fastmath=True)
+def first_overlap(x, y, heading, boxes):
+    """Index of the first box (rows x, y, heading, length, width) the car body overlaps, or -1."""
+    cx = x + BODY_AHEAD * math.cos(heading)
+    cy = y + BODY_AHEAD * math.sin(heading)
+    for k in range(boxes.shape[0]):
+        if rects_overlap(cx, cy, heading, CAR_LEN, CAR_WID,
+                         boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]):
+            return k
+    return -1
+
+
+@njit(cache=True, fastmath=True)
+def _ray_seg(ox, oy, dx, dy, ax, ay, bx, by):
+    """Distance along unit ray (o, d) to segment a-b, or inf."""
+    ex = bx - ax
+    ey = by - ay
+    den = dx * ey - dy * ex
+    if abs(den) < 1e-12:
+        return np.inf
+    wx = ax - ox
+    wy = ay - oy
+    t = (wx * ey - wy * ex) / den
+    u = (wx * dy - wy * dx) / den
+    if t >= 0.0 and 0.0 <= u <= 1.0:
+        return t
+    return np.inf
+
+
+@njit(cache=True, fastmath=True)
+def ray_scan(g, closed, x, y, heading, seg_hint, boxes, fov, max_range, out):
+    """Fill ``out`` (n rays, evenly from −fov/2 to +fov/2 around the heading, from the body
+    centre) with the distance to the first border or box edge, clipped to ``max_range``.
+
+    Only border segments within an arc-length window around the car are tested: when the car is
+    on track its own borders hide everything farther along the centre line."""
+    n = out.shape[0]
+    m = g.shape[1] - 1
+    length = g[R_CUM, m]
+    ox = x + BODY_AHEAD * math.cos(heading)
+    oy = y + BODY_AHEAD * math.sin(heading)
+    rdx = np.empty(n)
+    rdy = np.empty(n)
+    for r in range(n):
+        out[r] = max_range
+        a = heading - 0.5 * fov + fov * r / (n - 1) if n > 1 else heading
+        rdx[r] = math.cos(a)
+        rdy[r] = math.sin(a)
+    i0 = seg_hint if 0 <= seg_hint < m else project_global(g, ox, oy)[0]
+    reach = 1.5 * max_range + 1.0
+    # walk backwards then forwards from i0 while within ``reach`` of arc length
+    for direction in (-1, 1):
+        i = i0 if direction == 1 else i0 - 1
+        walked = 0.0
+        count = 0
+        while count < m and walked <= reach:
+            if i < 0:
+                if not closed:
+                    break
+                i += m
+            if i >= m:
+                if not closed:
+                    break
+                i -= m
+            walked += g[R_SEG, i]
+            count += 1
+            mx = 0.5 * (g[R_CX, i] + g[R_CX, i + 1])
+            my = 0.5 * (g[R_CY, i] + g[R_CY, i + 1])
+            lim = max_range + g[R_SEG, i] + g[R_HWL, i] + g[R_HWR, i]
+            if (mx - ox) ** 2 + (my - oy) ** 2 <= lim * lim:
+                for r in range(n):
+                    dx = rdx[r]
+                    dy = rdy[r]
+                    d = _ray_seg(ox, oy, dx, dy, g[R_LX, i], g[R_LY, i], g[R_LX, i + 1], g[R_LY, i + 1])
+                    if d < out[r]:
+                        out[r] = d
+                    d = _ray_seg(ox, oy, dx, dy, g[R_RX, i], g[R_RY, i], g[R_RX, i + 1], g[R_RY, i + 1])
+                    if d < out[r]:
+                        out[r] = d
+            i += direction
+        if walked >= length:
+            break
+    for k in range(boxes.shape[0]):
+        bx, by, bh = boxes[k, 0], boxes[k, 1], boxes[k, 2]
+        if (bx - ox) ** 2 + (by - oy) ** 2 > (max_range + boxes[k, 3]) ** 2:
+            continue
+        c = math.cos(bh)
+        s = math.sin(bh)
+        hl = 0.5 * boxes[k, 3]
+        hw = 0.5 * boxes[k, 4]
+        cxs = (hl, -hl, -hl, hl)
+        cys = (hw, hw, -hw, -hw)
+        for r in range(n):
+            dx = rdx[r]
+            dy = rdy[r]
+            for e in range(4):
+                f = (e + 1) % 4
+                ax = bx + cxs[e] * c - cys[e] * s
+                ay = by + cxs[e] * s + cys[e] * c
+                qx = bx + cxs[f] * c - cys[f] * s
+                qy = by + cxs[f] * s + cys[f] * c
+                d = _ray_seg(ox, oy, dx, dy, ax, ay, qx, qy)
+                if d < out[r]:
+                    out[r] = d
+
+
+@njit(cache=True, fastmath=True)
+def car_step(x, y, heading, speed, steer, target, dt, wheelbase, accel, brake, grip):
+    """The bicycle step of :func:`livesim.car.arc_step`, compiled."""
+    dv = target - speed
+    lo = -brake * dt
+    hi = accel * dt
+    if dv < lo:
+        dv = lo
+    elif dv > hi:
+        dv = hi
+    v2 = speed + dv
+    dist = 0.5 * (speed + v2) * dt
+    kappa = math.tan(steer) / wheelbase
+    if v2 > 1e-6:
+        kmax = grip / (v2 * v2)
+        if kappa > kmax:
+            kappa = kmax
+        elif kappa < -kmax:
+            kappa = -kmax
+    dth = kappa * dist
+    h2 = heading + dth
+    if abs(dth) < 1e-9:
+        x += dist * math.cos(heading)
+        y += dist * math.sin(heading)
+    else:
+        x += (math.sin(h2) - math.sin(heading)) / kappa
+        y -= (math.cos(h2) - math.cos(heading)) / kappa
+    h2 = (h2 + math.pi) % (2.0 * math.pi) - math.pi
+    return x, y, h2, v2
+
+
+@njit(cache=True, fastmath=True)
+def batch_step(g, closed, state, actions, dt, wheelbase, accel, brake, grip, status):
+    """Step K cars one tick.  ``state`` (K, 8): x, y, heading, speed, segment hint, s (position
+    along the centre line), distance driven in this lap, laps completed; ``actions`` (K, 2):
+    steering (rad), target speed (m/s).  ``status`` (K,) gets ST_OK / ST_OFF_TRACK / ST_LAP.
+    A car with no wheel on track is put back on the centre line where it left, at rest (the
+    batched trainer's reset rule; no penalty clock here)."""
+    m = g.shape[1] - 1
+    length = g[R_CUM, m]
+    for k in range(state.shape[0]):
+        x, y, h, v = car_step(state[k, 0], state[k, 1], state[k, 2], state[k, 3],
+                              actions[k, 0], actions[k, 1], dt, wheelbase, accel, brake, grip)
+        px = x + POINT_AHEAD * math.cos(h)
+        py = y + POINT_AHEAD * math.sin(h)
+        seg, t, s, lat, hwl, hwr = project(g, closed, px, py, int(state[k, 4]))
+        ds = s - state[k, 5]
+        if closed:
+            if ds > 0.5 * length:
+                ds -= length
+            elif ds < -0.5 * length:
+                ds += length
+        lap = state[k, 6] + ds
+        st = ST_OK
+        if wheels_on_track(g, closed, x, y, h, wheelbase, seg) == 0:
+            st = ST_OFF_TRACK
+            ux = g[R_UX, seg]
+            uy = g[R_UY, seg]
+            h = math.atan2(uy, ux)
+            x = g[R_CX, seg] + t * g[R_SEG, seg] * ux - POINT_AHEAD * ux
+            y = g[R_CY, seg] + t * g[R_SEG, seg] * uy - POINT_AHEAD * uy
+            v = 0.0
+        if lap >= length:
+            lap -= length
+            state[k, 7] += 1.0
+            st = ST_LAP
+        state[k, 0] = x
+        state[k, 1] = y
+        state[k, 2] = h
+        state[k, 3] = v
+        state[k, 4] = seg
+        state[k, 5] = s
+        state[k, 6] = lap
+        status[k] = st
+
+
+_GEOMETRY_CACHE: dict[int, tuple[object, np.ndarray]] = {}
+
+
+def track_geometry(track) -> np.ndarray:
+    """``G`` for a :class:`livesim.track.Track` (cached per track object)."""
+    hit = _GEOMETRY_CACHE.get(id(track))
+    if hit is not None and hit[0] is track:
+        return hit[1]
+    g = geometry(track.center, track.left, track.right, track.closed)
+    _GEOMETRY_CACHE[id(track)] = (track, g)
+    return g

@@ -1,0 +1,163 @@
+"""The built-in reference driver: pure pursuit on the centre line with a curvature-aware speed.
+
+It reads the track directly (it is the simulator's own demo driver, not a trained model), so it
+is the yardstick for "can this track be driven" and the racer behind demo entries.  Its knobs
+live in its ``metadata`` so demo racers can have temperaments (:data:`TEMPERAMENTS`).
+
+Steering (pure pursuit, Coulter 1992): aim at the centre-line point ``lookahead`` m ahead of the
+rear axle, δ = atan(2·L·sin α / d) where α is the bearing of that point and d its distance.
+Speed: v(s) = min(max_speed, √(lateral_accel / |κ(s)|)), then a backward pass so the car can
+brake from one corner's speed to the next at ``brake_accel`` (v² ≤ v_next² + 2·a·Δs).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from livesim.car import DT, MAX_SPEED, MAX_STEER_DEG, MIN_SPEED, WHEELBASE
+from livesim.policy_base import Action
+
+PROFILE_STEP = 0.05  # m between samples of the speed profile
+SMOOTH_WINDOW = 0.4  # m, curvature smoothing (waypoint noise would otherwise cap speed)
+
+
+@dataclass(frozen=True)
+class DriverParams:
+    max_speed: float = 2.0  # m/s, fastest it will go
+    lateral_accel: float = 2.0  # m/s², corner speed limit v²/R
+    brake_accel: float = 3.0  # m/s², deceleration it plans with
+    lookahead: float = 0.35  # m, pure-pursuit lookahead at rest
+    lookahead_gain: float = 0.12  # s, extra lookahead per m/s of speed
+    min_speed: float = 0.5  # m/s, never plan slower than this
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("max_speed", MIN_SPEED, MAX_SPEED), ("lateral_accel", 0.1, 20.0),
+                             ("brake_accel", 0.1, 20.0), ("lookahead", 0.05, 3.0),
+                             ("lookahead_gain", 0.0, 2.0), ("min_speed", MIN_SPEED, MAX_SPEED)):
+            v = getattr(self, name)
+            if not lo <= v <= hi:
+                raise ValueError(f"reference driver {name} must be in [{lo}, {hi}], not {v}")
+
+
+TEMPERAMENTS: dict[str, DriverParams] = {
+    "cautious": DriverParams(max_speed=1.5, lateral_accel=1.5, lookahead=0.3),
+    "steady": DriverParams(),
+    "brisk": DriverParams(max_speed=2.8, lateral_accel=3.5, brake_accel=4.0, lookahead=0.4),
+    "aggressive": DriverParams(max_speed=3.8, lateral_accel=5.5, brake_accel=5.0,
+                               lookahead=0.45, lookahead_gain=0.1),
+}
+
+_PROFILES: dict[tuple[int, DriverParams], tuple[object, np.ndarray]] = {}
+
+
+def curvature_profile(track, step: float = PROFILE_STEP) -> np.ndarray:
+    """Signed centre-line curvature (1/m) sampled every ``step`` m, smoothed."""
+    n = max(8, int(math.ceil(track.length / step)))
+    s = np.linspace(0.0, track.length, n, endpoint=not track.closed)
+    c = np.vstack([track.center, track.center[:1]]) if track.closed else track.center
+    cum = track.cumdist
+    x = np.interp(s, cum, c[:, 0])
+    y = np.interp(s, cum, c[:, 1])
+    ds = track.length / (n if track.closed else n - 1)
+    if track.closed:
+        dx = np.roll(x, -1) - np.roll(x, 1)
+        dy = np.roll(y, -1) - np.roll(y, 1)
+    else:
+        dx, dy = np.gradient(x), np.gradient(y)
+    heading = np.unwrap(np.arctan2(dy, dx))
+    if track.closed:
+        dh = np.roll(heading, -1) - np.roll(heading, 1)
+        dh = (dh + np.pi) % (2 * np.pi) - np.pi
+        kappa = dh / (2 * ds)
+    else:
+        kappa = np.gradient(heading, ds)
+    w = max(1, int(round(SMOOTH_WINDOW / ds)))
+    kernel = np.ones(w) / w
+    if track.closed:
+        padded = np.concatenate([kappa[-w:], kappa, kappa[:w]])
+        kappa = np.convolve(padded, kernel, mode="same")[w:-w]
+    else:
+        kappa = np.convolve(kappa, kernel, mode="same")
+    return kappa
+
+
+def speed_profile(track, p: DriverParams) -> np.ndarray:
+    """Planned speed (m/s) every PROFILE_STEP m of the lap (cached per track and params)."""
+    key = (id(track), p)
+    hit = _PROFILES.get(key)
+    if hit is not None and hit[0] is track:
+        return hit[1]
+    kappa = np.abs(curvature_profile(track))
+    v = np.minimum(p.max_speed, np.sqrt(p.lateral_accel / np.maximum(kappa, 1e-6)))
+    v = np.maximum(v, p.min_speed)
+    ds = track.length / len(v)
+    # backward pass (twice round a loop so the braking zone before the line is right)
+    for _ in range(2 if track.closed else 1):
+        for i in range(len(v) - 2, -1, -1) if not track.closed else range(len(v) - 1, -1, -1):
+            j = (i + 1) % len(v)
+            v[i] = min(v[i], math.sqrt(v[j] * v[j] + 2.0 * p.brake_accel * ds))
+    _PROFILES[key] = (track, v)
+    return v
+
+
+class ReferenceDriver:
+    """Pure-pursuit driver; ``ReferenceDriver(temperament="brisk")`` or explicit params."""
+
+    name = "reference"
+
+    def __init__(self, temperament: str | None = None, **params: float) -> None:
+        if temperament is not None and temperament not in TEMPERAMENTS:
+            raise ValueError(f"unknown temperament {temperament!r}; one of {sorted(TEMPERAMENTS)}")
+        base = TEMPERAMENTS[temperament or "steady"]
+        unknown = set(params) - set(asdict(base))
+        if unknown:
+            raise ValueError(f"unknown reference driver parameter(s): {', '.join(sorted(unknown))}")
+        self.params = DriverParams(**{**asdict(base), **params})
+        self.temperament = temperament or "steady"
+
+    @property
+    def metadata(self) -> dict:
+        """model_metadata-style description: a continuous action space plus the driver's knobs."""
+        return {
+            "action_space_type": "continuous",
+            "action_space": {
+                "steering_angle": {"low": -MAX_STEER_DEG, "high": MAX_STEER_DEG},
+                "speed": {"low": MIN_SPEED, "high": self.params.max_speed},
+            },
+            "sensor": [],
+            "neural_network": "NONE",
+            "training_algorithm": "none",
+            "version": "5",
+            "policy": "reference",
+            "temperament": self.temperament,
+            "driver": asdict(self.params),
+        }
+
+    def reset(self) -> None:
+        """Stateless between steps; nothing to reset."""
+
+    def act(self, world) -> Action:
+        p = self.params
+        car = world.car
+        track = world.track
+        prof = speed_profile(track, p)
+        ld = p.lookahead + p.lookahead_gain * car.speed
+        # the params point is PARAMS_POINT_AHEAD in front of the axle; aim ld ahead of the axle
+        s_axle = world.s - 0.14
+        tx, ty, _ = track.pose_at(s_axle + ld)
+        dx, dy = tx - car.x, ty - car.y
+        dist = math.hypot(dx, dy)
+        alpha = math.atan2(dy, dx) - car.heading
+        steer = math.degrees(math.atan2(2.0 * WHEELBASE * math.sin(alpha), max(dist, 1e-3)))
+        steer = max(-MAX_STEER_DEG, min(MAX_STEER_DEG, steer))
+        # plan for where the car will be after this step
+        s_next = world.s + car.speed * DT
+        n = len(prof)
+        if track.closed:
+            i = int(s_next / track.length * n) % n
+        else:
+            i = min(n - 1, max(0, int(s_next / track.length * n)))
+        return Action(steer, float(prof[i]), -1)

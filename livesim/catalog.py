@@ -136,8 +136,15 @@ def turtle_track(
     description: str = "",
     difficulty: str = "medium",
     spacing: float = WAYPOINT_SPACING,
+    mirror: bool = False,
 ) -> Track:
-    """Build a constant-width track from straights and arcs (see the module docstring)."""
+    """Build a constant-width track from straights and arcs (see the module docstring).
+
+    ``mirror`` swaps left and right turns, turning an anticlockwise design clockwise.
+    """
+    if mirror:
+        swap = {"L": "R", "R": "L", "S": "S"}
+        pieces = [(swap[p[0]], *p[1:]) for p in pieces]
     if closed:
         pieces = _solve_closure(pieces)
     center, heading = _sample(pieces, spacing)
@@ -182,7 +189,7 @@ def _s_curve() -> Track:
         "s-curve",
         [("S", TEMPLATE_LONG), ("L", TEMPLATE_RADIUS, 90), ("S", TEMPLATE_SHORT),
          ("R", TEMPLATE_RADIUS, 90), ("S", TEMPLATE_LONG)],
-        TEMPLATE_WIDTH, closed=False, spacing=TEMPLATE_SPACING, difficulty="easy",
+        TEMPLATE_WIDTH, closed=False, spacing=TEMPLATE_SPACING, difficulty="medium",
         title="S-Curve (physical template)",
         description="The guide's S-curve floor track: a left then a right 90 degree turn "
         "between straights, so a model must turn both ways.",
@@ -216,9 +223,63 @@ def _kidney() -> Track:
         "kidney",
         [("S", None), ("L", 1.5, 120), ("S", 2.0), ("L", 1.2, 90), ("R", 2.5, 60),
          ("L", 1.2, 90), ("S", None), ("L", 1.5, 120)],
-        0.90, closed=True, difficulty="medium", title="Kidney Bean",
-        description="A bean-shaped loop whose one right-hand bend breaks the rhythm of the "
-        "left turns.",
+        0.90, closed=True, difficulty="medium", title="Kidney Bean", mirror=True,
+        description="A clockwise bean-shaped loop whose one left-hand bend breaks the rhythm "
+        "of the right turns.",
+    )
+
+
+def _chicane_sprint() -> Track:
+    chicane_in = [("R", 0.8, 45), ("L", 0.8, 90), ("R", 0.8, 45)]  # bulge outwards and back
+    chicane_out = [("L", 0.8, 45), ("R", 0.8, 90), ("L", 0.8, 45)]
+    return turtle_track(
+        "chicane-sprint",
+        [("S", None), *chicane_in, ("S", 1.0), ("L", 0.9, 90), ("S", None), ("L", 0.9, 90),
+         ("S", 1.0), *chicane_out, ("S", 3.0), ("L", 0.9, 90), ("S", 1.0), *chicane_in,
+         ("S", 1.0), ("L", 0.9, 90)],
+        0.61, closed=True, difficulty="expert", title="Chicane Sprint",
+        description="A short, minimum-width (24 in) box with three tight chicanes: no room "
+        "for a wobbling model.",
+    )
+
+
+def _hairpin_technical() -> Track:
+    return turtle_track(
+        "hairpin-technical",
+        [("S", 3.0), ("R", 1.2, 30), ("L", 1.2, 60), ("R", 1.2, 30), ("S", None),
+         ("L", 1.0, 90), ("S", 1.5), ("L", 1.0, 30), ("R", 1.0, 60), ("L", 1.0, 30),
+         ("S", None), ("L", 0.75, 180), ("S", 3.5), ("R", 0.9, 90), ("S", 1.2),
+         ("R", 0.9, 90), ("S", 3.5), ("L", 0.75, 180), ("S", 2.0), ("R", 0.8, 90), ("S", 0.8),
+         ("L", 0.8, 90), ("S", 3.5), ("L", 1.0, 90)],
+        0.76, closed=True, difficulty="hard", title="Hairpin Technical", mirror=True,
+        description="A 41 m clockwise technical circuit: two 0.75 m hairpins, a switchback "
+        "and two chicanes on a 30 in wide track.",
+    )
+
+
+def _sweeper() -> Track:
+    return turtle_track(
+        "sweeper",
+        [("S", None), ("L", 4.0, 60), ("R", 6.0, 30), ("L", 3.0, 90), ("S", 4.0),
+         ("L", 5.0, 45), ("R", 4.0, 45), ("L", 3.0, 90), ("S", None), ("L", 3.5, 75),
+         ("R", 5.0, 30), ("L", 4.0, 75), ("L", 4.0, 30)],
+        1.07, closed=True, difficulty="medium", title="Sweeping Sixty",
+        description="A fast 65 m circuit of long straights and 3-6 m radius sweepers where "
+        "speed, not steering, wins.",
+    )
+
+
+def _endurance() -> Track:
+    return turtle_track(
+        "endurance",
+        [("S", None), ("R", 1.5, 30), ("L", 1.5, 60), ("R", 1.5, 30), ("S", 3.0),
+         ("L", 3.0, 90), ("S", 3.0), ("R", 2.5, 45), ("L", 2.5, 90), ("R", 2.5, 45), ("S", 3.0),
+         ("L", 3.0, 90), ("S", 5.6), ("L", 1.2, 90), ("S", 4.0), ("R", 1.2, 180), ("S", 4.0),
+         ("L", 1.2, 90), ("S", 5.6), ("L", 3.0, 90), ("S", None), ("L", 1.5, 45),
+         ("R", 1.5, 90), ("L", 1.5, 45), ("S", 3.0), ("L", 3.0, 90)],
+        1.00, closed=True, difficulty="hard", title="Endurance Ring",
+        description="An 89 m endurance circuit: long straights, esses on both sides and a deep "
+        "hairpin pocket that punishes a tired model.",
     )
 
 
@@ -228,6 +289,10 @@ TRACK_SPECS: tuple[BuiltinSpec, ...] = (
     BuiltinSpec("loop", _loop),
     BuiltinSpec("oval", _oval),
     BuiltinSpec("kidney", _kidney),
+    BuiltinSpec("chicane-sprint", _chicane_sprint),
+    BuiltinSpec("hairpin-technical", _hairpin_technical),
+    BuiltinSpec("sweeper", _sweeper),
+    BuiltinSpec("endurance", _endurance),
 )
 _SPECS = {spec.name: spec for spec in TRACK_SPECS}
 

@@ -1,0 +1,1 @@
+"""Overlays for OBS browser sources, broadcast mode, commentator view, OBS control."""

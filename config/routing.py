@@ -1,0 +1,3 @@
+"""Websocket routes of every app, in one list."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Physical cars: fleet registry, device-console client, telemetry, car control."""

@@ -1,0 +1,1 @@
+"""Ranking rules (pure functions), race leaderboards, seasons, leaderboard files."""

@@ -1,0 +1,1 @@
+"""Races, invitations, participants, racer profiles, the model garage and the Run / Lap record."""

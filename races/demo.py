@@ -1,0 +1,78 @@
+"""Demo data for a first look: an organizer, racers with aliases, and races of every kind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Participant, Race, RacerProfile, Track
+from .tracks import sync_builtin_tracks
+
+DEMO_PASSWORD = "racing-demo"
+ORGANIZER = ("organizer", "organizer@example.com", "RaceControl", "US")
+RACERS = [
+    ("racer1", "racer1@example.com", "SwiftFox", "DE"),
+    ("racer2", "racer2@example.com", "NightOwl", "JP"),
+    ("racer3", "racer3@example.com", "SteadyEddie", "GB"),
+    ("racer4", "racer4@example.com", "LateBraker", "BR"),
+]
+
+
+def _user(username: str, email: str, alias: str, country: str):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    RacerProfile.objects.get_or_create(user=user, defaults={"alias": alias, "country": country})
+    return user
+
+
+@transaction.atomic
+def seed_demo() -> dict:
+    """Idempotent: running it twice changes nothing."""
+    sync_builtin_tracks()
+    organizer = _user(*ORGANIZER)
+    racers = [_user(*r) for r in RACERS]
+    tracks = list(Track.objects.filter(closed=True).order_by("length_m"))
+    if not tracks:
+        raise RuntimeError("no closed track in the catalog")
+    pick = {t.slug: t for t in tracks}
+    mid = tracks[len(tracks) // 2]
+    now = timezone.now().replace(second=0, microsecond=0)
+    specs = [
+        dict(name="Demo Time Trial", race_type="tt", format="classic", track=pick.get("oval", tracks[0]),
+             start_at=now - timedelta(days=1), end_at=now + timedelta(days=14),
+             description="A Classic time trial: best lap counts.", ranking_method="best_lap"),
+        dict(name="Demo LIVE Grand Prix", race_type="tt", format="live", track=mid,
+             start_at=now + timedelta(minutes=30), end_at=now + timedelta(hours=4, minutes=30),
+             description="A LIVE race: launch runs from the organizer panel.", time_per_racer=3),
+        dict(name="Demo Object Avoidance", race_type="oa", format="classic", track=mid,
+             start_at=now + timedelta(days=2), end_at=now + timedelta(days=9),
+             collision_penalty=Decimal("3"), object_count=3,
+             object_positions=[{"lane": "outside", "location": 20}, {"lane": "inside", "location": 50},
+                               {"lane": "outside", "location": 80}]),
+        dict(name="Demo Head-to-Bot", race_type="h2b", format="classic", track=tracks[-1],
+             start_at=now - timedelta(days=3), end_at=now + timedelta(days=4),
+             collision_penalty=Decimal("3"), bot_count=2, bot_speed=Decimal("1.0"), lane_change=True,
+             lane_change_min=Decimal("2"), lane_change_max=Decimal("5")),
+        dict(name="Demo Student Race", flavour="student", race_type="tt", format="classic",
+             track=Track.objects.filter(student=True, closed=True).first() or tracks[0],
+             start_at=now - timedelta(days=1), end_at=now + timedelta(days=30), ranking_method="total_time",
+             min_laps=3),
+    ]
+    races = []
+    for spec in specs:
+        race = Race.objects.filter(organizer=organizer, name=spec["name"]).first()
+        if race is None:
+            race = Race(organizer=organizer, **spec)
+            race.full_clean()
+            race.save()
+        races.append(race)
+        for user in racers:
+            Participant.objects.get_or_create(race=race, user=user)
+    return {"organizer": organizer, "racers": racers, "races": races}

@@ -1,0 +1,133 @@
+"""REST representations. Race rules come from the model (`Race.clean`), like in the forms."""
+
+from __future__ import annotations
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from .access import is_organizer
+from .models import Participant, Race, RacerProfile, Track
+
+
+def raise_django_errors(exc: DjangoValidationError) -> None:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    raise serializers.ValidationError(
+        {("non_field_errors" if k == "__all__" else k): v for k, v in errors.items()}
+    )
+
+
+class TrackSerializer(serializers.ModelSerializer):
+    difficulty = serializers.CharField(source="get_difficulty_display")
+
+    class Meta:
+        model = Track
+        fields = ["slug", "name", "description", "length_m", "width_m", "difficulty", "popularity",
+                  "direction", "closed", "student"]
+
+
+class RaceSerializer(serializers.ModelSerializer):
+    track = serializers.SlugRelatedField(slug_field="slug", queryset=Track.objects.all())
+    status = serializers.CharField(read_only=True)
+    closes_at = serializers.DateTimeField(read_only=True)
+    organizer = serializers.SerializerMethodField()
+    invitation_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Race
+        fields = [
+            "id", "name", "description", "flavour", "format", "race_type", "start_at", "end_at",
+            "time_zone", "track", "status", "closes_at", "organizer", "ranking_method", "min_laps",
+            "off_track_penalty", "max_resets", "collision_penalty", "object_count", "random_objects",
+            "object_positions", "bot_count", "bot_speed", "lane_change", "lane_change_min",
+            "lane_change_max", "time_per_racer", "broadcast", "entries_open", "invitation_url",
+            "created_at",
+        ]
+        read_only_fields = ["entries_open", "created_at"]
+        validators: list = []  # name uniqueness per organizer is checked in Race.clean
+
+    def get_organizer(self, race: Race) -> str:
+        profile = getattr(race.organizer, "racer", None)
+        return profile.alias if profile else race.organizer.get_username()
+
+    def get_invitation_url(self, race: Race) -> str | None:
+        request = self.context.get("request")
+        if request is None or not is_organizer(request.user, race):
+            return None
+        from .invitations import invitation_url
+
+        return invitation_url(request, race)
+
+    def validate(self, attrs: dict) -> dict:
+        for name in ("start_at", "end_at"):
+            raw = self.initial_data.get(name)
+            if isinstance(raw, str) and raw and not _has_offset(raw):
+                raise serializers.ValidationError({name: "Include a time zone offset, e.g. 2026-12-01T18:00:00+01:00."})
+        race = copy.copy(self.instance) if self.instance else Race(organizer=self.context["request"].user)
+        for key, value in attrs.items():
+            setattr(race, key, value)
+        if self.instance is not None:
+            # Options the client did not send and that no longer apply are reset, not refused.
+            for field, default in Race.NOT_APPLICABLE_DEFAULTS.items():
+                if field not in self.initial_data and not race.field_applies(field):
+                    setattr(race, field, default)
+                    attrs[field] = default
+        if race.is_live:
+            for field, value in (("ranking_method", "best_lap"), ("min_laps", 1)):
+                if field not in self.initial_data:
+                    setattr(race, field, value)
+                    attrs[field] = value
+        if "end_at" not in attrs and race.is_live and self.instance is None:
+            race.end_at = None
+        try:
+            race.full_clean(exclude=["organizer", "image", "invite_token"], validate_constraints=False)
+        except DjangoValidationError as exc:
+            raise_django_errors(exc)
+        attrs["end_at"] = race.end_at
+        return attrs
+
+
+def _has_offset(value: str) -> bool:
+    tail = value.strip()[10:]
+    return tail.endswith("Z") or "+" in tail or "-" in tail
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    alias = serializers.CharField(read_only=True)
+    country = serializers.SerializerMethodField()
+    submission_status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = ["id", "alias", "country", "joined_at", "submission_status"]
+
+    def get_country(self, participant: Participant) -> str:
+        racer = getattr(participant.user, "racer", None)
+        return racer.country.code if racer else ""
+
+
+class InvitationSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    email_text = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class JoinSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=64)
+
+
+class RacerProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RacerProfile
+        fields = ["alias", "country"]
+
+    def validate_alias(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.alias:
+            raise serializers.ValidationError("A racer alias can never be changed.")
+        return value
+
+    def validate_country(self, value):
+        if self.instance is not None and value != self.instance.country and not self.instance.can_change_country():
+            raise serializers.ValidationError("The country can change once per season.")
+        return value

@@ -1,0 +1,58 @@
+"""Fill the track catalog from the simulator: its built-in tracks and users' .npy files."""
+
+from __future__ import annotations
+
+from django.utils.text import slugify
+
+from livesim import catalog
+from livesim.track import Track as SimTrack
+from livesim.track import load_track
+
+from .models import Track
+
+DIFFICULTY = {"easy": 1, "medium": 2, "hard": 3, "expert": 4}
+
+
+def _fields(sim: SimTrack) -> dict:
+    return {
+        "name": sim.title or sim.name.replace("-", " ").title(),
+        "description": sim.description[:300],
+        "length_m": round(sim.length, 2),
+        "width_m": round(sim.width, 3),
+        "difficulty": DIFFICULTY.get(sim.difficulty, 2),
+        "direction": Track.Direction.CLOCKWISE if sim.clockwise else Track.Direction.COUNTERCLOCKWISE,
+        "closed": sim.closed,
+        "geometry": {
+            "center": sim.center.round(4).tolist(),
+            "inner": sim.inner.round(4).tolist(),
+            "outer": sim.outer.round(4).tolist(),
+        },
+    }
+
+
+def sync_builtin_tracks() -> int:
+    """Create or refresh a catalog row per built-in simulator track; returns how many."""
+    sims = catalog.all_builtins()
+    for rank, sim in enumerate(sims):
+        fields = _fields(sim)
+        fields["popularity"] = len(sims) - rank
+        fields["student"] = fields["difficulty"] <= DIFFICULTY["medium"]
+        Track.objects.update_or_create(
+            slug=sim.name, defaults={**fields, "source": Track.Source.BUILTIN}
+        )
+    return len(sims)
+
+
+def import_track_file(path, name: str, description: str = "", difficulty: str = "medium") -> Track:
+    """Load and validate a DeepRacer .npy file (TrackError on a bad one) and add it."""
+    if difficulty not in DIFFICULTY:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTY)}")
+    sim = load_track(path, name=slugify(name) or "track")
+    slug = slugify(name)
+    if not slug:
+        raise ValueError("the name needs at least one letter or digit")
+    if Track.objects.filter(slug=slug).exists():
+        raise ValueError(f"a track named “{slug}” is already in the catalog")
+    fields = _fields(sim)
+    fields.update(name=name[:80], description=description[:300], difficulty=DIFFICULTY[difficulty])
+    return Track.objects.create(slug=slug, source=Track.Source.IMPORTED, **fields)

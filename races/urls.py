@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("profile/", views.profile, name="profile"),
+    path("tracks/", views.track_list, name="track_list"),
+    path("races/manage/", views.manage, name="manage"),
+    path("races/new/", views.race_create, name="race_create"),
+    path("races/new/<int:step>/", views.race_create, name="race_create_step"),
+    path("races/<str:race_id>/", views.race_detail, name="race_detail"),
+    path("races/<str:race_id>/edit/", views.race_edit, name="race_edit"),
+    path("races/<str:race_id>/close/", views.race_close, name="race_close"),
+    path("races/<str:race_id>/delete/", views.race_delete, name="race_delete"),
+    path("races/<str:race_id>/invitation/", views.race_invitation, name="race_invitation"),
+    path("races/<str:race_id>/invitation/reset/", views.race_reset_link, name="race_reset_link"),
+    path("races/<str:race_id>/racers/", views.race_racers, name="race_racers"),
+    path("races/<str:race_id>/racers/remove/", views.race_remove_racers, name="race_remove_racers"),
+    path("races/<str:race_id>/racers.csv", views.race_racers_csv, name="race_racers_csv"),
+    path("join/<str:token>/", views.join, name="join"),
+]

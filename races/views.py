@@ -1,0 +1,340 @@
+"""Pages of the community and student races: list, wizard, manage, invitations, joining."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import access
+from .access import race_view
+from .forms import (
+    CUSTOMIZATION_DEFAULTS,
+    CUSTOMIZATION_FIELDS,
+    DETAIL_FIELDS,
+    CountryForm,
+    ProfileForm,
+    RaceForm,
+    SignupForm,
+    wizard_step_of,
+)
+from .invitations import invitation_url, qr_svg, suggested_email
+from .models import Participant, Race, RacerProfile, Track
+
+WIZARD_SESSION = "race_wizard"
+WIZARD_STEPS = {1: "details", 2: "customize", 3: "review"}
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        user = get_user_model().objects.create_user(
+            username=email, email=email, password=form.cleaned_data["password"]
+        )
+        login(request, user, backend="races.auth.EmailOrUsernameBackend")
+        return redirect(_safe_next(request) or "profile")
+    return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def _safe_next(request) -> str | None:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+@login_required
+def profile(request):
+    racer = RacerProfile.objects.filter(user=request.user).first()
+    if racer is None:
+        form = ProfileForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            racer = form.save(commit=False)
+            racer.user = request.user
+            racer.save()
+            messages.success(request, f"Welcome, {racer.alias}!")
+            return redirect(_safe_next(request) or "home")
+        return render(request, "races/profile_new.html", {"form": form, "next": request.GET.get("next", "")})
+    form = CountryForm(request.POST or None, initial={"country": racer.country})
+    if request.method == "POST":
+        if not racer.can_change_country():
+            form.add_error("country", "The country can change once per season; try again next year.")
+        elif form.is_valid():
+            racer.country = form.cleaned_data["country"]
+            racer.country_set_at = timezone.now()
+            racer.save(update_fields=["country", "country_set_at"])
+            messages.success(request, "Country saved.")
+            return redirect("profile")
+    return render(request, "races/profile.html", {"racer": racer, "form": form})
+
+
+@login_required
+def home(request):
+    races = (
+        Race.objects.visible_to(request.user).select_related("track", "organizer").order_by("start_at")
+    )
+    return render(request, "races/home.html", {"races": races, "now": timezone.now()})
+
+
+STATUS_FILTERS = {
+    "opening_soon": lambda now: Q(start_at__gt=now, closed_at__isnull=True),
+    "open": lambda now: Q(start_at__lte=now, end_at__gt=now, closed_at__isnull=True),
+    "closed": lambda now: Q(end_at__lte=now) | Q(closed_at__isnull=False),
+}
+
+
+@login_required
+def manage(request):
+    races = (
+        Race.objects.filter(organizer=request.user)
+        .select_related("track")
+        .annotate(racer_count=Count("participants", filter=Q(participants__removed_at__isnull=True)))
+        .order_by("-start_at")
+    )
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    if query:
+        races = races.filter(Q(name__icontains=query) | Q(track__name__icontains=query))
+    if status in STATUS_FILTERS:
+        races = races.filter(STATUS_FILTERS[status](timezone.now()))
+    return render(
+        request, "races/manage.html",
+        {"races": races, "q": query, "status": status, "statuses": Race.Status.choices},
+    )
+
+
+# -- the creation wizard -------------------------------------------------------------------
+
+def _wizard_data(request) -> dict:
+    return dict(request.session.get(WIZARD_SESSION) or {})
+
+
+def _wizard_form(request, data: dict, files=None) -> RaceForm:
+    merged = {**CUSTOMIZATION_DEFAULTS, **data}
+    form = RaceForm(merged, files, organizer=request.user)
+    flavour = merged.get("flavour") or Race.Flavour.COMMUNITY
+    if flavour == Race.Flavour.STUDENT:
+        form.fields["track"].queryset = Track.objects.filter(student=True)
+    return form
+
+
+def _step_fields(step: int) -> list[str]:
+    fields = DETAIL_FIELDS if step == 1 else CUSTOMIZATION_FIELDS
+    if step == 2:
+        fields = fields + [f"obj_{kind}_{i}" for kind in ("lane", "location") for i in range(1, 7)]
+    return fields
+
+
+@login_required
+def race_create(request, step: int = 1):
+    data = _wizard_data(request)
+    if step > 1 and not data:
+        return redirect("race_create")
+    if request.method == "POST":
+        posted = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        if step in (1, 2):
+            # Unchecked checkboxes are absent from a POST: clear the step's booleans first.
+            for name in ("random_objects", "lane_change"):
+                if step == 2:
+                    data.pop(name, None)
+            data.update(posted)
+            request.session[WIZARD_SESSION] = data
+            form = _wizard_form(request, data)
+            form.is_valid()
+            step_errors = {f: e for f, e in form.errors.items() if f in _step_fields(step) or f == "__all__"}
+            if not step_errors:
+                return redirect("race_create_step", step=step + 1)
+            return render(request, "races/wizard.html", _wizard_context(form, step))
+        if "previous" in request.POST:
+            return redirect("race_create_step", step=2)
+        form = _wizard_form(request, data, request.FILES)
+        if form.is_valid():
+            with transaction.atomic():
+                race = form.save()
+            request.session.pop(WIZARD_SESSION, None)
+            messages.success(request, f"{race.name} is created. Share its invitation link.")
+            return redirect(reverse("race_invitation", args=[race.pk]) + "?created=1")
+        bad_steps = sorted({wizard_step_of(f) for f in form.errors if f not in ("image", "__all__")})
+        if bad_steps and bad_steps[0] < 3:
+            return render(request, "races/wizard.html", _wizard_context(form, bad_steps[0]))
+        return render(request, "races/wizard.html", _wizard_context(form, 3))
+    if step == 1 and "continue" not in request.GET:
+        request.session.pop(WIZARD_SESSION, None)
+        data = {}
+    form = _wizard_form(request, data) if data else RaceForm(initial=_initial(), organizer=request.user)
+    if data:
+        form.is_valid()
+        if step < 3:
+            form._errors = {f: e for f, e in form.errors.items() if f in _step_fields(step)}
+    return render(request, "races/wizard.html", _wizard_context(form, step, fresh=not data))
+
+
+def _initial() -> dict:
+    start = (timezone.now() + timezone.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    first_track = Track.objects.first()
+    return {
+        **CUSTOMIZATION_DEFAULTS,
+        "flavour": "community", "format": "classic", "race_type": "tt",
+        "start_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "end_at": (start + timezone.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        "time_zone": "UTC", "track": first_track.pk if first_track else None,
+    }
+
+
+def _form_state(form: RaceForm, fresh: bool = False) -> dict:
+    return {
+        name: str(form[name].value() or "") for name in ("flavour", "format", "race_type")
+    } | {"fresh": fresh}
+
+
+def _wizard_context(form: RaceForm, step: int, fresh: bool = False) -> dict:
+    return {
+        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.all(),
+        "form_state": _form_state(form, fresh),
+    }
+
+
+# -- one race --------------------------------------------------------------------------------
+
+@race_view()
+def race_detail(request, race: Race):
+    organizer = access.is_organizer(request.user, race)
+    participant = access.active_participant(request.user, race)
+    context = {
+        "race": race,
+        "is_organizer": organizer,
+        "participant": participant,
+        "link_holder": participant is None and not organizer,
+        "racer_count": race.participants.active().count(),
+    }
+    return render(request, "races/race_detail.html", context)
+
+
+@race_view(role="organizer")
+def race_edit(request, race: Race):
+    form = RaceForm(request.POST or None, request.FILES or None, instance=race)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Race details saved.")
+        return redirect("race_detail", race_id=race.pk)
+    return render(
+        request, "races/race_edit.html",
+        {"race": race, "form": form, "tracks": Track.objects.all(), "form_state": _form_state(form)},
+    )
+
+
+@require_POST
+@race_view(role="organizer")
+def race_close(request, race: Race):
+    race.close()
+    messages.success(request, f"{race.name} is closed.")
+    return redirect("race_detail", race_id=race.pk)
+
+
+@race_view(role="organizer")
+def race_delete(request, race: Race):
+    if request.method == "POST":
+        name = race.name
+        race.delete()
+        messages.success(request, f"{name} is deleted.")
+        return redirect("manage")
+    return render(request, "races/race_delete.html", {"race": race})
+
+
+@race_view(role="organizer")
+def race_invitation(request, race: Race):
+    url = invitation_url(request, race)
+    return render(
+        request, "races/invitation.html",
+        {"race": race, "url": url, "email_text": suggested_email(race, url), "qr": qr_svg(url),
+         "created": "created" in request.GET},
+    )
+
+
+@require_POST
+@race_view(role="organizer")
+def race_reset_link(request, race: Race):
+    race.reset_invite_token()
+    messages.success(request, "The invitation link is reset: the old link no longer lets anyone join.")
+    return redirect("race_invitation", race_id=race.pk)
+
+
+@race_view(role="organizer")
+def race_racers(request, race: Race):
+    participants = race.participants.active().select_related("user__racer")
+    query = request.GET.get("q", "").strip()
+    if query:
+        participants = participants.filter(user__racer__alias__icontains=query)
+    return render(request, "races/racers.html", {"race": race, "participants": participants, "q": query})
+
+
+@require_POST
+@race_view(role="organizer")
+def race_remove_racers(request, race: Race):
+    ids = request.POST.getlist("participant")
+    removed = race.participants.active().filter(pk__in=[i for i in ids if i.isdigit()])
+    count = removed.update(removed_at=timezone.now())
+    if count:
+        messages.success(request, f"Removed {count} racer{'s' if count > 1 else ''}: their access is revoked.")
+    else:
+        messages.error(request, "Choose at least one racer to remove.")
+    return redirect("race_racers", race_id=race.pk)
+
+
+@race_view(role="organizer")
+def race_racers_csv(request, race: Race):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="racers-{race.pk}.csv"'
+    writer = csv.writer(response)
+    student = race.is_student
+    header = ["alias", "country", "date_joined", "submission_status"]
+    writer.writerow(header if student else header[:1] + ["email"] + header[1:])
+    for p in race.participants.active().select_related("user__racer"):
+        racer = getattr(p.user, "racer", None)
+        row = [p.alias, racer.country.code if racer else "", p.joined_at.isoformat(), p.submission_status]
+        writer.writerow(row if student else row[:1] + [p.user.email] + row[1:])
+    return response
+
+
+# -- joining -----------------------------------------------------------------------------
+
+def join(request, token: str):
+    race = Race.objects.select_related("track", "organizer").filter(invite_token=token).first()
+    if race is None or not race.link_is_valid(token):
+        raise Http404("This invitation link is not valid.")
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if access.was_removed(request.user, race):
+        raise Http404("This invitation link is not valid.")
+    if access.active_participant(request.user, race):
+        return redirect("race_detail", race_id=race.pk)
+    access.remember_link(request, race)  # a link holder may look at the race before joining
+    if access.is_organizer(request.user, race) and race.is_student:
+        messages.info(request, "Organizers cannot race in their own student race.")
+        return redirect("race_detail", race_id=race.pk)
+    if not RacerProfile.objects.filter(user=request.user).exists():
+        return redirect(f"{reverse('profile')}?next={request.path}")
+    if request.method == "POST":
+        Participant.objects.get_or_create(race=race, user=request.user)
+        messages.success(request, f"You joined {race.name}.")
+        return redirect("race_detail", race_id=race.pk)
+    return render(request, "races/join.html", {"race": race})
+
+
+def track_list(request):
+    tracks = Track.objects.all()
+    return render(request, "races/tracks.html", {"tracks": tracks})

@@ -1,0 +1,46 @@
+"""Which real parts (Chromium, PostgreSQL, Redis) this machine has, and why not."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from functools import cache
+from urllib.parse import urlparse
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def postgres_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _port_open(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1.5):
+            return True
+    except OSError:
+        return False
+
+
+@cache
+def service_problems() -> dict[str, str]:
+    """{suite: reason} for every suite this machine cannot run."""
+    problems = {}
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        problems["browser"] = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    else:
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            problems["browser"] = "the playwright Python package is not installed"
+    if not _port_open(postgres_url(), 5432):
+        problems["postgres"] = f"no PostgreSQL server at {postgres_url()}"
+    if not _port_open(redis_url(), 6379):
+        problems["redis"] = f"no Redis server at {redis_url()}"
+    return problems

@@ -1,0 +1,1 @@
+"""Physical lap timers (serial and network protocols) and the trackside timekeeper."""

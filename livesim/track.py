@@ -304,6 +304,11 @@ class Track:
         dist = np.sqrt(d2[rows, k])
         side = _cross(self.seg_dir[k, 0], self.seg_dir[k, 1], rx[rows, k], ry[rows, k])
         lat = np.where(side > 0, dist, -dist)
+        # exactly on a waypoint: it starts the next segment (the simulator's bisect_right rule)
+        m = len(self.seg_len)
+        at_end = (tk >= 1.0) & ((k < m - 1) | self.closed)
+        k = np.where(at_end, (k + 1) % m, k)
+        tk = np.where(at_end, 0.0, tk)
         s = self.cumdist[k] + tk * self.seg_len[k]
         if self.closed:
             s = np.where(s >= self.length, s - self.length, s)
@@ -601,18 +606,21 @@ def validate_track(track: Track) -> list[str]:
         raise TrackError(f"{track.name}: contains NaN or infinite values")
     if len(np.unique(np.round(track.center, 9), axis=0)) < 3:
         raise TrackError(f"{track.name}: too few points (need at least 3 distinct waypoints)")
+    wmin = float(np.min(track.width_at))
+    if wmin < MIN_WIDTH_FATAL:
+        k = int(np.argmin(track.width_at))
+        raise TrackError(f"{track.name}: zero width at waypoint {k}")
     for label, pts in (("centre line", track.center), ("inner border", track.inner),
                        ("outer border", track.outer)):
-        if not _is_simple(_dedupe(pts, track.closed), track.closed):
+        pts = _dedupe(pts, track.closed)
+        if len(pts) < (3 if track.closed else 2):
+            raise TrackError(f"{track.name}: {label} is degenerate (collapses to a point)")
+        if not _is_simple(pts, track.closed):
             raise TrackError(f"{track.name}: {label} is self-intersecting")
     if _line(_dedupe(track.inner, track.closed), track.closed).intersects(
         _line(_dedupe(track.outer, track.closed), track.closed)
     ):
         raise TrackError(f"{track.name}: inner and outer borders intersect")
-    wmin = float(np.min(track.width_at))
-    if wmin < MIN_WIDTH_FATAL:
-        k = int(np.argmin(track.width_at))
-        raise TrackError(f"{track.name}: zero width at waypoint {k}")
 
     warnings: list[str] = []
     if wmin < MIN_TRACK_WIDTH:

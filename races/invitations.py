@@ -18,14 +18,19 @@ def invitation_url(request, race: Race) -> str:
 
 def suggested_email(race: Race, url: str) -> str:
     kind = "LIVE race" if race.is_live else "race"
+    kind_name = race.get_race_type_display().lower()
     when = race.start_at.astimezone(race.tz).strftime("%-d %B %Y, %H:%M")
     return (
         f"Welcome to {race.name}, a DeepRacer {kind}!\n\n"
-        f"You're invited to {race.name}, a {race.get_race_type_display().lower()} race on "
+        f"You're invited to {race.name}, {_article(kind_name)} {kind_name} race on "
         f"{when} ({race.time_zone}) on the {race.track.name} track. "
         "The winner of this race earns <YOUR EVENT PRIZES>.\n\n"
         f"Join the race here: {url}\n"
     )
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def qr_svg(url: str) -> str:

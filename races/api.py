@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -69,10 +70,15 @@ class RaceViewSet(viewsets.ModelViewSet):
         return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
 
 
+RACE_ID = OpenApiParameter("race_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
+@extend_schema_view(list=extend_schema(parameters=[RACE_ID]), destroy=extend_schema(parameters=[RACE_ID]))
 class ParticipantViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """A race's racers (organizer only). DELETE removes a racer and revokes their access."""
 
     serializer_class = ParticipantSerializer
+    queryset = Participant.objects.none()  # for the schema; requests use get_queryset
 
     def race(self) -> Race:
         race = access.load_race(self.kwargs["race_id"])

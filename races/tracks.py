@@ -35,7 +35,8 @@ def sync_builtin_tracks() -> int:
     sims = catalog.all_builtins()
     for rank, sim in enumerate(sims):
         fields = _fields(sim)
-        fields["popularity"] = len(sims) - rank
+        # Closed circuits first: they are what races are run on; the open templates are for practice.
+        fields["popularity"] = len(sims) - rank + (100 if sim.closed else 0)
         fields["student"] = fields["difficulty"] <= DIFFICULTY["medium"]
         Track.objects.update_or_create(
             slug=sim.name, defaults={**fields, "source": Track.Source.BUILTIN}

@@ -17,11 +17,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from livesim.car import DT, MAX_SPEED, MAX_STEER_DEG, MIN_SPEED, WHEELBASE
+from livesim.car import CAR_WIDTH, DT, MAX_SPEED, MAX_STEER_DEG, MIN_SPEED, TRACK_WIDTH, WHEELBASE
 from livesim.policy_base import Action
+from livesim.world import BOT_WIDTH, OBJECT_WIDTH
 
 PROFILE_STEP = 0.05  # m between samples of the speed profile
 SMOOTH_WINDOW = 0.4  # m, curvature smoothing (waypoint noise would otherwise cap speed)
+AVOID_CLEARANCE = 0.05  # m kept between the car and an object it passes, and the border
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,13 @@ class DriverParams:
     lookahead: float = 0.35  # m, pure-pursuit lookahead at rest
     lookahead_gain: float = 0.12  # s, extra lookahead per m/s of speed
     min_speed: float = 0.5  # m/s, never plan slower than this
+    avoid_horizon: float = 1.2  # m (+ 0.6 s × speed) ahead: an object this close decides the lane
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("max_speed", MIN_SPEED, MAX_SPEED), ("lateral_accel", 0.1, 20.0),
                              ("brake_accel", 0.1, 20.0), ("lookahead", 0.05, 3.0),
-                             ("lookahead_gain", 0.0, 2.0), ("min_speed", MIN_SPEED, MAX_SPEED)):
+                             ("lookahead_gain", 0.0, 2.0), ("min_speed", MIN_SPEED, MAX_SPEED),
+                             ("avoid_horizon", 0.0, 20.0)):
             v = getattr(self, name)
             if not lo <= v <= hi:
                 raise ValueError(f"reference driver {name} must be in [{lo}, {hi}], not {v}")
@@ -147,7 +151,8 @@ class ReferenceDriver:
         ld = p.lookahead + p.lookahead_gain * car.speed
         # the params point is PARAMS_POINT_AHEAD in front of the axle; aim ld ahead of the axle
         s_axle = world.s - 0.14
-        tx, ty, _ = track.pose_at(s_axle + ld)
+        lateral = self._avoid_lateral(world, car.speed)
+        tx, ty, _ = track.pose_at(s_axle + ld, lateral(s_axle + ld) if lateral else 0.0)
         dx, dy = tx - car.x, ty - car.y
         dist = math.hypot(dx, dy)
         alpha = math.atan2(dy, dx) - car.heading
@@ -161,3 +166,39 @@ class ReferenceDriver:
         else:
             i = min(n - 1, max(0, int(s_next / track.length * n)))
         return Action(steer, float(prof[i]), -1)
+
+    def _avoid_lateral(self, world, speed: float):
+        """None (drive the centre line) or a function s -> lateral offset to drive: the side
+        whose nearest object ahead is farther (or absent), on its lane line or farther out
+        when the object reaches across the centre (wide boxes on narrow tracks)."""
+        if world.bots:
+            items = [(b.s, b.lat, BOT_WIDTH) for b in world.bots]
+        elif len(world.obj_s):
+            items = [(s, lat, OBJECT_WIDTH) for s, lat in zip(world.obj_s.tolist(),
+                                                              world.obj_lat.tolist(), strict=True)]
+        else:
+            return None
+        horizon = self.params.avoid_horizon + 0.6 * speed
+        length = world.length
+        nearest = {True: (math.inf, 0.0), False: (math.inf, 0.0)}  # side (left?) -> (ahead, reach)
+        for s, lat, width in items:
+            ahead = s - world.s
+            if world.closed:
+                ahead = (ahead + 0.5 * length) % length - 0.5 * length
+            if -0.45 < ahead < horizon and ahead < nearest[lat > 0.0][0]:
+                # how far the object reaches across the centre line into the other side
+                nearest[lat > 0.0] = (ahead, 0.5 * width - abs(lat))
+        if nearest[True][0] == nearest[False][0] == math.inf:
+            return None
+        go_left = nearest[True][0] > nearest[False][0]
+        reach = nearest[not go_left][1]
+        need = reach + 0.5 * CAR_WIDTH + AVOID_CLEARANCE
+        sign = 1.0 if go_left else -1.0
+        track = world.track
+
+        def lateral(s: float) -> float:
+            hl, hr = track.half_width_at(s)
+            hw = hl if go_left else hr
+            return sign * min(hw - 0.5 * TRACK_WIDTH - AVOID_CLEARANCE, max(0.5 * hw, need))
+
+        return lateral

@@ -133,7 +133,8 @@ class World:
         """Begin the next lap/trial.  The first trial (and every trial when not continuous)
         puts the car at rest on the start line and lays out objects and bots."""
         self.trial += 1
-        fresh = self.trial == 1 or not self.config.continuous
+        # an open track cannot be driven continuously: every lap starts on the line
+        fresh = self.trial == 1 or not self.config.continuous or not self.closed
         if fresh:
             self._place_car(0.0, 0.0)
             self.steps = 0
@@ -247,11 +248,26 @@ class World:
         c = self.car
         px = c.x + PARAMS_POINT_AHEAD * math.cos(c.heading)
         py = c.y + PARAMS_POINT_AHEAD * math.sin(c.heading)
-        seg, _t, s, lat, _hl, _hr = K.project(self.g, self.closed, px, py, hint)
+        seg, t, s, lat, _hl, _hr = K.project(self.g, self.closed, px, py, hint)
         self.px, self.py = px, py
+        self.seg_t = float(t)
         self.seg, self.s, self.lat = int(seg), float(s), float(lat)
+        if not self.closed and (t <= 0.0 or t >= 1.0):
+            # open track: measure past either end so the finish line can be crossed
+            g = self.g
+            e = (px - g[K.R_CX, seg]) * g[K.R_UX, seg] + (py - g[K.R_CY, seg]) * g[K.R_UY, seg]
+            if t >= 1.0 and seg == g.shape[1] - 2:
+                self.s = float(g[K.R_CUM, seg] + e)
+            elif t <= 0.0 and seg == 0:
+                self.s = float(e)
         self.wheels_on = int(K.wheels_on_track(self.g, self.closed, c.x, c.y, c.heading,
                                                c.spec.wheelbase, self.seg))
+
+    @property
+    def closest_waypoint(self) -> int:
+        """Index of the waypoint nearest to the params point (the sim-trace's column)."""
+        k = self.seg + (1 if self.seg_t >= 0.5 else 0)
+        return k % self.track.n if self.closed else k
 
     @property
     def all_wheels_on_track(self) -> bool:
@@ -423,7 +439,7 @@ class World:
             return
         carry = self.lap_dist - self.length
         self.start_trial()
-        if self.config.continuous:  # the next lap starts at the crossing instant
+        if self.config.continuous and self.closed:  # the next lap starts at the crossing
             self.lap_start = end_time
             self.lap_dist = carry
             self.status = status

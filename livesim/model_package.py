@@ -1,0 +1,284 @@
+"""Model packages: ``model_metadata.json`` (DeepRacer schema) plus weights, as a directory or a
+``.tar.gz`` upload.
+
+A package is *data*: nothing in it is ever imported, unpickled or executed.  Weights are
+``model.npz`` (numpy arrays, loaded with ``allow_pickle=False``) for the MLP runner or
+``model.onnx`` for the ONNX runner, at the package root or in ``model/``.
+
+Archives are read into memory member by member, never extracted, and rejected when a member
+has an absolute path or ``..``, is a link or device, is larger than ``max_member_bytes``, when
+the members add up to more than ``max_total_bytes`` or number more than ``max_members``.  Every
+problem raises :class:`ModelPackageError` whose message names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livesim.car import MAX_SPEED, MAX_STEER_DEG, MIN_SPEED
+
+MAX_TOTAL_BYTES = 50 * 1024 * 1024  # 50 MB for the whole package
+MAX_MEMBER_BYTES = 50 * 1024 * 1024  # per file
+MAX_MEMBERS = 256
+METADATA_FILE = "model_metadata.json"
+WEIGHT_FILES = ("model.npz", "model.onnx")
+SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR")
+ALGORITHMS = ("clipped_ppo", "sac")
+DEFAULT_DISCRETE_ACTIONS = tuple(
+    {"steering_angle": a, "speed": v} for a in (-30.0, -15.0, 0.0, 15.0, 30.0) for v in (0.4, 0.8)
+)
+
+
+class ModelPackageError(ValueError):
+    """A model package that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class ActionSpace:
+    """``discrete``: ``actions`` is a tuple of (steering deg, speed m/s).  ``continuous``:
+    ranges ``steering`` and ``speed`` as (low, high); policy outputs in [−1, 1] map onto them."""
+
+    type: str
+    actions: tuple[tuple[float, float], ...] = ()
+    steering: tuple[float, float] = (-MAX_STEER_DEG, MAX_STEER_DEG)
+    speed: tuple[float, float] = (MIN_SPEED, MAX_SPEED)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.actions) if self.type == "discrete" else 2
+
+    def scale(self, u_steer: float, u_speed: float) -> tuple[float, float]:
+        """Map continuous outputs in [−1, 1] to (steering deg, speed m/s)."""
+        us = min(1.0, max(-1.0, float(u_steer)))
+        uv = min(1.0, max(-1.0, float(u_speed)))
+        lo, hi = self.steering
+        steer = lo + (us + 1.0) * 0.5 * (hi - lo)
+        lo, hi = self.speed
+        return steer, lo + (uv + 1.0) * 0.5 * (hi - lo)
+
+
+@dataclass
+class ModelPackage:
+    name: str
+    metadata: dict
+    action_space: ActionSpace
+    sensors: tuple[str, ...]
+    neural_network: str
+    training_algorithm: str
+    version: str
+    weights_file: str  # "model.npz" or "model.onnx"
+    weights: bytes = field(repr=False)
+
+
+def _num(v, what: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise ModelPackageError(f"{what} must be a number, not {v!r}")
+    try:
+        return float(v)
+    except ValueError:
+        raise ModelPackageError(f"{what} must be a number, not {v!r}") from None
+
+
+def _check_range(v: float, lo: float, hi: float, what: str) -> float:
+    if not lo <= v <= hi:
+        raise ModelPackageError(f"{what} {v:g} is outside the car's range {lo:g}..{hi:g}")
+    return v
+
+
+def parse_action_space(meta: dict) -> ActionSpace:
+    """The action space of a model_metadata dict (DeepRacer schema)."""
+    kind = meta.get("action_space_type", "discrete")
+    space = meta.get("action_space")
+    if kind == "discrete":
+        if space is None:
+            space = list(DEFAULT_DISCRETE_ACTIONS)
+        if not isinstance(space, list) or not space:
+            raise ModelPackageError("discrete action_space must be a non-empty list of "
+                                    "{steering_angle, speed} objects")
+        if len(space) > 512:
+            raise ModelPackageError(f"discrete action_space has {len(space)} actions (max 512)")
+        actions = []
+        for i, a in enumerate(space):
+            if not isinstance(a, dict) or "steering_angle" not in a or "speed" not in a:
+                raise ModelPackageError(f"action {i} must have steering_angle and speed")
+            st = _check_range(_num(a["steering_angle"], f"action {i} steering_angle"),
+                              -MAX_STEER_DEG, MAX_STEER_DEG, f"action {i} steering_angle")
+            sp = _check_range(_num(a["speed"], f"action {i} speed"), MIN_SPEED, MAX_SPEED,
+                              f"action {i} speed")
+            actions.append((st, sp))
+        return ActionSpace("discrete", actions=tuple(actions))
+    if kind == "continuous":
+        if not isinstance(space, dict):
+            raise ModelPackageError("continuous action_space must be an object "
+                                    "{steering_angle: {low, high}, speed: {low, high}}")
+        ranges = {}
+        for key, lo, hi in (("steering_angle", -MAX_STEER_DEG, MAX_STEER_DEG),
+                            ("speed", MIN_SPEED, MAX_SPEED)):
+            r = space.get(key)
+            if not isinstance(r, dict) or "low" not in r or "high" not in r:
+                raise ModelPackageError(f"continuous action_space.{key} needs low and high")
+            a = _check_range(_num(r["low"], f"{key}.low"), lo, hi, f"{key}.low")
+            b = _check_range(_num(r["high"], f"{key}.high"), lo, hi, f"{key}.high")
+            if a >= b:
+                raise ModelPackageError(f"{key}.low ({a:g}) must be below {key}.high ({b:g})")
+            ranges[key] = (a, b)
+        return ActionSpace("continuous", steering=ranges["steering_angle"], speed=ranges["speed"])
+    raise ModelPackageError(
+        f"unknown action_space_type {kind!r}: expected 'discrete' or 'continuous'")
+
+
+def parse_metadata(raw: bytes | str) -> dict:
+    """Decode and validate model_metadata.json; returns the normalised dict."""
+    try:
+        meta = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelPackageError(f"{METADATA_FILE} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ModelPackageError(f"{METADATA_FILE} must hold a JSON object")
+    space = parse_action_space(meta)
+    sensors = meta.get("sensor", ["FRONT_FACING_CAMERA"])
+    if isinstance(sensors, str):
+        sensors = [sensors]
+    if not isinstance(sensors, list) or not all(isinstance(s, str) for s in sensors):
+        raise ModelPackageError("sensor must be a list of sensor names")
+    bad = [s for s in sensors if s not in SENSORS]
+    if bad:
+        raise ModelPackageError(f"unknown sensor {bad[0]!r}: expected some of {', '.join(SENSORS)}")
+    algo = meta.get("training_algorithm", "clipped_ppo")
+    if algo not in ALGORITHMS:
+        raise ModelPackageError(f"unknown training_algorithm {algo!r}: expected one of {ALGORITHMS}")
+    if algo == "sac" and space.type != "continuous":
+        raise ModelPackageError("training_algorithm sac needs a continuous action space")
+    net = meta.get("neural_network", "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW")
+    if not isinstance(net, str):
+        raise ModelPackageError("neural_network must be a string")
+    out = dict(meta)
+    out.update(action_space_type=space.type, sensor=list(sensors), training_algorithm=algo,
+               neural_network=net, version=str(meta.get("version", "5")))
+    if space.type == "discrete":
+        out["action_space"] = [{"steering_angle": a, "speed": v} for a, v in space.actions]
+    return out
+
+
+# ---------------------------------------------------------------------------- reading files
+
+
+def _safe_name(name: str) -> str:
+    """Normalised member path, or ModelPackageError for absolute paths and ``..``."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise ModelPackageError(f"archive member {name!r} has an absolute path")
+    parts = name.replace("\\", "/").split("/")
+    if ".." in parts:
+        raise ModelPackageError(f"archive member {name!r} escapes the package ('..' in its path)")
+    return posixpath.normpath("/".join(p for p in parts if p not in ("", "."))) if name else ""
+
+
+def _read_tar(path: Path, max_total: int, max_member: int, max_members: int) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    try:
+        with tarfile.open(path, "r:*") as tf:
+            for count, m in enumerate(tf, start=1):
+                if count > max_members:
+                    raise ModelPackageError(f"archive has more than {max_members} members")
+                name = _safe_name(m.name)
+                if m.issym() or m.islnk():
+                    raise ModelPackageError(f"archive member {m.name!r} is a link; links are "
+                                            "not allowed")
+                if m.isdir():
+                    continue
+                if not m.isfile():
+                    raise ModelPackageError(f"archive member {m.name!r} is a device or special "
+                                            "file; only regular files are allowed")
+                if m.size > max_member:
+                    raise ModelPackageError(f"archive member {m.name!r} is too large "
+                                            f"({m.size} bytes, limit {max_member})")
+                total += m.size
+                if total > max_total:
+                    raise ModelPackageError(f"archive is too large (over {max_total} bytes "
+                                            "unpacked)")
+                f = tf.extractfile(m)
+                data = f.read(max_member + 1) if f is not None else b""
+                if len(data) > max_member:
+                    raise ModelPackageError(f"archive member {m.name!r} is too large")
+                files[name] = data
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise ModelPackageError(f"not a readable .tar.gz archive: {exc}") from None
+    return files
+
+
+def _read_dir(root: Path, max_total: int, max_member: int, max_members: int) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for d in list(dirnames):
+            if os.path.islink(os.path.join(dirpath, d)):
+                raise ModelPackageError(f"package entry {d!r} is a symlink; links are not allowed")
+        for fn in filenames:
+            full = Path(dirpath, fn)
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink():
+                raise ModelPackageError(f"package entry {rel!r} is a symlink; links are not allowed")
+            if not full.is_file():
+                raise ModelPackageError(f"package entry {rel!r} is not a regular file")
+            if len(files) >= max_members:
+                raise ModelPackageError(f"package has more than {max_members} files")
+            size = full.stat().st_size
+            if size > max_member:
+                raise ModelPackageError(f"package file {rel!r} is too large ({size} bytes, "
+                                        f"limit {max_member})")
+            total += size
+            if total > max_total:
+                raise ModelPackageError(f"package is too large (over {max_total} bytes)")
+            files[rel] = full.read_bytes()
+    return files
+
+
+def _package_root(files: dict[str, bytes]) -> str:
+    """'' when model_metadata.json is at the top, or the single folder that holds it."""
+    if METADATA_FILE in files:
+        return ""
+    roots = {n.rsplit("/", 1)[0] for n in files if n.endswith("/" + METADATA_FILE)}
+    roots = {r for r in roots if "/" not in r}
+    if len(roots) == 1:
+        return roots.pop() + "/"
+    raise ModelPackageError(f"missing {METADATA_FILE} at the package root")
+
+
+def load_model_package(
+    path: str | os.PathLike,
+    *,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+    max_member_bytes: int = MAX_MEMBER_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> ModelPackage:
+    """Read and validate a model package (directory, ``.tar.gz`` or ``.tar``)."""
+    p = Path(path)
+    if p.is_dir():
+        files = _read_dir(p, max_total_bytes, max_member_bytes, max_members)
+    elif p.is_file():
+        files = _read_tar(p, max_total_bytes, max_member_bytes, max_members)
+    else:
+        raise ModelPackageError(f"model package {str(p)!r} does not exist")
+    root = _package_root(files)
+    meta = parse_metadata(files[root + METADATA_FILE])
+    for wf in WEIGHT_FILES:
+        for where in (root + wf, root + "model/" + wf):
+            if where in files:
+                name = p.name.removesuffix(".gz").removesuffix(".tar")
+                return ModelPackage(
+                    name=name, metadata=meta, action_space=parse_action_space(meta),
+                    sensors=tuple(meta["sensor"]), neural_network=meta["neural_network"],
+                    training_algorithm=meta["training_algorithm"], version=meta["version"],
+                    weights_file=wf, weights=files[where],
+                )
+    if any(n.endswith((".pb", ".ckpt", ".index", ".meta")) or ".ckpt." in n for n in files):
+        raise ModelPackageError("TensorFlow checkpoints cannot be run here: add model.npz or "
+                                "model.onnx weights (see livesim.policies)")
+    raise ModelPackageError("no weights: expected model.npz or model.onnx in the package")

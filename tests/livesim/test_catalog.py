@@ -10,7 +10,7 @@ from shapely.geometry import Polygon
 
 from livesim import builtin_tracks, get_track
 from livesim.catalog import CATALOG, TEMPLATE_WIDTH, builtin_names, get_builtin, turtle_track
-from livesim.track import INCH, DIFFICULTIES, Track, TrackError, min_center_radius, validate_track
+from livesim.track import DIFFICULTIES, INCH, Track, TrackError, min_center_radius, validate_track
 
 WHEELBASE = 0.164  # m, DeepRacer car
 MAX_STEER = math.radians(30)  # rad

@@ -25,6 +25,7 @@ __all__ = [
     "SECTOR_COLORS",
     "PixelTransform",
     "fit_transform",
+    "legend_band",
     "render_track",
     "render_track_image",
 ]
@@ -33,6 +34,8 @@ CAR_LENGTH = 0.32  # m, footprint of the 1/18-scale car
 CAR_WIDTH = 0.20  # m
 MIN_CAR_PX = 10  # px; cars are drawn at least this long so they stay visible on big tracks
 MARGIN_FRAC = 0.05  # fraction of the image kept free around the track
+LEGEND_PX = 34  # px reserved at the top for the title and sector legend
+LEGEND_MIN_HEIGHT = 300  # px; smaller images (e.g. camera-sized frames) get no legend
 DASH = 0.10  # m, centre-line dash length (the guide suggests 4 in dashes, 2 in gaps)
 GAP = 0.05  # m, gap between dashes
 MIN_DASH_PX = 8  # px; shortest dash on the final image
@@ -74,16 +77,27 @@ class PixelTransform:
         )
 
 
+def legend_band(size: tuple[int, int]) -> int:
+    """Pixel rows kept free at the top for the title and sector legend (none on small images)."""
+    return LEGEND_PX if size[1] >= LEGEND_MIN_HEIGHT else 0
+
+
 def fit_transform(track: Track, size: tuple[int, int], margin: float = MARGIN_FRAC) -> PixelTransform:
-    """Transform that fits the whole track (both borders) centred into ``size`` = (W, H) px."""
+    """Transform that fits the whole track (both borders) centred into ``size`` = (W, H) px.
+
+    The same transform is used by :func:`render_track_image` whatever its options, so overlays
+    drawn with it line up. On images at least LEGEND_MIN_HEIGHT tall the top
+    :func:`legend_band` rows are left free for the legend.
+    """
     w, h = size
+    band = legend_band(size)
     pts = np.vstack([track.left, track.right, track.center])
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 1e-6)
-    usable_w, usable_h = w * (1 - 2 * margin), h * (1 - 2 * margin)
+    usable_w, usable_h = w * (1 - 2 * margin), (h - band) * (1 - 2 * margin)
     scale = float(min(usable_w / span[0], usable_h / span[1]))
     ox = (w - span[0] * scale) / 2
-    oy = (h - span[1] * scale) / 2
+    oy = (h - band - span[1] * scale) / 2
     return PixelTransform(scale, float(lo[0]), float(lo[1]), float(ox), float(oy), h)
 
 
@@ -148,11 +162,9 @@ def _draw_static(track: Track, size: tuple[int, int], sectors: bool, title: bool
         pa, pz = tf([a, z])
         draw.line([tuple(pa), tuple(pz)], fill=col, width=wd)
     img = img.resize(size, Image.LANCZOS)
-    if title or sectors:
+    if (title or sectors) and legend_band(size):
         d2 = ImageDraw.Draw(img)
-        box_h = 6 + (14 if title else 0) + (14 if sectors else 0)
-        d2.rectangle([0, 0, min(size[0] - 1, 330), box_h], fill=BACKGROUND)  # keep text legible
-        y = 6
+        y = 4
         if title:
             d2.text((8, y), f"{track.title}  {track.length:.1f} m  {track.width:.2f} m wide",
                     fill=TEXT)

@@ -12,6 +12,7 @@ from livesim.render import (
     START,
     SURFACE,
     fit_transform,
+    legend_band,
     render_track,
     render_track_image,
 )
@@ -58,7 +59,10 @@ def test_fit_transform_keeps_the_track_inside_and_flips_y():
     tf = fit_transform(t, (800, 600))
     px = tf(np.vstack([t.left, t.right]))
     assert px[:, 0].min() >= 0.05 * 800 - 1e-6 and px[:, 0].max() <= 0.95 * 800 + 1e-6
-    assert px[:, 1].min() >= 0.05 * 600 - 1e-6 and px[:, 1].max() <= 0.95 * 600 + 1e-6
+    band = legend_band((800, 600))  # the legend rows on top are not part of the fitted area
+    free = 600 - band
+    assert px[:, 1].min() >= band + 0.05 * free - 1e-6
+    assert px[:, 1].max() <= 600 - 0.05 * free + 1e-6
     a, b = tf([(0.0, 0.0), (0.0, 1.0)])
     assert b[1] < a[1]  # world y up is pixel y down
     assert abs(a[1] - b[1]) == pytest.approx(tf.scale)
@@ -86,3 +90,19 @@ def test_open_track_renders(tmp_path):
     with Image.open(out) as im:
         arr = np.asarray(im)
     assert _count(arr, START) > 20  # start and finish lines
+
+
+def test_legend_band_stays_clear_of_the_track_and_small_frames_have_none():
+    t = get_track("loop")
+    assert legend_band((160, 120)) == 0
+    small = fit_transform(t, (160, 120))(np.vstack([t.left, t.right]))
+    # no band: the fit is tight against the 5 % margin on at least one axis
+    gaps = [small[:, 0].min() - 8, 152 - small[:, 0].max(), small[:, 1].min() - 6,
+            114 - small[:, 1].max()]
+    assert min(gaps) == pytest.approx(0.0, abs=1e-6)
+    band = legend_band((800, 600))
+    assert band > 0
+    px = fit_transform(t, (800, 600))(np.vstack([t.left, t.right]))
+    assert px[:, 1].min() > band
+    img = render_track_image(t, size=(160, 120))
+    assert img.shape == (120, 160, 3)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "INCH",
     "DUPLICATE_TOL",
     "MIN_TRACK_WIDTH",
     "MIN_TURN_RADIUS",
@@ -55,7 +56,7 @@ MIN_TURN_RADIUS_SHARP = 30 * INCH  # m (30 in) outside-border radius, turns > 90
 SHARP_TURN_ANGLE = math.pi / 2  # rad; turns sweeping more than this need the larger radius
 TURN_DETECT_RADIUS = 5.0  # m; centre-line radius below which a stretch counts as a turn
 CURVATURE_STEP = 0.05  # m; resampling step when estimating curvature
-CURVATURE_WINDOW = 0.30  # m; smoothing window for curvature (about one waypoint spacing)
+CURVATURE_WINDOW = 0.30  # m; arc over which curvature is measured (about one waypoint spacing)
 OPEN_TURN_EPS = 1e-3  # rad; net turn of an open track below this counts as straight
 DIFFICULTIES = ("easy", "medium", "hard", "expert")
 LANE_SIDES = ("inside", "outside", "left", "right")
@@ -579,17 +580,15 @@ def _interp_center(track: Track, s: np.ndarray) -> np.ndarray:
     return np.column_stack([np.interp(s, cd, pts[:, 0]), np.interp(s, cd, pts[:, 1])])
 
 
-def _is_simple(points: np.ndarray, closed: bool) -> bool:
-    from shapely.geometry import LinearRing, LineString
-
-    geom = LinearRing(points) if closed else LineString(points)
-    return bool(geom.is_simple)
-
-
 def _line(points: np.ndarray, closed: bool):
+    # shapely is imported lazily: only validation needs it, per-step geometry is pure numpy
     from shapely.geometry import LinearRing, LineString
 
     return LinearRing(points) if closed else LineString(points)
+
+
+def _is_simple(points: np.ndarray, closed: bool) -> bool:
+    return bool(_line(points, closed).is_simple)
 
 
 def validate_track(track: Track) -> list[str]:

@@ -490,3 +490,6 @@ class Participant(models.Model):
     @property
     def submission_status(self) -> str:
         return "No model submitted"
+
+
+from .racing import Lap, Run  # noqa: E402, F401  (the Run / Lap record lives in its own module)

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from leaderboard.board import race_leaderboard
+
 from . import access
 from .access import race_view
 from .forms import (
@@ -220,6 +222,7 @@ def race_detail(request, race: Race):
         "participant": participant,
         "link_holder": participant is None and not organizer,
         "racer_count": race.participants.active().count(),
+        "leaderboard": race_leaderboard(race),
     }
     return render(request, "races/race_detail.html", context)
 

@@ -1,0 +1,51 @@
+"""A race's leaderboard, computed from its Laps only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from races.models import Race
+from races.racing import Lap
+
+from .ranking import Attempt, LapResult, format_ms, rank
+
+
+def race_attempts(race: Race) -> list[Attempt]:
+    """One attempt per run, laps in order."""
+    laps = (
+        Lap.objects.filter(run__race=race)
+        .select_related("run__racer__racer")
+        .order_by("run_id", "number")
+    )
+    by_run: dict[int, list[Lap]] = defaultdict(list)
+    for lap in laps:
+        by_run[lap.run_id].append(lap)
+    attempts = []
+    for run_laps in by_run.values():
+        run = run_laps[0].run
+        profile = getattr(run.racer, "racer", None)
+        alias = profile.alias if profile else run.racer.get_username()
+        attempts.append(
+            Attempt(
+                racer=alias,
+                laps=[LapResult(lap.time_ms, lap.valid, lap.off_tracks, lap.collisions, lap.resets)
+                      for lap in run_laps],
+                achieved_at=max(lap.created_at for lap in run_laps).timestamp(),
+            )
+        )
+    return attempts
+
+
+def race_leaderboard(race: Race) -> list[dict]:
+    min_laps = 1 if race.is_live else race.min_laps
+    method = "best_lap" if race.is_live else race.ranking_method
+    return [
+        {
+            "rank": row.rank, "racer": row.racer, "time_ms": row.value_ms,
+            "time": format_ms(row.value_ms), "gap_ms": row.gap_ms,
+            "gap": "--" if row.rank == 1 else "+" + format_ms(row.gap_ms),
+            "off_tracks": row.off_tracks, "collisions": row.collisions, "resets": row.resets,
+            "submissions": row.attempts,
+        }
+        for row in rank(race_attempts(race), method, min_laps)
+    ]

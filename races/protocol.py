@@ -1,0 +1,57 @@
+"""The one event protocol between processes and browsers.
+
+Every message on the channel layer and every websocket frame is a small JSON object with a
+`type` and a protocol version `v`. The same dict travels from the producer (live runner, timer
+reader, timekeeper, organizer action) through the race's channel-layer group to each consumer,
+which forwards it to the browser unchanged: Channels dispatches `"run.frame"` to a consumer's
+`run_frame` handler.
+
+Types (payload keys beyond `type` and `v`):
+
+- `race.state`        full snapshot of a race for a (re)connecting browser: race, live, queue,
+                      run, leaderboard
+- `run.state`         a run's state changed: run {id, racer, state, started_at, ends_at, ...}
+- `run.frame`         one simulator step of the running run (15 Hz): run_id, frame {...}
+- `run.lap`           a lap was committed: run_id, lap {number, time_ms, off_tracks, ...}
+- `queue.changed`     the LIVE queue changed: queue [...]
+- `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
+- `car.telemetry`     a physical car reported battery, temperature, ...
+
+A browser that misses messages loses nothing: on reconnect it gets a new `race.state`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+VERSION = 1
+TYPES = frozenset(
+    {"race.state", "run.state", "run.frame", "run.lap", "queue.changed", "leaderboard.changed",
+     "car.telemetry"}
+)
+
+
+def event(type_: str, **payload: Any) -> dict:
+    if type_ not in TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    return {"type": type_, "v": VERSION, **payload}
+
+
+def race_group(race_id) -> str:
+    return f"race.{race_id}"
+
+
+def send(race_id, message: dict) -> None:
+    """Send an event to everyone watching the race (from synchronous code)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(race_group(race_id), message)
+
+
+async def asend(race_id, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(race_group(race_id), message)

@@ -91,6 +91,7 @@ class Track(models.Model):
             np.asarray(g["inner"], dtype=float),
             np.asarray(g["outer"], dtype=float),
             name=self.slug,
+            closed=self.closed,  # the stored centre line does not repeat its closing point
         )
 
 

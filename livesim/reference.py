@@ -34,13 +34,15 @@ class DriverParams:
     lookahead: float = 0.35  # m, pure-pursuit lookahead at rest
     lookahead_gain: float = 0.12  # s, extra lookahead per m/s of speed
     min_speed: float = 0.5  # m/s, never plan slower than this
-    avoid_horizon: float = 1.2  # m (+ 0.6 s × speed) ahead: an object this close decides the lane
+    avoid_horizon: float = 1.2  # m at rest, ×(1 + 0.5 s/m × speed): objects this close decide
+    #                             the lane (0 = never avoid)
+    line_offset: float = 0.0  # driven line, fraction of the half width: +0.5 = left lane line
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("max_speed", MIN_SPEED, MAX_SPEED), ("lateral_accel", 0.1, 20.0),
                              ("brake_accel", 0.1, 20.0), ("lookahead", 0.05, 3.0),
                              ("lookahead_gain", 0.0, 2.0), ("min_speed", MIN_SPEED, MAX_SPEED),
-                             ("avoid_horizon", 0.0, 20.0)):
+                             ("avoid_horizon", 0.0, 20.0), ("line_offset", -0.9, 0.9)):
             v = getattr(self, name)
             if not lo <= v <= hi:
                 raise ValueError(f"reference driver {name} must be in [{lo}, {hi}], not {v}")
@@ -152,7 +154,15 @@ class ReferenceDriver:
         # the params point is PARAMS_POINT_AHEAD in front of the axle; aim ld ahead of the axle
         s_axle = world.s - 0.14
         lateral = self._avoid_lateral(world, car.speed)
-        tx, ty, _ = track.pose_at(s_axle + ld, lateral(s_axle + ld) if lateral else 0.0)
+        s_aim = s_axle + ld
+        if lateral is not None:
+            off = lateral(s_aim)
+        elif p.line_offset:
+            hl, hr = track.half_width_at(s_aim)
+            off = p.line_offset * (hl if p.line_offset > 0 else hr)
+        else:
+            off = 0.0
+        tx, ty, _ = track.pose_at(s_aim, off)
         dx, dy = tx - car.x, ty - car.y
         dist = math.hypot(dx, dy)
         alpha = math.atan2(dy, dx) - car.heading
@@ -171,6 +181,8 @@ class ReferenceDriver:
         """None (drive the centre line) or a function s -> lateral offset to drive: the side
         whose nearest object ahead is farther (or absent), on its lane line or farther out
         when the object reaches across the centre (wide boxes on narrow tracks)."""
+        if self.params.avoid_horizon <= 0.0:
+            return None
         if world.bots:
             items = [(b.s, b.lat, BOT_WIDTH) for b in world.bots]
         elif len(world.obj_s):
@@ -178,7 +190,7 @@ class ReferenceDriver:
                                                               world.obj_lat.tolist(), strict=True)]
         else:
             return None
-        horizon = self.params.avoid_horizon + 0.6 * speed
+        horizon = self.params.avoid_horizon * (1.0 + 0.5 * speed)
         length = world.length
         nearest = {True: (math.inf, 0.0), False: (math.inf, 0.0)}  # side (left?) -> (ahead, reach)
         for s, lat, width in items:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from livesim import kernels as K
-from livesim.car import DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, Car, CarSpec
+from livesim.car import BODY_CENTER_AHEAD, DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, Car, CarSpec
 from livesim.config import RaceConfig
 
 OBJECT_LENGTH = 0.24  # m, box along the track
@@ -119,6 +119,7 @@ class World:
         self.boxes = np.zeros((0, 5))  # x, y, heading, length, width of objects then bots
         self.bots: list[Bot] = []
         self._speed_cmd = 0.0
+        self._bot_contact = -1  # bot overlapping the racer that hit it from behind
         self.steps = 0
         self.status = PREPARE
         self.events: list[str] = []
@@ -354,22 +355,30 @@ class World:
             self._check_time_up()
 
     def _collision(self) -> tuple[float, float] | None:
-        """(s, lateral) of the object hit this step, or None."""
+        """(s, lateral) of the object hit this step, or None.
+
+        A bot contact is judged when it starts: it counts only if the racer is behind the bot
+        then; a bot catching the racer from behind is ignored until the two are apart again
+        (the bot drives through the racer's car in the meantime)."""
         if self.boxes.shape[0] == 0:
             return None
         c = self.car
         k = int(K.first_overlap(c.x, c.y, c.heading, self.boxes))
+        if not self.bots:
+            return None if k < 0 else (float(self.obj_s[k]), float(self.obj_lat[k]))
         if k < 0:
+            self._bot_contact = -1
             return None
-        if self.bots:
-            b = self.bots[k]
-            ahead = b.s - self.s  # is the bot ahead of the racer?
-            if self.closed:
-                ahead = (ahead + 0.5 * self.length) % self.length - 0.5 * self.length
-            if ahead <= 0.0:
-                return None
-            return b.s, b.lat
-        return float(self.obj_s[k]), float(self.obj_lat[k])
+        if k == self._bot_contact:
+            return None
+        b = self.bots[k]
+        ahead = b.s - (self.s - PARAMS_POINT_AHEAD + BODY_CENTER_AHEAD)  # body centres
+        if self.closed:
+            ahead = (ahead + 0.5 * self.length) % self.length - 0.5 * self.length
+        if ahead <= 0.0:
+            self._bot_contact = k
+            return None
+        return b.s, b.lat
 
     def _reset(self, status: str, penalty: float, s: float, go_left: bool | None) -> None:
         """Count a reset; end the trial if over the limit, else pause and re-place the car on a

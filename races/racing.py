@@ -7,6 +7,8 @@ announced, so a restart never loses an announced lap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -90,10 +92,12 @@ class Lap(models.Model):
 def record_lap(run: Run, *, number: int, time_ms: int, off_tracks: int = 0, collisions: int = 0,
                resets: int = 0, valid: bool = True, invalid_reason: str = "",
                sector_ms: list[int] | None = None, source_started: float | None = None,
-               source_ended: float | None = None) -> Lap:
+               source_ended: float | None = None,
+               publish: Callable[[object, dict], None] | None = None) -> Lap:
     """Commit a lap, then announce it (`run.lap`, `leaderboard.changed`) once the commit holds.
 
     Recording the same lap number twice (a retry after a crash) returns the stored lap.
+    `publish(race_id, event)` defaults to `protocol.send`; the live runner passes its own.
     """
     with transaction.atomic():
         lap, created = Lap.objects.get_or_create(
@@ -106,14 +110,14 @@ def record_lap(run: Run, *, number: int, time_ms: int, off_tracks: int = 0, coll
         )
         if created:
             race_id = run.race_id
-            transaction.on_commit(lambda: _announce_lap(race_id, run.pk, lap))
+            transaction.on_commit(lambda: _announce_lap(race_id, run.pk, lap, publish or protocol.send))
     return lap
 
 
-def _announce_lap(race_id, run_id: int, lap: Lap) -> None:
-    protocol.send(race_id, protocol.event("run.lap", run_id=run_id, lap=lap.as_event()))
+def _announce_lap(race_id, run_id: int, lap: Lap, publish) -> None:
+    publish(race_id, protocol.event("run.lap", run_id=run_id, lap=lap.as_event()))
     from leaderboard.board import race_leaderboard
     from races.models import Race
 
     race = Race.objects.get(pk=race_id)
-    protocol.send(race_id, protocol.event("leaderboard.changed", leaderboard=race_leaderboard(race)))
+    publish(race_id, protocol.event("leaderboard.changed", leaderboard=race_leaderboard(race)))

@@ -1,0 +1,262 @@
+"""The live runner: runs LIVE turns on livesim's real-time runner and streams them.
+
+A process that runs races (the server itself in embedded mode, `manage.py runlive` processes in
+scaled mode) owns one `LivePool`. Launching a run: the organizer's action creates the Run in
+state `countdown` (the database allows one active run per race, so a double-click launches once);
+the pool counts 10…1, says Go, and drives the racer's model for the race's time per racer.
+Every step goes out as a `run.frame` event; every completed lap is committed through
+`record_lap` before the frame that follows it. Only the racer whose run is live may change its
+speed multiplier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from livesim.config import ObjectSpec, RaceConfig
+from livesim.policies import create_policy
+from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
+from livesim.speed import MAX_MULTIPLIER, MIN_MULTIPLIER, SpeedMultiplier
+
+from . import protocol
+from .models import Race
+from .racing import Run, record_lap
+
+log = logging.getLogger(__name__)
+
+COUNTDOWN_FROM = 10  # the racer sees 10…1, then Go
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def race_config(race: Race) -> RaceConfig:
+    """The simulator configuration of a race's options."""
+    objects = ()
+    if race.race_type == Race.RaceType.OBJECT_AVOIDANCE and not race.random_objects:
+        objects = tuple(ObjectSpec(p["lane"], float(p["location"])) for p in race.object_positions)
+    return RaceConfig(
+        race_type=race.race_type,
+        off_track_penalty=float(race.off_track_penalty),
+        collision_penalty=float(race.collision_penalty or 0),
+        max_resets=race.max_resets,
+        objects=objects,
+        num_objects=(race.object_count or 0) if race.race_type == "oa" else 0,
+        num_bots=(race.bot_count or 0) if race.race_type == "h2b" else 0,
+        bot_speed=float(race.bot_speed or 1),
+        bot_lane_change=race.lane_change,
+        lane_change_min=float(race.lane_change_min or 3),
+        lane_change_max=float(race.lane_change_max or 5),
+    )
+
+
+def default_policy_for(run: Run):
+    """The policy of a run's model: `reference[:temperament]` specs for now (the garage's
+    uploaded packages are loaded the same way by create_policy)."""
+    return create_policy(run.model_name or "reference")
+
+
+class SpeedRejected(Exception):
+    """A speed change that is not allowed; the message says why."""
+
+
+@dataclass
+class ActiveRun:
+    run_id: int
+    race_id: str
+    racer_id: int
+    multiplier: SpeedMultiplier = field(default_factory=SpeedMultiplier)
+    runner: RealtimeRunner | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    lap_count: int = 0
+
+
+class Publisher:
+    """Sends events to a race's group: onto the server's event loop when there is one (embedded
+    mode, where the in-memory layer lives on that loop), else through async_to_sync."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop
+
+    def __call__(self, race_id, message: dict) -> None:
+        if self.loop is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(protocol.asend(race_id, message), self.loop)
+        else:
+            protocol.send(race_id, message)
+
+
+class LivePool:
+    def __init__(self, publish: Callable[[str, dict], None] | None = None, *, fast: bool = False,
+                 countdown_step_s: float = 1.0,
+                 policy_factory: Callable[[Run], object] = default_policy_for) -> None:
+        self.publish = publish or Publisher()
+        self.fast = fast
+        self.countdown_step_s = countdown_step_s
+        self.policy_factory = policy_factory
+        self.active: dict[int, ActiveRun] = {}
+        self._lock = threading.Lock()
+        self.session_best: dict[str, dict] = {}
+
+    # -- control ------------------------------------------------------------------------------
+    def launch(self, run: Run) -> ActiveRun:
+        """Count down and start a run already saved in state `countdown`."""
+        active = ActiveRun(run.pk, str(run.race_id), run.racer_id)
+        with self._lock:
+            self.active[run.pk] = active
+        Run.objects.filter(pk=run.pk).update(owner=OWNER)
+        threading.Thread(target=self._countdown_then_go, args=(active,), daemon=True,
+                         name=f"live-run-{run.pk}").start()
+        return active
+
+    def stop(self, run_id: int) -> None:
+        active = self.active.get(run_id)
+        if active is None:
+            return
+        active.cancelled.set()
+        if active.runner is not None:
+            active.runner.stop()
+
+    def set_speed(self, race_id, user_id: int, value) -> float:
+        """Apply a racer's speed multiplier to their live run; returns the value applied."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SpeedRejected("the speed multiplier must be a number") from None
+        if not math.isfinite(number):
+            raise SpeedRejected("the speed multiplier must be a finite number")
+        for active in list(self.active.values()):
+            if active.race_id == str(race_id):
+                if active.racer_id != user_id:
+                    raise SpeedRejected("only the racer on track can change the speed")
+                if active.runner is None:
+                    raise SpeedRejected("the run has not started yet")
+                return active.runner.set_speed_multiplier(min(max(number, MIN_MULTIPLIER), MAX_MULTIPLIER))
+        raise SpeedRejected("no run is live in this race")
+
+    def wait(self, run_id: int, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while run_id in self.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return run_id not in self.active
+
+    # -- the run's thread -------------------------------------------------------------------
+    def _countdown_then_go(self, active: ActiveRun) -> None:
+        try:
+            for count in range(COUNTDOWN_FROM, 0, -1):
+                self.publish(active.race_id, protocol.event(
+                    "run.state", run={"id": active.run_id, "state": "countdown", "count": count}))
+                if active.cancelled.wait(0 if self.fast else self.countdown_step_s):
+                    self._end(active, Run.State.ABORTED, "stopped during the countdown")
+                    return
+            self._go(active)
+        except Exception as exc:  # a broken model or track must not take the server down
+            log.exception("live run %s failed to start", active.run_id)
+            self._end(active, Run.State.FAILED, f"{type(exc).__name__}: {exc}")
+        finally:
+            close_old_connections()
+
+    def _go(self, active: ActiveRun) -> None:
+        run = Run.objects.select_related("race__track").get(pk=active.run_id)
+        race = run.race
+        duration = (race.time_per_racer or 3) * 60
+        policy = self.policy_factory(run)
+        now = timezone.now()
+        Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, started_at=now,
+                                             ends_at=now + timedelta(seconds=duration))
+        runner = RealtimeRunner(
+            race.track.to_livesim(), race_config(race), policy,
+            on_frame=lambda frame: self.publish(active.race_id, protocol.event(
+                "run.frame", run_id=active.run_id, frame=frame)),
+            on_lap=lambda lap: self._on_lap(active, run, lap),
+            on_state=lambda state, info: self._on_state(active, state, info),
+            duration_s=duration, seed=run.seed, multiplier=active.multiplier, fast=self.fast,
+            session_best=self.session_best.get(active.race_id),
+        )
+        active.runner = runner
+        self.publish(active.race_id, protocol.event(
+            "run.state", run={"id": run.pk, "state": "running", "racer_id": run.racer_id,
+                              "started_at": now.isoformat(), "duration_s": duration}))
+        if active.cancelled.is_set():
+            self._end(active, Run.State.ABORTED, "stopped before Go")
+            return
+        runner.start()
+
+    def _on_lap(self, active: ActiveRun, run: Run, lap: dict) -> None:
+        if not lap.get("completed"):
+            return  # a lap cut by time-up or a failure is not a lap
+        try:
+            active.lap_count += 1
+            record_lap(
+                run, number=active.lap_count, time_ms=int(lap["time_ms"]),
+                off_tracks=lap.get("off_tracks", 0), collisions=lap.get("collisions", 0),
+                resets=lap.get("resets", 0), sector_ms=list(lap.get("sector_times_ms") or []),
+                source_started=lap.get("started_at"), source_ended=lap.get("ended_at"),
+                publish=self.publish,
+            )
+        finally:
+            close_old_connections()
+
+    def _on_state(self, active: ActiveRun, state: str, info: dict) -> None:
+        if state in (FINISHED, STOPPED, FAILED):
+            runner = active.runner
+            if runner is not None:
+                self.session_best[active.race_id] = runner.session_best
+            final = {FINISHED: Run.State.FINISHED, STOPPED: Run.State.ABORTED,
+                     FAILED: Run.State.FAILED}[state]
+            self._end(active, final, (runner.error or "") if runner else "")
+            close_old_connections()
+
+    def _end(self, active: ActiveRun, state: str, failure: str = "") -> None:
+        Run.objects.filter(pk=active.run_id, state__in=Run.ACTIVE_STATES).update(
+            state=state, ended_at=timezone.now(), failure=failure[:300])
+        with self._lock:
+            self.active.pop(active.run_id, None)
+        self.publish(active.race_id, protocol.event(
+            "run.state", run={"id": active.run_id, "state": state, "failure": failure}))
+
+
+def recover_interrupted_runs(owner_alive: Callable[[str], bool] | None = None) -> int:
+    """After a crash: runs left in countdown/running by a process that is gone become `aborted`
+    (their committed laps stay), so the organizer can relaunch the racer."""
+    alive = owner_alive or _owner_alive
+    stale = [r.pk for r in Run.objects.filter(state__in=Run.ACTIVE_STATES) if not alive(r.owner)]
+    return Run.objects.filter(pk__in=stale).update(
+        state=Run.State.ABORTED, ended_at=timezone.now(), failure="the live runner stopped")
+
+
+def _owner_alive(owner: str) -> bool:
+    if not owner:
+        return False  # never picked up by a runner
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True  # another machine's runner: not ours to judge
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_pool: LivePool | None = None
+
+
+def get_pool() -> LivePool:
+    """This process's pool (created on first use)."""
+    global _pool
+    if _pool is None:
+        _pool = LivePool()
+    return _pool

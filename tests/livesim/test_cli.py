@@ -1,0 +1,76 @@
+"""``python -m livesim`` through a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from livesim import builtin_tracks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "livesim", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_tracks_lists_the_catalog() -> None:
+    out = cli("tracks")
+    assert out.returncode == 0, out.stderr
+    for t in builtin_tracks():
+        assert t.name in out.stdout
+    data = json.loads(cli("tracks", "--json").stdout)
+    assert {d["name"] for d in data} == {t.name for t in builtin_tracks()}
+
+
+def test_evaluate_prints_laps_writes_trace_and_json(tmp_path) -> None:
+    trace = tmp_path / "trace.csv"
+    out = cli("evaluate", "--track", "oval", "--model", "reference", "--laps", "2",
+              "--trace", str(trace))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("Lap complete") == 2
+    assert trace.read_text().splitlines()[0].startswith("episode,steps,X,Y,yaw")
+    res = json.loads(cli("evaluate", "--track", "oval", "--model", "reference:brisk",
+                         "--laps", "2", "--race-type", "oa", "--objects", "2",
+                         "--seed", "4", "--json").stdout)
+    assert [m["completion_percentage"] for m in res["metrics"]] == [100, 100]
+    assert res["config"]["num_objects"] == 2 and res["seed"] == 4
+
+
+def test_evaluate_a_real_track_file_with_bots(shared_dir) -> None:
+    npy = shared_dir / "tracks" / "deepracer-simapp" / "reInvent2019_wide.npy"
+    out = cli("evaluate", "--track", str(npy), "--model", "reference", "--laps", "1",
+              "--race-type", "h2b", "--bots", "2", "--bot-speed", "0.5", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["metrics"][0]["trial"] == 1
+
+
+@pytest.mark.parametrize("args, word", [
+    (("evaluate", "--track", "no-such-track", "--model", "reference"), "unknown track"),
+    (("evaluate", "--track", "oval", "--model", "/nonexistent/model"), "does not exist"),
+    (("evaluate", "--track", "oval", "--model", "reference", "--laps", "0"), "laps"),
+    (("evaluate", "--track", "oval", "--model", "reference", "--objects", "2"), "oa"),
+    (("evaluate", "--track", "oval", "--model", "reference", "--race-type", "h2b",
+      "--bots", "3", "--bot-speed", "9"), "bot_speed"),
+    (("evaluate", "--track", "oval"), "required"),
+    (("render", "--track", "oval", "--out", "x.png", "--size", "big"), "size"),
+    (("fly",), "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(args, word) -> None:
+    out = cli(*args)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and word in lines[0]
+
+
+def test_render_writes_a_png(tmp_path) -> None:
+    png = tmp_path / "oval.png"
+    out = cli("render", "--track", "oval", "--out", str(png), "--size", "400x300")
+    assert out.returncode == 0, out.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -254,6 +254,14 @@ def _owner_alive(owner: str) -> bool:
 _pool: LivePool | None = None
 
 
+def use_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Embedded mode: publish from runner threads onto the server's loop, where the in-memory
+    channel layer's queues live (they are not safe to touch from another loop)."""
+    publish = get_pool().publish
+    if isinstance(publish, Publisher) and publish.loop is None:
+        publish.loop = loop
+
+
 def get_pool() -> LivePool:
     """This process's pool (created on first use)."""
     global _pool

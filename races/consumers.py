@@ -1,0 +1,98 @@
+"""The race websocket: a full snapshot on (re)connect, then the race's events as they happen.
+
+Browsers send one kind of message: `{"type": "speed.set", "value": <multiplier>}` from the
+racer whose run is live; the server answers `speed.ack` with the value applied, or `error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import SimpleNamespace
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from leaderboard.board import race_leaderboard
+
+from . import access, protocol
+from .live import SpeedRejected, get_pool, use_event_loop
+from .models import Race
+from .racing import Run
+
+log = logging.getLogger(__name__)
+NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of a 404)
+
+
+@database_sync_to_async
+def load_visible_race(scope, race_id) -> Race | None:
+    try:
+        race = access.load_race(race_id)
+    except Exception:
+        return None
+    viewer = SimpleNamespace(user=scope.get("user"), session=scope.get("session") or {})
+    if viewer.user is None or not access.can_view(viewer, race):
+        return None
+    return race
+
+
+@database_sync_to_async
+def snapshot(race: Race) -> dict:
+    run = (Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES)
+           .select_related("racer__racer").first())
+    track = race.track
+    return protocol.event(
+        "race.state",
+        race={"id": str(race.pk), "name": race.name, "format": race.format,
+              "race_type": race.race_type, "status": race.status,
+              "time_per_racer": race.time_per_racer,
+              "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
+        run=None if run is None else {
+            "id": run.pk, "state": run.state, "racer_id": run.racer_id,
+            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "ends_at": run.ends_at.isoformat() if run.ends_at else None,
+        },
+        leaderboard=race_leaderboard(race),
+    )
+
+
+class RaceConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
+        race = await load_visible_race(self.scope, self.race_id)
+        if race is None:
+            await self.close(code=NO_ACCESS)
+            return
+        use_event_loop(asyncio.get_running_loop())
+        self.group = protocol.race_group(race.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(await snapshot(race))
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or content.get("type") != "speed.set":
+            await self.send_json({"type": "error", "v": protocol.VERSION, "message": "unknown message"})
+            return
+        user = self.scope.get("user")
+        try:
+            if user is None or not user.is_authenticated:
+                raise SpeedRejected("log in to change the speed")
+            applied = get_pool().set_speed(self.race_id, user.pk, content.get("value"))
+        except SpeedRejected as exc:
+            log.warning("speed change refused for user %s in race %s: %s",
+                        getattr(user, "pk", None), self.race_id, exc)
+            await self.send_json({"type": "error", "v": protocol.VERSION, "message": str(exc)})
+            return
+        await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})
+
+    # Events of the race group go to the browser unchanged.
+    async def forward(self, event):
+        await self.send_json(event)
+
+    race_state = run_state = run_frame = run_lap = forward
+    queue_changed = leaderboard_changed = car_telemetry = forward

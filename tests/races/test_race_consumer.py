@@ -1,0 +1,99 @@
+"""The race websocket, with channels' WebsocketCommunicator (always disconnected at the end)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from config.routing import websocket_urlpatterns
+from races import live, protocol
+from races.models import Participant, Race, Run
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+app = URLRouter(websocket_urlpatterns)
+
+
+@pytest.fixture
+def setup(transactional_db, tracks):
+    alice = make_user("alice", "AliceRaces")
+    bob = make_user("bob", "BobTheRacer")
+    mallory = make_user("mallory", "Mallory")
+    now = timezone.now()
+    race = Race.objects.create(organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
+                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
+    Participant.objects.create(race=race, user=bob)
+    return race, alice, bob, mallory
+
+
+def communicator(race, user):
+    comm = WebsocketCommunicator(app, f"/ws/races/{race.pk}/")
+    comm.scope["user"] = user
+    comm.scope["session"] = {}
+    return comm
+
+
+async def test_it_sends_a_snapshot_then_forwards_events(setup):
+    race, alice, bob, _ = setup
+    comm = communicator(race, bob)
+    connected, _ = await comm.connect()
+    try:
+        assert connected
+        state = await comm.receive_json_from()
+        assert state["type"] == "race.state" and state["v"] == protocol.VERSION
+        assert state["race"]["name"] == "Live Cup" and state["run"] is None
+        assert len(state["race"]["track"]["geometry"]["center"]) > 10
+        await protocol.asend(race.pk, protocol.event("run.frame", run_id=1, frame={"step": 1}))
+        assert await comm.receive_json_from() == {"type": "run.frame", "v": 1, "run_id": 1, "frame": {"step": 1}}
+    finally:
+        await comm.disconnect()
+
+
+async def test_it_validates_access(setup):
+    race, _, _, mallory = setup
+    comm = communicator(race, mallory)
+    connected, code = await comm.connect()
+    try:
+        assert not connected and code == 4404
+    finally:
+        await comm.disconnect()
+
+
+async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
+    race, alice, bob, _ = setup
+    pool = live.LivePool(lambda race_id, message: None, countdown_step_s=0.05)
+    monkeypatch.setattr(live, "_pool", pool)
+    from channels.db import database_sync_to_async
+
+    run = await database_sync_to_async(Run.objects.create)(
+        race=race, racer=bob, state="countdown", model_name="reference:steady")
+    active = await database_sync_to_async(pool.launch)(run)
+    organizer, racer = communicator(race, alice), communicator(race, bob)
+    await organizer.connect()
+    await racer.connect()
+    try:
+        await organizer.receive_json_from()
+        await racer.receive_json_from()
+        import asyncio
+
+        for _ in range(100):
+            if active.runner is not None:
+                break
+            await asyncio.sleep(0.05)
+        await organizer.send_json_to({"type": "speed.set", "value": 2})
+        refused = await organizer.receive_json_from()
+        assert refused["type"] == "error" and "only the racer on track" in refused["message"]
+        await racer.send_json_to({"type": "speed.set", "value": 1.7})
+        assert (await racer.receive_json_from()) == {"type": "speed.ack", "v": 1, "value": 1.7}
+        assert active.multiplier.value == 1.7
+        await racer.send_json_to({"type": "speed.set", "value": "nan"})
+        assert (await racer.receive_json_from())["type"] == "error"
+    finally:
+        await database_sync_to_async(pool.stop)(run.pk)
+        assert await database_sync_to_async(pool.wait)(run.pk, 10)
+        await organizer.disconnect()
+        await racer.disconnect()

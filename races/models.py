@@ -490,7 +490,9 @@ class Participant(models.Model):
 
     @property
     def submission_status(self) -> str:
-        return "No model submitted"
+        """Entered: <model> at <time>, or No model submitted (see races.garage)."""
+        return entry_status(self)
 
 
 from .racing import Lap, Run  # noqa: E402, F401  (the Run / Lap record lives in its own module)
+from .garage import Entry, RacerModel, entry_status  # noqa: E402, F401  (model garage, LIVE entries)

@@ -1,0 +1,415 @@
+"""The model garage and LIVE race entries.
+
+A racer keeps model packages in their garage (`RacerModel`). An uploaded package is data: it is
+streamed to ``MEDIA_ROOT/models/<user id>/<random>.tar.gz``, read by livesim's loader (archive
+members are read into memory, never extracted; nothing is imported, unpickled or executed) and
+refused with the loader's reason when it cannot race, leaving no row and no file behind.
+Built-in *reference driver* models (``kind="reference"``) carry only driver parameters; they are
+made from code (the demo seed), never uploaded.
+
+An `Entry` is a racer's model for a LIVE race: one per (race, racer), replaced when the racer
+enters again, accepted only while the race's model entries are open. `entries_for(race)` is what
+the LIVE queue is built from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from livesim.model_package import ModelPackageError, load_model_package
+
+MODEL_DIR = "models"
+# Room for the multipart framing and the other form fields around the file itself.
+UPLOAD_OVERHEAD_BYTES = 1024 * 1024
+
+
+def too_large_message(limit: int | None = None) -> str:
+    limit = settings.MAX_MODEL_UPLOAD_BYTES if limit is None else limit
+    if limit >= 1024 * 1024:
+        size = f"{limit / 1024 / 1024:g} MB"
+    elif limit >= 1024:
+        size = f"{limit / 1024:g} KB"
+    else:
+        size = f"{limit} bytes"
+    return f"The file is larger than the {size} limit for model packages."
+
+
+class RacerModel(models.Model):
+    """A model in a racer's garage: an uploaded package or a built-in reference driver."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "Uploaded package"
+        REFERENCE = "reference", "Reference driver"
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        REJECTED = "rejected", "Rejected"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="racer_models")
+    name = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
+    file = models.FileField(max_length=200, blank=True)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="Action space summary, sensors, network.")
+    params = models.JSONField(default=dict, blank=True, help_text="Reference driver parameters.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
+    error = models.CharField(max_length=500, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="unique_model_name_per_owner",
+                violation_error_message="You already have a model with this name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+    @property
+    def is_reference(self) -> bool:
+        return self.kind == self.Kind.REFERENCE
+
+    @property
+    def path(self) -> Path | None:
+        """The stored package on disk (uploads only)."""
+        return Path(default_storage.path(self.file.name)) if self.file else None
+
+    @property
+    def summary(self) -> str:
+        """One line about the action space and sensors, for lists."""
+        m = self.metadata or {}
+        if self.is_reference:
+            return "Built-in reference driver" + (f", up to {m['max_speed']:g} m/s" if "max_speed" in m else "")
+        parts = []
+        kind = m.get("action_space_type")
+        if kind == "discrete":
+            parts.append(f"discrete, {m.get('actions')} actions")
+        elif kind:
+            parts.append("continuous")
+        speed = m.get("speed")
+        if speed:
+            parts.append(f"{speed[0]:g}–{speed[1]:g} m/s")
+        if m.get("sensors"):
+            parts.append(" + ".join(m["sensors"]))
+        return ", ".join(parts)
+
+    def reject(self, reason: str) -> None:
+        """Mark the model unusable (e.g. the live runner could not load it), keeping the reason."""
+        self.status = self.Status.REJECTED
+        self.error = reason[:500]
+        self.save(update_fields=["status", "error"])
+
+    def create_policy(self):
+        """The livesim policy that drives this model (loads and checks the package again)."""
+        from livesim.policies import create_policy
+
+        if self.is_reference:
+            params = dict(self.params or {})
+            temperament = params.pop("temperament", None)
+            return create_policy(f"reference:{temperament}" if temperament else "reference", **params)
+        return create_policy(self.path)
+
+    def delete(self, *args, **kwargs):
+        name = self.file.name if self.file else ""
+        result = super().delete(*args, **kwargs)
+        if name:
+            transaction.on_commit(lambda: default_storage.delete(name))
+        return result
+
+
+class Entry(models.Model):
+    """A racer's model entered in a LIVE race; entering again replaces it."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "Entered"
+        FAILED = "failed", "Failed"
+
+    race = models.ForeignKey("races.Race", on_delete=models.CASCADE, related_name="entries")
+    participant = models.OneToOneField("races.Participant", on_delete=models.CASCADE, related_name="entry")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="race_entries")
+    racer_model = models.ForeignKey(RacerModel, on_delete=models.CASCADE, related_name="entries")
+    entered_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OK)
+    failure = models.CharField("failure reason", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["entered_at", "pk"]
+        verbose_name_plural = "entries"
+        constraints = [models.UniqueConstraint(fields=["race", "user"], name="one_entry_per_racer_per_race")]
+
+    def __str__(self) -> str:
+        return f"{self.racer_model} in {self.race}"
+
+    def mark_failed(self, reason: str) -> None:
+        """The model failed to submit or to load for the race (shown red in the queue)."""
+        self.status = self.Status.FAILED
+        self.failure = reason[:500]
+        self.save(update_fields=["status", "failure"])
+
+
+# -- uploads ---------------------------------------------------------------------------------
+
+class ModelUploadLimit(FileUploadHandler):
+    """Upload handler that refuses a model package larger than the limit before reading it all.
+
+    A request whose declared length already exceeds the limit is not read at all (the parser is
+    short-circuited with empty data); a file that grows past the limit while streaming is
+    skipped, and the partial temporary file is deleted. `exceeded` tells the view why the file is
+    missing.
+    """
+
+    def __init__(self, request=None, limit: int | None = None):
+        super().__init__(request)
+        self.limit = settings.MAX_MODEL_UPLOAD_BYTES if limit is None else limit
+        self.exceeded = False
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length > self.limit + UPLOAD_OVERHEAD_BYTES:
+            from django.http import QueryDict
+            from django.utils.datastructures import MultiValueDict
+
+            self.exceeded = True
+            return QueryDict(encoding=encoding), MultiValueDict()
+        return None
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def declared_too_large(request, limit: int | None = None) -> bool:
+    """True when the request says up front that its body is over the upload limit."""
+    limit = settings.MAX_MODEL_UPLOAD_BYTES if limit is None else limit
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > limit + UPLOAD_OVERHEAD_BYTES
+
+
+def limit_uploads(request) -> ModelUploadLimit:
+    """Put the size guard first in the request's upload handlers (before the body is parsed)."""
+    guard = ModelUploadLimit(request)
+    request.upload_handlers.insert(0, guard)
+    return guard
+
+
+def check_package(path: Path) -> dict:
+    """The metadata summary of a package that can race, or ValidationError naming the problem.
+
+    The loader reads the archive safely (no extraction, no links, bounded sizes) and the weights
+    are parsed by the server's own runner (``model.npz`` with pickling refused; ``model.onnx``
+    by onnxruntime), so a package that passes here is one the simulator can drive."""
+    from livesim.policies import policy_from_package
+
+    try:
+        package = load_model_package(path)
+        policy_from_package(package)
+    except (ModelPackageError, ValueError, OSError) as exc:
+        raise ValidationError({"file": f"Not a usable model package: {exc}."}) from None
+    space = package.action_space
+    summary = {
+        "action_space_type": space.type,
+        "sensors": list(package.sensors),
+        "neural_network": package.neural_network,
+        "training_algorithm": package.training_algorithm,
+        "version": package.version,
+        "weights": package.weights_file,
+    }
+    if space.type == "discrete":
+        speeds = [v for _, v in space.actions]
+        steers = [s for s, _ in space.actions]
+        summary.update(actions=len(space.actions), speed=[min(speeds), max(speeds)],
+                       steering=[min(steers), max(steers)])
+    else:
+        summary.update(speed=list(space.speed), steering=list(space.steering))
+    return summary
+
+
+def _name_taken(owner, name: str) -> bool:
+    return RacerModel.objects.filter(owner=owner, name__iexact=name).exists()
+
+
+def _clean_name(owner, name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the model a name."})
+    if len(name) > 64:
+        raise ValidationError({"name": f"Use at most 64 characters (this name has {len(name)})."})
+    if _name_taken(owner, name):
+        raise ValidationError({"name": "You already have a model with this name."})
+    return name
+
+
+def store_upload(owner, name: str, upload) -> RacerModel:
+    """Save an uploaded package to the owner's garage, or raise ValidationError per field.
+
+    Nothing is left behind on refusal: the file is written under a random name, checked, and
+    removed again when the check or the database row fails."""
+    name = _clean_name(owner, name)
+    if upload is None:
+        raise ValidationError({"file": "Choose a model package (.tar.gz) to upload."})
+    limit = settings.MAX_MODEL_UPLOAD_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError({"file": too_large_message(limit)})
+    rel = f"{MODEL_DIR}/{owner.pk}/{secrets.token_hex(16)}.tar.gz"
+    path = Path(default_storage.path(rel))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "xb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationError({"file": too_large_message(limit)})
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationError({"file": "The file is empty."})
+        summary = check_package(path)
+        try:
+            with transaction.atomic():
+                model = RacerModel.objects.create(
+                    owner=owner, name=name, kind=RacerModel.Kind.UPLOAD, file=rel, size_bytes=size,
+                    sha256=digest.hexdigest(), metadata=summary,
+                )
+        except IntegrityError:
+            raise ValidationError({"name": "You already have a model with this name."}) from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return model
+
+
+def reference_model(owner, name: str, **params) -> RacerModel:
+    """Create or update a built-in reference-driver model (demo seeding; never from uploads).
+
+    `params` are livesim reference driver parameters (max_speed, lateral_accel, brake_accel,
+    lookahead, lookahead_gain, min_speed, avoid_horizon, line_offset) and optionally a
+    `temperament` (cautious, steady, brisk, aggressive) they refine."""
+    from livesim.reference import ReferenceDriver
+
+    params = dict(params)
+    temperament = params.get("temperament")
+    knobs = {k: v for k, v in params.items() if k != "temperament"}
+    try:
+        driver = ReferenceDriver(temperament, **knobs)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"params": str(exc)}) from None
+    from dataclasses import asdict
+
+    metadata = {"temperament": driver.temperament, **asdict(driver.params)}
+    model, _ = RacerModel.objects.update_or_create(
+        owner=owner, name=name,
+        defaults={"kind": RacerModel.Kind.REFERENCE, "params": params, "metadata": metadata,
+                  "status": RacerModel.Status.READY, "error": "", "file": "", "size_bytes": 0,
+                  "sha256": ""},
+    )
+    return model
+
+
+class ModelInUse(ValidationError):
+    pass
+
+
+def delete_model(model: RacerModel) -> None:
+    """Delete a model and its file, unless it is entered in a race that has not closed yet."""
+    from .models import Race
+
+    for entry in model.entries.select_related("race"):
+        if entry.race.status != Race.Status.CLOSED:
+            raise ModelInUse(
+                f"{model.name} is entered in {entry.race.name}: enter another model there first."
+            )
+    model.delete()
+
+
+# -- LIVE race entries ---------------------------------------------------------------------------
+
+def entry_refusal(race, user) -> str | None:
+    """Why `user` cannot enter a model in `race` right now (None when they can).
+
+    Callers check access first: strangers never get here (404)."""
+    from .models import Race
+
+    if not race.is_live:
+        return "Model entries are for LIVE races."
+    if race.participants.active().filter(user=user).first() is None:
+        return "Join the race to enter a model."
+    if race.status == Race.Status.CLOSED:
+        return "The race is closed."
+    if not race.entries_open:
+        return "Model entries are closed."
+    return None
+
+
+def enter_race(race, user, racer_model: RacerModel) -> Entry:
+    """Enter (or replace) the user's model in a LIVE race; ValidationError says why not."""
+    if racer_model.owner_id != user.pk:
+        raise ValidationError({"model": "Choose one of your own models."})
+    with transaction.atomic():
+        # Lock the race row so a racer cannot slip in while the organizer closes entries.
+        race = type(race).objects.select_for_update().get(pk=race.pk)
+        refusal = entry_refusal(race, user)
+        if refusal:
+            raise ValidationError({"race": refusal})
+        if not racer_model.is_ready:
+            raise ValidationError({"model": f"{racer_model.name} was rejected: {racer_model.error}"})
+        participant = race.participants.active().get(user=user)
+        entry, _ = Entry.objects.update_or_create(
+            race=race, user=user,
+            defaults={"participant": participant, "racer_model": racer_model,
+                      "entered_at": timezone.now(), "status": Entry.Status.OK, "failure": ""},
+        )
+    return entry
+
+
+def entry_of(race, user) -> Entry | None:
+    if not user.is_authenticated:
+        return None
+    return Entry.objects.filter(race=race, user=user).select_related("racer_model").first()
+
+
+def entries_for(race):
+    """The race's entries of active participants, first entered first (the LIVE queue order)."""
+    return (
+        Entry.objects.filter(race=race, participant__removed_at__isnull=True)
+        .select_related("racer_model", "participant__user__racer", "user")
+        .order_by("entered_at", "pk")
+    )
+
+
+def entry_status(participant) -> str:
+    """What the racers list, the CSV and the API show as a participant's submission status."""
+    entry = getattr(participant, "entry", None)
+    if entry is None:
+        return "No model submitted"
+    when = timezone.localtime(entry.entered_at, participant.race.tz).strftime("%Y-%m-%d %H:%M %Z")
+    text = f"Entered: {entry.racer_model.name} at {when}"
+    if entry.status == Entry.Status.FAILED:
+        text += f" (failed: {entry.failure})" if entry.failure else " (failed)"
+    return text

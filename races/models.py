@@ -389,9 +389,11 @@ class Race(models.Model):
             if self.time_per_racer is None:
                 err("time_per_racer", "Choose how many minutes each racer races on their turn.")
 
-        if self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT):
-            if self.collision_penalty is None:
-                err("collision_penalty", "Choose the seconds added per collision (1–5).")
+        if (
+            self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT)
+            and self.collision_penalty is None
+        ):
+            err("collision_penalty", "Choose the seconds added per collision (1–5).")
 
         if self.race_type == self.RaceType.OBJECT_AVOIDANCE:
             if self.object_count is None:
@@ -494,5 +496,5 @@ class Participant(models.Model):
         return entry_status(self)
 
 
-from .racing import Lap, Run  # noqa: E402, F401  (the Run / Lap record lives in its own module)
 from .garage import Entry, RacerModel, entry_status  # noqa: E402, F401  (model garage, LIVE entries)
+from .racing import Lap, Run  # noqa: E402, F401  (the Run / Lap record lives in its own module)

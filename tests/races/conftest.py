@@ -102,3 +102,22 @@ def api_charlie(charlie):
 @pytest.fixture
 def api_mallory(mallory):
     return _api(mallory)
+
+
+@pytest.fixture
+def link_holder(race, charlie):
+    """charlie opened alice's invitation link while logged in but has not joined."""
+    client = _client(charlie)
+    response = client.get(f"/join/{race.invite_token}/")
+    assert response.status_code == 200
+    return client
+
+
+@pytest.fixture
+def removed(joined):
+    """bob joined alice's race and alice removed him."""
+    from django.utils import timezone
+
+    joined.removed_at = timezone.now()
+    joined.save(update_fields=["removed_at"])
+    return joined

@@ -105,3 +105,25 @@ def bound_cases(accepted: bool):
             tag = "-".join(str(v) for k, v in context.items() if k in ("race_type", "format"))
             cases.append(pytest.param(context, field, value, id=f"{tag or 'tt'}-{field}={value}"))
     return cases
+
+
+def png_bytes(width: int = 8, height: int = 8, noise: bool = False) -> bytes:
+    """A real PNG; with noise it does not compress (about 3 bytes a pixel)."""
+    import io
+    import os
+
+    from PIL import Image
+
+    if noise:
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    else:
+        image = Image.new("RGB", (width, height), (200, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_upload(name: str = "racing.png", content: bytes | None = None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, png_bytes() if content is None else content, content_type="image/png")

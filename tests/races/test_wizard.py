@@ -1,0 +1,236 @@
+"""The 3-step race creation wizard: details, customizations, review (kept in the session)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.test import Client
+
+from races.forms import DETAIL_FIELDS
+from races.models import Race
+from races.views import WIZARD_SESSION
+
+from .helpers import (
+    H2B_LANES,
+    LIVE,
+    OA_RANDOM,
+    form_data,
+    image_upload,
+    path_of,
+    png_bytes,
+)
+
+NEW = "/races/new/"
+
+
+def split(data: dict) -> tuple[dict, dict]:
+    """The wizard's step 1 (details) and step 2 (customizations) POST data."""
+    step1 = {k: v for k, v in data.items() if k in DETAIL_FIELDS}
+    step2 = {k: v for k, v in data.items() if k not in DETAIL_FIELDS}
+    return step1, step2
+
+
+def run_wizard(client, data: dict, files: dict | None = None):
+    """Post the three steps; returns the last response."""
+    step1, step2 = split(data)
+    response = client.post(NEW, step1)
+    assert response.status_code == 302 and path_of(response) == "/races/new/2/", _errors(response)
+    response = client.post("/races/new/2/", step2)
+    assert response.status_code == 302 and path_of(response) == "/races/new/3/", _errors(response)
+    assert client.get("/races/new/3/").status_code == 200
+    return client.post("/races/new/3/", files or {})
+
+
+def _errors(response):
+    return response.context["form"].errors if response.context else response
+
+
+def test_it_works(as_alice, alice, student_track):
+    page = as_alice.get(NEW)
+    assert page.status_code == 200 and page.context["step"] == 1
+    response = run_wizard(as_alice, form_data(student_track, name="Spring Cup", description="Go fast"))
+    race = Race.objects.get()
+    assert (race.organizer, race.name, race.description, race.track) == (alice, "Spring Cup", "Go fast", student_track)
+    assert (race.format, race.race_type, race.ranking_method, race.min_laps) == ("classic", "tt", "best_lap", 1)
+    assert race.off_track_penalty == 2 and race.max_resets is None
+    assert response.status_code == 302
+    assert response["Location"] == f"/races/{race.pk}/invitation/?created=1"
+    assert WIZARD_SESSION not in as_alice.session
+
+
+def test_it_requires_login(client, tracks):
+    response = client.get(NEW)
+    assert response.status_code == 302 and path_of(response) == "/accounts/login/"
+    assert client.post("/races/new/3/", {}).status_code == 302
+    assert Race.objects.count() == 0
+
+
+def test_it_keeps_the_entered_details_in_the_session(as_alice, student_track):
+    step1, _ = split(form_data(student_track, name="Kept Cup"))
+    as_alice.post(NEW, step1)
+    assert as_alice.session[WIZARD_SESSION]["name"] == "Kept Cup"
+    back = as_alice.get(NEW + "?continue=1")
+    assert back.context["form"]["name"].value() == "Kept Cup"
+    review = as_alice.get("/races/new/3/")
+    assert b"Kept Cup" in review.content
+    fresh = as_alice.get(NEW)  # starting over forgets the draft
+    assert WIZARD_SESSION not in as_alice.session
+    assert fresh.context["form"]["name"].value() in (None, "")
+
+
+def test_it_sends_later_steps_back_to_the_start_without_a_draft(as_alice, tracks):
+    for step in (2, 3):
+        response = as_alice.get(f"/races/new/{step}/")
+        assert response.status_code == 302 and response["Location"] == NEW
+    assert as_alice.post("/races/new/3/", {}).status_code == 302
+    assert Race.objects.count() == 0
+
+
+def test_it_goes_back_from_the_review(as_alice, student_track):
+    step1, step2 = split(form_data(student_track))
+    as_alice.post(NEW, step1)
+    as_alice.post("/races/new/2/", step2)
+    response = as_alice.post("/races/new/3/", {"previous": "1"})
+    assert response.status_code == 302 and response["Location"] == "/races/new/2/"
+    assert Race.objects.count() == 0
+
+
+def test_it_creates_a_live_race_four_hours_long(as_alice, student_track):
+    run_wizard(as_alice, form_data(student_track, name="Live Night", **LIVE, broadcast="public"))
+    race = Race.objects.get()
+    assert race.is_live and race.end_at - race.start_at == timedelta(hours=4)
+    assert (race.time_per_racer, race.broadcast, race.ranking_method) == (3, "public", "best_lap")
+
+
+def test_it_creates_an_object_avoidance_race_with_placements(as_alice, student_track):
+    run_wizard(as_alice, form_data(
+        student_track, race_type="oa", collision_penalty=3, object_count=2,
+        obj_lane_1="inside", obj_location_1=1, obj_lane_2="outside", obj_location_2=99,
+    ))
+    race = Race.objects.get()
+    assert race.object_positions == [{"lane": "inside", "location": 1}, {"lane": "outside", "location": 99}]
+    assert race.collision_penalty == 3 and race.bot_count is None
+
+
+def test_it_creates_a_head_to_bot_race_with_lane_changes(as_alice, student_track):
+    run_wizard(as_alice, form_data(student_track, **{**H2B_LANES, "bot_speed": 0.2}))
+    race = Race.objects.get()
+    assert (race.bot_count, race.bot_speed, race.lane_change) == (3, Decimal("0.2"), True)
+    assert (race.lane_change_min, race.lane_change_max) == (2, 4)
+    assert race.object_count is None and race.object_positions == []
+
+
+def test_it_clears_an_unticked_checkbox_when_a_step_is_posted_again(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, **H2B_LANES))
+    as_alice.post(NEW, step1)
+    as_alice.post("/races/new/2/", step2)
+    step2.pop("lane_change")
+    as_alice.post("/races/new/2/", step2)
+    as_alice.post("/races/new/3/", {})
+    race = Race.objects.get()
+    assert race.lane_change is False and race.lane_change_min is None
+
+
+def test_it_rejects_a_classic_race_ending_before_it_starts_on_step_one(as_alice, student_track):
+    data = form_data(student_track)
+    data["end_at"] = data["start_at"]
+    step1, _ = split(data)
+    response = as_alice.post(NEW, step1)
+    assert response.status_code == 200 and response.context["step"] == 1
+    assert "end_at" in response.context["form"].errors
+    assert b"The end must be after the start." in response.content
+
+
+def test_it_rejects_a_student_live_race_on_step_one(as_alice, student_track):
+    step1, _ = split(form_data(student_track, flavour="student", format="live"))
+    response = as_alice.post(NEW, step1)
+    assert response.status_code == 200 and response.context["step"] == 1
+    assert b"Student races are Classic races." in response.content
+
+
+def test_it_rejects_a_student_object_avoidance_race(as_alice, student_track):
+    step1, _ = split(form_data(student_track, flavour="student", **OA_RANDOM))
+    response = as_alice.post(NEW, step1)
+    assert response.status_code == 200 and "race_type" in response.context["form"].errors
+
+
+def test_it_rejects_a_student_race_on_a_track_outside_the_student_set(as_alice, pro_track):
+    step1, _ = split(form_data(pro_track, flavour="student"))
+    response = as_alice.post(NEW, step1)
+    assert response.status_code == 200 and "track" in response.context["form"].errors
+
+
+def test_it_rejects_a_name_the_organizer_already_used(as_alice, race, student_track):
+    step1, _ = split(form_data(student_track, name=race.name.upper()))
+    response = as_alice.post(NEW, step1)
+    assert response.status_code == 200
+    assert b"You already have a race with this name." in response.content
+    assert Race.objects.count() == 1
+
+
+def test_it_rejects_an_option_out_of_range_on_step_two(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, **{**H2B_LANES, "bot_count": 7}))
+    assert as_alice.post(NEW, step1).status_code == 302
+    response = as_alice.post("/races/new/2/", step2)
+    assert response.status_code == 200 and response.context["step"] == 2
+    assert "bot_count" in response.context["form"].errors
+    assert as_alice.post("/races/new/3/", {}).status_code == 200  # the review refuses it too
+    assert Race.objects.count() == 0
+
+
+def test_it_rejects_a_lane_change_minimum_above_the_maximum_on_step_two(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, **{**H2B_LANES, "lane_change_min": 6, "lane_change_max": 3}))
+    as_alice.post(NEW, step1)
+    response = as_alice.post("/races/new/2/", step2)
+    assert response.status_code == 200
+    assert b"The maximum must not be below the minimum." in response.content
+
+
+def test_it_rejects_an_object_at_location_zero(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, race_type="oa", collision_penalty=3, object_count=1,
+                                   obj_lane_1="inside", obj_location_1=0))
+    as_alice.post(NEW, step1)
+    response = as_alice.post("/races/new/2/", step2)
+    assert response.status_code == 200 and "obj_location_1" in response.context["form"].errors
+
+
+def test_it_saves_a_racing_image(as_alice, student_track, media_root):
+    run_wizard(as_alice, form_data(student_track), {"image": image_upload()})
+    race = Race.objects.get()
+    assert race.image.name.startswith("race-images/")
+    assert (media_root / race.image.name).is_file()
+    page = as_alice.get(f"/races/{race.pk}/")
+    assert f"/media/{race.image.name}".encode() in page.content
+    assert race.image.read().startswith(b"\x89PNG")
+
+
+def test_it_rejects_a_racing_image_larger_than_the_limit(as_alice, student_track, settings, media_root):
+    assert settings.MAX_IMAGE_UPLOAD_BYTES == 2 * 1024 * 1024
+    big = png_bytes(900, 900, noise=True)
+    assert len(big) > settings.MAX_IMAGE_UPLOAD_BYTES
+    response = run_wizard(as_alice, form_data(student_track), {"image": image_upload("big.png", big)})
+    assert response.status_code == 200 and response.context["step"] == 3
+    assert b"The image is larger than 2 MB." in response.content
+    assert Race.objects.count() == 0
+    assert not any(media_root.rglob("*.png"))
+
+
+def test_it_rejects_a_file_that_is_not_an_image(as_alice, student_track):
+    fake = image_upload("racing.png", b"#!/bin/sh\necho not a picture\n")
+    response = run_wizard(as_alice, form_data(student_track), {"image": fake})
+    assert response.status_code == 200 and "image" in response.context["form"].errors
+    assert b"Upload a valid image" in response.content
+    assert Race.objects.count() == 0
+
+
+def test_it_enforces_csrf(alice, student_track):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    step1, _ = split(form_data(student_track))
+    assert client.post(NEW, step1).status_code == 403
+    client.get(NEW)  # the page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(NEW, {**step1, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == "/races/new/2/"
+    assert "csrfmiddlewaretoken" not in client.session[WIZARD_SESSION]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from .garage import Entry, RacerModel, enter_race, reference_model
 from .models import Participant, Race, RacerProfile, Track
 from .tracks import sync_builtin_tracks
 
@@ -20,6 +21,14 @@ RACERS = [
     ("racer3", "racer3@example.com", "SteadyEddie", "GB"),
     ("racer4", "racer4@example.com", "LateBraker", "BR"),
 ]
+# Each demo racer's built-in reference driver (livesim.reference parameters), in RACERS order.
+DEMO_MODELS = [
+    ("Aggressive", {"temperament": "aggressive"}),
+    ("Balanced", {"temperament": "brisk", "max_speed": 2.5}),
+    ("Steady", {"temperament": "cautious"}),
+    ("Late braker", {"max_speed": 3.2, "lateral_accel": 4.0, "brake_accel": 6.0, "lookahead": 0.5}),
+]
+LIVE_DEMO = "Demo LIVE Grand Prix"
 
 
 def _user(username: str, email: str, alias: str, country: str):
@@ -75,4 +84,13 @@ def seed_demo() -> dict:
         races.append(race)
         for user in racers:
             Participant.objects.get_or_create(race=race, user=user)
+    _seed_models(racers, next(r for r in races if r.name == LIVE_DEMO))
     return {"organizer": organizer, "racers": racers, "races": races}
+
+
+def _seed_models(racers, live: Race) -> None:
+    """Each demo racer owns a reference driver of their own temperament, entered in the LIVE race."""
+    for user, (name, params) in zip(racers, DEMO_MODELS, strict=True):
+        model = RacerModel.objects.filter(owner=user, name=name).first() or reference_model(user, name, **params)
+        if live.entries_open and not Entry.objects.filter(race=live, user=user).exists():
+            enter_race(live, user, model)

@@ -32,15 +32,18 @@ MODEL_DIR = "models"
 UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 
 
-def too_large_message(limit: int | None = None) -> str:
+def limit_text(limit: int | None = None) -> str:
+    """The upload limit in words, e.g. "50 MB"."""
     limit = settings.MAX_MODEL_UPLOAD_BYTES if limit is None else limit
     if limit >= 1024 * 1024:
-        size = f"{limit / 1024 / 1024:g} MB"
-    elif limit >= 1024:
-        size = f"{limit / 1024:g} KB"
-    else:
-        size = f"{limit} bytes"
-    return f"The file is larger than the {size} limit for model packages."
+        return f"{limit / 1024 / 1024:.3g} MB"
+    if limit >= 1024:
+        return f"{limit / 1024:.3g} KB"
+    return f"{limit} bytes"
+
+
+def too_large_message(limit: int | None = None) -> str:
+    return f"The file is larger than the {limit_text(limit)} limit for model packages."
 
 
 class RacerModel(models.Model):
@@ -229,7 +232,8 @@ def check_package(path: Path) -> dict:
         package = load_model_package(path)
         policy_from_package(package)
     except (ModelPackageError, ValueError, OSError) as exc:
-        raise ValidationError({"file": f"Not a usable model package: {exc}."}) from None
+        reason = str(exc).split("\n", 1)[0].rstrip(":. ")  # tarfile lists every codec it tried
+        raise ValidationError({"file": f"Not a usable model package: {reason}."}) from None
     space = package.action_space
     summary = {
         "action_space_type": space.type,

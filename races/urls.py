@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import garage_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,5 +19,8 @@ urlpatterns = [
     path("races/<str:race_id>/racers/", views.race_racers, name="race_racers"),
     path("races/<str:race_id>/racers/remove/", views.race_remove_racers, name="race_remove_racers"),
     path("races/<str:race_id>/racers.csv", views.race_racers_csv, name="race_racers_csv"),
+    path("races/<str:race_id>/entry/", garage_views.race_enter, name="race_enter"),
+    path("models/", garage_views.model_list, name="model_list"),
+    path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
 ]

@@ -29,6 +29,7 @@ from .forms import (
     SignupForm,
     wizard_step_of,
 )
+from .garage_views import entry_context
 from .invitations import invitation_url, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 
@@ -223,6 +224,7 @@ def race_detail(request, race: Race):
         "link_holder": participant is None and not organizer,
         "racer_count": race.participants.active().count(),
         "leaderboard": race_leaderboard(race),
+        **entry_context(request, race, participant),
     }
     return render(request, "races/race_detail.html", context)
 

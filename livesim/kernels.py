@@ -191,6 +191,19 @@ def wheels_on_track(g, closed, x, y, heading, wheelbase, hint):
 
 
 @njit(cache=True, fastmath=True)
+def any_wheel_on_track(g, closed, x, y, heading, wheelbase, hint):
+    """True when at least one wheel is inside (stops at the first: the batched hot path)."""
+    c = math.cos(heading)
+    s = math.sin(heading)
+    for k in range(4):
+        along = wheelbase if k >= 2 else 0.0
+        side = HALF_TRACK if k % 2 == 0 else -HALF_TRACK
+        if point_on_track(g, closed, x + along * c - side * s, y + along * s + side * c, hint):
+            return True
+    return False
+
+
+@njit(cache=True, fastmath=True)
 def rects_overlap(ax, ay, ah, alen, awid, bx, by, bh, blen, bwid):
     """Separating-axis test of two oriented rectangles (centre, heading, length, width)."""
     ac, as_ = math.cos(ah), math.sin(ah)
@@ -374,7 +387,7 @@ def batch_step(g, closed, state, actions, dt, wheelbase, accel, brake, grip, sta
                 ds += length
         lap = state[k, 6] + ds
         st = ST_OK
-        if wheels_on_track(g, closed, x, y, h, wheelbase, seg) == 0:
+        if not any_wheel_on_track(g, closed, x, y, h, wheelbase, seg):
             st = ST_OFF_TRACK
             ux = g[R_UX, seg]
             uy = g[R_UY, seg]
@@ -407,3 +420,17 @@ def track_geometry(track) -> np.ndarray:
     g = geometry(track.center, track.left, track.right, track.closed)
     _GEOMETRY_CACHE[id(track)] = (track, g)
     return g
+
+
+@njit(cache=True, fastmath=True)
+def batch_observe(g, closed, state, boxes, fov, max_range, max_speed, out):
+    """Vector observations of K cars (see :mod:`livesim.observation`) into ``out`` (K, n+1)."""
+    n = out.shape[1] - 1
+    rays = np.empty(n)
+    for k in range(state.shape[0]):
+        ray_scan(g, closed, state[k, 0], state[k, 1], state[k, 2], int(state[k, 4]), boxes,
+                 fov, max_range, rays)
+        for r in range(n):
+            out[k, r] = rays[r] / max_range
+        v = state[k, 3] / max_speed
+        out[k, n] = 0.0 if v < 0.0 else (1.0 if v > 1.0 else v)

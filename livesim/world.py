@@ -130,14 +130,15 @@ class World:
 
     # ------------------------------------------------------------------ set-up
 
-    def start_trial(self) -> None:
+    def start_trial(self, start_s: float = 0.0) -> None:
         """Begin the next lap/trial.  The first trial (and every trial when not continuous)
-        puts the car at rest on the start line and lays out objects and bots."""
+        puts the car at rest on the centre line at ``start_s`` (default: the start line) and
+        lays out objects and bots; the lap then ends one track length further on."""
         self.trial += 1
         # an open track cannot be driven continuously: every lap starts on the line
         fresh = self.trial == 1 or not self.config.continuous or not self.closed
         if fresh:
-            self._place_car(0.0, 0.0)
+            self._place_car(start_s, 0.0)
             self.steps = 0
             self._layout_objects()
             self._layout_bots()
@@ -203,7 +204,7 @@ class World:
         first_left = bool(self.rng.integers(2))
         self.bots = []
         for i in range(n):
-            s = (spacing * (i + 1)) % self.length
+            s = (self.s + spacing * (i + 1)) % self.length  # ahead of the racer
             left = first_left ^ (i % 2 == 1)
             nxt = self._next_lane_change()
             b = Bot(s=s, lat=0.0, lane_left=left, speed=cfg.bot_speed, next_change=nxt)

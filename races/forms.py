@@ -176,7 +176,7 @@ class CountryForm(forms.Form):
 class SignupForm(forms.Form):
     """Sign-up needs only an e-mail address and a password (students included)."""
 
-    email = forms.EmailField()
+    email = forms.EmailField(max_length=150)  # it becomes the username (150 characters at most)
     password = forms.CharField(widget=forms.PasswordInput, min_length=8)
 
     def clean_email(self):

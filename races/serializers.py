@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from .access import is_organizer
@@ -131,3 +132,8 @@ class RacerProfileSerializer(serializers.ModelSerializer):
         if self.instance is not None and value != self.instance.country and not self.instance.can_change_country():
             raise serializers.ValidationError("The country can change once per season.")
         return value
+
+    def update(self, instance: RacerProfile, validated_data: dict) -> RacerProfile:
+        if "country" in validated_data and validated_data["country"] != instance.country:
+            validated_data["country_set_at"] = timezone.now()  # starts the once-per-season wait
+        return super().update(instance, validated_data)

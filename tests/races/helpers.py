@@ -19,7 +19,7 @@ def soon(days: float = 1, hours: float = 0):
     return (timezone.now() + timedelta(days=days, hours=hours)).replace(second=0, microsecond=0)
 
 
-def form_data(track, **overrides) -> dict:
+def form_data(track, /, **overrides) -> dict:
     """POST data of the race form: a valid Classic time trial unless overridden.
 
     True becomes a checked box ("on"), False an unchecked one (left out), DROP leaves a key out.
@@ -42,7 +42,7 @@ def form_data(track, **overrides) -> dict:
     return out
 
 
-def api_payload(track, **overrides) -> dict:
+def api_payload(track, /, **overrides) -> dict:
     """JSON body of POST /api/races/: a valid Classic time trial unless overridden."""
     start = soon()
     data = {

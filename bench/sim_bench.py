@@ -1,0 +1,159 @@
+"""Simulator throughput, side by side with two peer Gymnasium driving environments.
+
+    .venv/bin/python bench/sim_bench.py [--seconds 3]
+
+Measures, in one process on one core (random actions from each env's seeded action space,
+reset whenever an episode ends, after a warm-up):
+
+* livesim's Gymnasium env (``livesim/DeepRacer-v0`` via ``gymnasium.make``) steps/s;
+* livesim's batched kernel (:class:`livesim.batch.BatchSim`, 4096 cars) car-steps/s;
+* HighwayEnv ``racetrack-v0`` and Gymnasium ``CarRacing-v3`` steps/s (bench extras:
+  ``pip install highway-env "gymnasium[box2d]"``; a peer that is missing is reported and
+  skipped);
+* the wall time of ``python -m livesim evaluate`` of 3 laps on the ~65 m ``sweeper`` track with
+  a warm numba cache, run as a subprocess (the first run warms the cache).
+
+Prints a table and, as its last line, one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# one core: keep numba / BLAS / torch-less peers from spreading work over threads
+for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(var, "1")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # CarRacing imports pygame
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BATCH_CARS = 4096
+EVAL_TRACK = "sweeper"
+
+
+def env_steps_per_s(make, seconds: float, warmup: int = 200) -> float:
+    env = make()
+    env.action_space.seed(0)
+    env.reset(seed=0)
+
+    def run(n_or_time, timed: bool):
+        steps = 0
+        t0 = time.perf_counter()
+        while True:
+            _, _, term, trunc, _ = env.step(env.action_space.sample())
+            steps += 1
+            if term or trunc:
+                env.reset()
+            if timed:
+                if steps % 64 == 0 and time.perf_counter() - t0 >= n_or_time:
+                    return steps / (time.perf_counter() - t0)
+            elif steps >= n_or_time:
+                return 0.0
+
+    run(warmup, False)
+    rate = run(seconds, True)
+    env.close()
+    return rate
+
+
+def batch_car_steps_per_s(seconds: float) -> float:
+    from livesim import get_track
+    from livesim.batch import BatchSim
+
+    sim = BatchSim(get_track(EVAL_TRACK), BATCH_CARS, seed=0)
+    rng = np.random.default_rng(0)
+    steer = rng.uniform(-30, 30, (16, BATCH_CARS))
+    speed = rng.uniform(0.5, 3.0, (16, BATCH_CARS))
+    sim.step(steer[0], speed[0])  # compile / load the cache
+    steps = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for k in range(16):
+            sim.step(steer[k], speed[k])
+        steps += 16
+    return steps * BATCH_CARS / (time.perf_counter() - t0)
+
+
+def eval_seconds() -> float:
+    cmd = [sys.executable, "-m", "livesim", "evaluate", "--track", EVAL_TRACK, "--model",
+           "reference", "--laps", "3"]
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)  # warm the numba cache
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def peer(name: str, make, seconds: float) -> float | None:
+    try:
+        return env_steps_per_s(make, seconds)
+    except Exception as exc:  # a bench extra that is missing or broken: say so, carry on
+        print(f"{name}: not measured ({type(exc).__name__}: {exc})")
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=3.0, help="measuring time per subject")
+    args = ap.parse_args()
+
+    import livesim  # noqa: F401  (registers livesim/DeepRacer-v0)
+
+    ours = env_steps_per_s(lambda: gym.make("livesim/DeepRacer-v0", track=EVAL_TRACK),
+                           args.seconds)
+    batch = batch_car_steps_per_s(args.seconds)
+
+    def racetrack():
+        import highway_env  # noqa: F401  (registers racetrack-v0)
+
+        return gym.make("racetrack-v0")
+
+    race = peer("racetrack-v0", racetrack, args.seconds)
+    car_racing = peer("CarRacing-v3", lambda: gym.make("CarRacing-v3"), args.seconds)
+    ev = eval_seconds()
+
+    peers = [v for v in (race, car_racing) if v]
+    ratio = ours / max(peers) if peers else None
+
+    def fmt(v):
+        return "n/a" if v is None else f"{v:,.0f}"
+
+    rows = [
+        ("livesim DeepRacer-v0 (gym.make)", fmt(ours), "env steps/s"),
+        (f"livesim BatchSim ({BATCH_CARS} cars)", fmt(batch), "car-steps/s"),
+        ("highway-env racetrack-v0", fmt(race), "env steps/s"),
+        ("gymnasium CarRacing-v3", fmt(car_racing), "env steps/s"),
+    ]
+    print(f"{'subject':<36} {'rate':>14}  unit")
+    for name, rate, unit in rows:
+        print(f"{name:<36} {rate:>14}  {unit}")
+    if race:
+        print(f"livesim env / racetrack-v0 = {ours / race:,.1f}x")
+    if car_racing:
+        print(f"livesim env / CarRacing-v3 = {ours / car_racing:,.1f}x")
+    print(f"CLI evaluate, 3 laps of {EVAL_TRACK} (warm cache): {ev:.3f} s")
+    print(json.dumps({
+        "livesim_env_steps_per_s": round(ours, 1),
+        "livesim_batch_car_steps_per_s": round(batch, 1),
+        "racetrack_v0_steps_per_s": None if race is None else round(race, 2),
+        "car_racing_v3_steps_per_s": None if car_racing is None else round(car_racing, 2),
+        "ratio_env_vs_best_peer": None if ratio is None else round(ratio, 2),
+        "eval_3_laps_60m_s": round(ev, 3),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -53,9 +53,10 @@ class RacerModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         return RacerModel.objects.filter(owner=self.request.user).order_by("-uploaded_at", "-pk")
 
     def create(self, request, *args, **kwargs):
+        data = request.data  # parsed through the size guard
         if self.upload_guard is not None and self.upload_guard.exceeded:
             raise ValidationError({"file": [garage.too_large_message()]})
-        serializer = self.get_serializer(data=request.data)
+        serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         try:
             model = garage.store_upload(request.user, serializer.validated_data["name"],

@@ -1,0 +1,44 @@
+"""A message round trip through the configured channel layer (in-memory in pass 1, Redis when
+REDIS_URL is set in pass 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+
+async def test_it_works():
+    layer = get_channel_layer()
+    expected = "RedisChannelLayer" if settings.REDIS_URL else "InMemoryChannelLayer"
+    assert type(layer).__name__ == expected
+    group = f"race-test-{uuid.uuid4().hex}"
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    try:
+        await layer.group_send(group, {"type": "race.event", "lap": 3, "time_ms": 12345})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=5)
+        assert message == {"type": "race.event", "lap": 3, "time_ms": 12345}
+    finally:
+        await layer.group_discard(group, channel)
+
+
+async def test_it_stops_delivering_after_group_discard():
+    layer = get_channel_layer()
+    group = f"race-test-{uuid.uuid4().hex}"
+    kept, left = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add(group, kept)
+    await layer.group_add(group, left)
+    await layer.group_discard(group, left)
+    try:
+        await layer.group_send(group, {"type": "race.event", "n": 1})
+        assert (await asyncio.wait_for(layer.receive(kept), timeout=5))["n"] == 1
+        try:
+            await asyncio.wait_for(layer.receive(left), timeout=0.3)
+            raise AssertionError("a discarded channel received a group message")
+        except TimeoutError:
+            pass
+    finally:
+        await layer.group_discard(group, kept)

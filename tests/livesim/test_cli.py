@@ -74,3 +74,37 @@ def test_render_writes_a_png(tmp_path) -> None:
     out = cli("render", "--track", "oval", "--out", str(png), "--size", "400x300")
     assert out.returncode == 0, out.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_a_model_package_and_reject_a_bad_one(tmp_path) -> None:
+    import io
+
+    import numpy as np
+
+    from tests.livesim.test_model_package import DISCRETE, good_members, write_tar
+
+    good = write_tar(tmp_path / "good.tar.gz", good_members())
+    out = cli("evaluate", "--track", "oval", "--model", good, "--laps", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert res["policy"] == "good" and len(res["metrics"]) == 1
+    evil = write_tar(tmp_path / "evil.tar.gz", good_members() + [("../../x", b"x")])
+    out = cli("evaluate", "--track", "oval", "--model", evil)
+    assert out.returncode == 2 and "escapes the package" in out.stderr
+    assert "Traceback" not in out.stderr
+    wrong = io.BytesIO()
+    np.savez(wrong, w0=np.zeros((5, 5)), b0=np.zeros(5))
+    bad = write_tar(tmp_path / "bad.tar.gz", [("model_metadata.json", json.dumps(DISCRETE).encode()),
+                                               ("model.npz", wrong.getvalue())])
+    out = cli("evaluate", "--track", "oval", "--model", bad)
+    assert out.returncode == 2 and "w0 has shape (5, 5)" in out.stderr
+
+
+def test_the_library_never_imports_django() -> None:
+    code = ("import sys, livesim, livesim.evaluate, livesim.realtime, livesim.policies, "
+            "livesim.gym_env, livesim.batch, livesim.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

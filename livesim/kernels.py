@@ -23,6 +23,7 @@ Every kernel is ``cache=True`` so the CLI pays the compile once per machine.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from numba import njit
@@ -409,16 +410,15 @@ def batch_step(g, closed, state, actions, dt, wheelbase, accel, brake, grip, sta
         status[k] = st
 
 
-_GEOMETRY_CACHE: dict[int, tuple[object, np.ndarray]] = {}
+_GEOMETRY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def track_geometry(track) -> np.ndarray:
-    """``G`` for a :class:`livesim.track.Track` (cached per track object)."""
-    hit = _GEOMETRY_CACHE.get(id(track))
-    if hit is not None and hit[0] is track:
-        return hit[1]
-    g = geometry(track.center, track.left, track.right, track.closed)
-    _GEOMETRY_CACHE[id(track)] = (track, g)
+    """``G`` for a :class:`livesim.track.Track` (cached while the track object lives)."""
+    g = _GEOMETRY_CACHE.get(track)
+    if g is None:
+        g = geometry(track.center, track.left, track.right, track.closed)
+        _GEOMETRY_CACHE[track] = g
     return g
 
 

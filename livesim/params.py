@@ -32,6 +32,7 @@ waypoints              [(x, y), ...] centre-line points; a closed track repeats 
 from __future__ import annotations
 
 import math
+import weakref
 
 PARAM_KEYS = (
     "all_wheels_on_track", "x", "y", "closest_objects", "closest_waypoints",
@@ -41,17 +42,16 @@ PARAM_KEYS = (
     "track_length", "track_width", "waypoints",
 )
 
-_STATIC: dict[int, tuple[object, list, float, float, bool]] = {}
+_STATIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _static(track) -> tuple[list, float, float, bool]:
     """Per-track values that never change (the waypoint list is built once, not per step)."""
-    hit = _STATIC.get(id(track))
-    if hit is None or hit[0] is not track:
-        hit = (track, track.waypoints, float(track.length), float(track.width),
-               bool(track.clockwise))
-        _STATIC[id(track)] = hit
-    return hit[1], hit[2], hit[3], hit[4]
+    hit = _STATIC.get(track)
+    if hit is None:
+        hit = (track.waypoints, float(track.length), float(track.width), bool(track.clockwise))
+        _STATIC[track] = hit
+    return hit
 
 
 def build_params(world) -> dict:

@@ -148,6 +148,7 @@ class RealtimeRunner:
             self.world.start_trial()
             self.policy.reset()
             self.laps = []
+            self.frames_emitted = 0
             self._flags: list[str] = []
             self.error = None
             self._set_state(RUNNING)

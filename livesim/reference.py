@@ -13,6 +13,7 @@ brake from one corner's speed to the next at ``brake_accel`` (v² ≤ v_next² +
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ TEMPERAMENTS: dict[str, DriverParams] = {
                                lookahead=0.45, lookahead_gain=0.1),
 }
 
-_PROFILES: dict[tuple[int, DriverParams], tuple[object, np.ndarray]] = {}
+_PROFILES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # track -> {params: v}
 
 
 def curvature_profile(track, step: float = PROFILE_STEP) -> np.ndarray:
@@ -92,10 +93,10 @@ def curvature_profile(track, step: float = PROFILE_STEP) -> np.ndarray:
 
 def speed_profile(track, p: DriverParams) -> np.ndarray:
     """Planned speed (m/s) every PROFILE_STEP m of the lap (cached per track and params)."""
-    key = (id(track), p)
-    hit = _PROFILES.get(key)
-    if hit is not None and hit[0] is track:
-        return hit[1]
+    per_track = _PROFILES.setdefault(track, {})
+    hit = per_track.get(p)
+    if hit is not None:
+        return hit
     kappa = np.abs(curvature_profile(track))
     v = np.minimum(p.max_speed, np.sqrt(p.lateral_accel / np.maximum(kappa, 1e-6)))
     v = np.maximum(v, p.min_speed)
@@ -105,7 +106,7 @@ def speed_profile(track, p: DriverParams) -> np.ndarray:
         for i in range(len(v) - 2, -1, -1) if not track.closed else range(len(v) - 1, -1, -1):
             j = (i + 1) % len(v)
             v[i] = min(v[i], math.sqrt(v[j] * v[j] + 2.0 * p.brake_accel * ds))
-    _PROFILES[key] = (track, v)
+    per_track[p] = v
     return v
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.test import Client
 
 from races.forms import DETAIL_FIELDS
@@ -15,6 +16,7 @@ from .helpers import (
     H2B_LANES,
     LIVE,
     OA_RANDOM,
+    bound_cases,
     form_data,
     image_upload,
     path_of,
@@ -234,3 +236,25 @@ def test_it_enforces_csrf(alice, student_track):
     response = client.post(NEW, {**step1, "csrfmiddlewaretoken": token})
     assert response.status_code == 302 and response["Location"] == "/races/new/2/"
     assert "csrfmiddlewaretoken" not in client.session[WIZARD_SESSION]
+
+
+@pytest.mark.parametrize(("context", "field", "value"), bound_cases(accepted=True))
+def test_it_accepts_each_option_at_its_bounds(as_alice, student_track, context, field, value):
+    data = form_data(student_track, **{**context, field: value})
+    step1, step2 = split(data)
+    as_alice.post(NEW, step1)
+    assert as_alice.get("/races/new/2/").status_code == 200
+    run_wizard(as_alice, data)
+    assert getattr(Race.objects.get(), field) == Decimal(str(value))
+
+
+@pytest.mark.parametrize(("context", "field", "value"), bound_cases(accepted=False))
+def test_it_rejects_each_option_just_outside_its_bounds(as_alice, student_track, context, field, value):
+    step1, step2 = split(form_data(student_track, **{**context, field: value}))
+    assert as_alice.post(NEW, step1).status_code == 302
+    response = as_alice.post("/races/new/2/", step2)
+    assert response.status_code == 200 and response.context["step"] == 2
+    assert field in response.context["form"].errors
+    assert f'id="field-{field}"' in response.content.decode()
+    assert as_alice.post("/races/new/3/", {}).status_code == 200
+    assert Race.objects.count() == 0

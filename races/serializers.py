@@ -48,9 +48,10 @@ class RaceSerializer(serializers.ModelSerializer):
         read_only_fields = ["entries_open", "created_at"]
         validators: list = []  # name uniqueness per organizer is checked in Race.clean
 
-    def get_organizer(self, race: Race) -> str:
+    def get_organizer(self, race: Race) -> str | None:
+        # The alias only: e-mail sign-ups have their address as username, which invitees must not see.
         profile = getattr(race.organizer, "racer", None)
-        return profile.alias if profile else race.organizer.get_username()
+        return profile.alias if profile else None
 
     def get_invitation_url(self, race: Race) -> str | None:
         request = self.context.get("request")

@@ -300,6 +300,11 @@ def race_remove_racers(request, race: Race):
     return redirect("race_racers", race_id=race.pk)
 
 
+def _csv_cell(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (e-mail addresses may start with = or +)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @race_view(role="organizer")
 def race_racers_csv(request, race: Race):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -311,7 +316,7 @@ def race_racers_csv(request, race: Race):
     for p in race.participants.active().select_related("user__racer"):
         racer = getattr(p.user, "racer", None)
         row = [p.alias, racer.country.code if racer else "", p.joined_at.isoformat(), p.submission_status]
-        writer.writerow(row if student else row[:1] + [p.user.email] + row[1:])
+        writer.writerow(row if student else row[:1] + [_csv_cell(p.user.email)] + row[1:])
     return response
 
 

@@ -299,3 +299,13 @@ def test_it_accepts_a_token(alice, student_track):
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
     assert client.post(URL, api_payload(student_track), format="json").status_code == 201
+
+
+def test_it_never_shows_the_organizer_email_address(api_bob, race, joined, alice):
+    from races.models import RacerProfile
+
+    alice.username = alice.email  # e-mail sign-ups have the address as username
+    alice.save()
+    RacerProfile.objects.filter(user=alice).delete()
+    body = api_bob.get(f"{URL}{race.pk}/").json()
+    assert "@" not in str(body["organizer"]) and alice.email not in str(body)

@@ -9,7 +9,7 @@ import pytest
 
 from races.models import Race
 
-from .helpers import form_data, image_upload, make_race, png_bytes
+from .helpers import form_data, image_upload, make_race, png_bytes, soon
 
 
 def post_data_from(form) -> dict:
@@ -56,6 +56,21 @@ def test_it_saves_an_unchanged_form_without_changing_anything(as_alice, alice, s
     page = as_alice.get(f"/races/{race.pk}/edit/")
     assert page.context["form"].initial["start_at"] == "2031-01-10T18:00"  # shown in Berlin time
     response = as_alice.post(f"/races/{race.pk}/edit/", post_data_from(page.context["form"]))
+    assert response.status_code == 302, response.context["form"].errors
+    assert snapshot(race) == before
+
+
+@pytest.mark.parametrize("kind", [
+    {"format": "live", "time_per_racer": 4, "broadcast": "public", "time_zone": "America/New_York"},
+    {"race_type": "h2b", "collision_penalty": 3, "bot_count": 2, "bot_speed": "0.5", "lane_change": True,
+     "lane_change_min": "1.5", "lane_change_max": 8},
+    {"race_type": "oa", "collision_penalty": 5, "object_count": 6, "random_objects": True},
+    {"flavour": "student", "ranking_method": "average_lap", "min_laps": 10, "max_resets": 0},
+], ids=["live", "h2b", "oa-random", "student"])
+def test_it_round_trips_every_kind_of_race(as_alice, alice, student_track, kind):
+    race = make_race(alice, student_track, name="Round Trip", start_at=soon(), **kind)
+    before = snapshot(race)
+    response = edit(as_alice, race)
     assert response.status_code == 302, response.context["form"].errors
     assert snapshot(race) == before
 

@@ -51,3 +51,16 @@ def test_it_validates_ownership(as_bob, as_mallory, race, joined):
     assert as_bob.get(f"/races/{race.pk}/racers.csv").status_code == 403
     response = as_mallory.get(f"/races/{race.pk}/racers.csv")
     assert response.status_code == 404 and b"bob@example.org" not in response.content
+
+
+def test_it_neutralises_spreadsheet_formulas(as_alice, race, db):
+    # An e-mail address may legally start with "=" or "+": a spreadsheet would run it as a formula.
+    from tests.conftest import make_user
+
+    for name, email in (("eve", "=1+2@example.org"), ("zed", "+cmd@example.org")):
+        user = make_user(name, alias=f"{name.title()}Racer")
+        user.email = email
+        user.save()
+        Participant.objects.create(race=race, user=user)
+    emails = [row[1] for row in rows(as_alice.get(f"/races/{race.pk}/racers.csv"))[1:]]
+    assert emails == ["'=1+2@example.org", "'+cmd@example.org"]

@@ -35,7 +35,8 @@ class BatchSim:
         self.state = np.zeros((n_cars, 8), dtype=np.float64)
         self.status = np.zeros(n_cars, dtype=np.int64)
         self.off_tracks = np.zeros(n_cars, dtype=np.int64)
-        self._actions = np.zeros((n_cars, 2), dtype=np.float64)
+        self._limits = np.array([car_spec.max_steer_deg, car_spec.min_speed,
+                                 car_spec.max_speed])
         self._no_boxes = np.zeros((0, 5), dtype=np.float64)
         self.steps = 0
         self.reset()
@@ -61,11 +62,10 @@ class BatchSim:
     def step(self, steer_deg, speed) -> np.ndarray:
         """One 1/15 s tick for every car; returns the status array (kernels.ST_*)."""
         sp = self.spec
-        a = self._actions
-        a[:, 0] = np.radians(np.clip(steer_deg, -sp.max_steer_deg, sp.max_steer_deg))
-        a[:, 1] = np.clip(speed, sp.min_speed, sp.max_speed)
-        K.batch_step(self.g, self.closed, self.state, a, DT, sp.wheelbase, sp.accel,
-                     sp.brake_decel, sp.grip_accel, self.status)
+        steer = np.ascontiguousarray(steer_deg, dtype=np.float64).reshape(self.n_cars)
+        speed = np.ascontiguousarray(speed, dtype=np.float64).reshape(self.n_cars)
+        K.batch_step(self.g, self.closed, self.state, steer, speed, self._limits, DT,
+                     sp.wheelbase, sp.accel, sp.brake_decel, sp.grip_accel, self.status)
         self.off_tracks += self.status == K.ST_OFF_TRACK
         self.steps += 1
         return self.status

@@ -94,7 +94,11 @@ def arc_step(
     else:
         x += (math.sin(new_heading) - math.sin(heading)) / kappa
         y -= (math.cos(new_heading) - math.cos(heading)) / kappa
-    new_heading = (new_heading + math.pi) % (2.0 * math.pi) - math.pi
+    # one step turns < 1 rad, so a single conditional wrap keeps (-pi, pi]
+    if new_heading > math.pi:
+        new_heading -= 2.0 * math.pi
+    elif new_heading <= -math.pi:
+        new_heading += 2.0 * math.pi
     return x, y, new_heading, new_speed
 
 

@@ -15,6 +15,7 @@ row   content (index i = centre-line vertex, M segments, vertex M closes a loop)
 9     cumulative distance to vertex i, m    (entry M = track length)
 10    left half width at vertex i, m
 11    right half width at vertex i, m
+12    smallest half width within WIDTH_WINDOW m of segment i, m (entry M unused)
 ====  ======================================================================
 
 Every kernel is ``cache=True`` so the CLI pays the compile once per machine.
@@ -30,8 +31,10 @@ from numba import njit
 
 from livesim import car as _car
 
-R_CX, R_CY, R_LX, R_LY, R_RX, R_RY, R_UX, R_UY, R_SEG, R_CUM, R_HWL, R_HWR = range(12)
-NROWS = 12
+(R_CX, R_CY, R_LX, R_LY, R_RX, R_RY, R_UX, R_UY, R_SEG, R_CUM, R_HWL, R_HWR,
+ R_MINHW) = range(13)
+NROWS = 13
+WIDTH_WINDOW = 0.5  # m; wheels project within this arc length of the params point's foot
 
 # Status bits of a car after a step (batched kernel).
 ST_OK = 0
@@ -75,7 +78,24 @@ def geometry(center: np.ndarray, left: np.ndarray, right: np.ndarray, closed: bo
     g[R_CUM, 1:] = np.cumsum(seg)
     g[R_HWL] = np.linalg.norm(lb - c, axis=1)
     g[R_HWR] = np.linalg.norm(rb - c, axis=1)
+    g[R_MINHW, :-1] = _window_min(np.minimum(g[R_HWL], g[R_HWR]), g[R_CUM], closed)
     return np.ascontiguousarray(g)
+
+
+def _window_min(hw: np.ndarray, cum: np.ndarray, closed: bool) -> np.ndarray:
+    """Per segment, the least vertex half width within WIDTH_WINDOW m of it (half widths are
+    linear between vertices, so vertices bound every point in between)."""
+    m = len(cum) - 1
+    length = cum[-1]
+    out = np.empty(m)
+    for i in range(m):
+        lo, hi = cum[i] - WIDTH_WINDOW, cum[i + 1] + WIDTH_WINDOW
+        near = (cum >= lo) & (cum <= hi)
+        if closed:
+            near |= (cum >= lo + length) | (cum <= hi - length)
+        near[i] = near[i + 1] = True
+        out[i] = hw[near].min()
+    return out
 
 
 @njit(cache=True, fastmath=True)
@@ -86,18 +106,37 @@ def _seg_t(g, i, px, py):
 
 @njit(cache=True, fastmath=True)
 def _finish(g, i, t, px, py):
-    """(segment, t, s, signed lateral, left half width, right half width) for a foot on seg i."""
+    """(segment, t, s, signed lateral, left half width, right half width) for a foot on seg i.
+
+    The lateral is the distance to the foot point (the vertex when p lies beyond a segment
+    end), signed + when p is left of the segment, as :meth:`Track.project` defines it."""
     if t < 0.0:
         t = 0.0
     elif t > 1.0:
         t = 1.0
     ux = g[R_UX, i]
     uy = g[R_UY, i]
-    lat = ux * (py - g[R_CY, i]) - uy * (px - g[R_CX, i])  # cross(u, p - c): + is left
+    ex = px - g[R_CX, i] - t * g[R_SEG, i] * ux
+    ey = py - g[R_CY, i] - t * g[R_SEG, i] * uy
+    dist = math.sqrt(ex * ex + ey * ey)
+    lat = dist if ux * ey - uy * ex > 0.0 else -dist  # cross(u, p - foot): + is left
     s = g[R_CUM, i] + t * g[R_SEG, i]
     hwl = g[R_HWL, i] + t * (g[R_HWL, i + 1] - g[R_HWL, i])
     hwr = g[R_HWR, i] + t * (g[R_HWR, i + 1] - g[R_HWR, i])
     return i, t, s, lat, hwl, hwr
+
+
+@njit(cache=True, fastmath=True)
+def _seg_d2(g, i, px, py):
+    """(squared distance, clamped t) from p to segment i."""
+    t = _seg_t(g, i, px, py)
+    if t < 0.0:
+        t = 0.0
+    elif t > 1.0:
+        t = 1.0
+    fx = g[R_CX, i] + t * g[R_SEG, i] * g[R_UX, i]
+    fy = g[R_CY, i] + t * g[R_SEG, i] * g[R_UY, i]
+    return (px - fx) ** 2 + (py - fy) ** 2, t
 
 
 @njit(cache=True, fastmath=True)
@@ -108,14 +147,7 @@ def project_global(g, px, py):
     bi = 0
     bt = 0.0
     for i in range(m):
-        t = _seg_t(g, i, px, py)
-        if t < 0.0:
-            t = 0.0
-        elif t > 1.0:
-            t = 1.0
-        fx = g[R_CX, i] + t * g[R_SEG, i] * g[R_UX, i]
-        fy = g[R_CY, i] + t * g[R_SEG, i] * g[R_UY, i]
-        d2 = (px - fx) ** 2 + (py - fy) ** 2
+        d2, t = _seg_d2(g, i, px, py)
         if d2 < best:
             best = d2
             bi = i
@@ -125,39 +157,34 @@ def project_global(g, px, py):
 
 @njit(cache=True, fastmath=True)
 def project(g, closed, px, py, hint):
-    """Project p onto the centre line walking from segment ``hint`` (a car moves < 1 segment
-    per step, so this is O(1)); hint < 0 searches the whole line.
+    """Project p onto the centre line by descending the distance from segment ``hint`` (a car
+    moves < 1 segment per step, so this is O(1)); hint < 0 searches the whole line.
 
-    Walking, rather than a global nearest search, keeps a car on *its* part of the track where
-    the track passes close to itself (hairpins)."""
+    Descending from the car's own segment, rather than a global nearest search, keeps a car on
+    *its* part of the track where the track passes close to itself (hairpins)."""
     m = g.shape[1] - 1
     if hint < 0 or hint >= m:
         return project_global(g, px, py)
     i = hint
-    t = _seg_t(g, i, px, py)
+    d2, t = _seg_d2(g, i, px, py)
     for _ in range(m):
-        if t > 1.0:
-            j = i + 1
-            if j >= m:
-                if not closed:
-                    break
-                j = 0
-            tj = _seg_t(g, j, px, py)
-            if tj < 0.0:  # outside corner: the vertex between i and j is nearest
-                break
-            i, t = j, tj
-        elif t < 0.0:
-            j = i - 1
-            if j < 0:
-                if not closed:
-                    break
-                j = m - 1
-            tj = _seg_t(g, j, px, py)
-            if tj > 1.0:
-                break
-            i, t = j, tj
-        else:
-            break
+        j = i + 1
+        if j >= m:
+            j = 0 if closed else -1
+        if j >= 0:
+            dj, tj = _seg_d2(g, j, px, py)
+            if dj < d2:
+                i, d2, t = j, dj, tj
+                continue
+        j = i - 1
+        if j < 0:
+            j = m - 1 if closed else -1
+        if j >= 0:
+            dj, tj = _seg_d2(g, j, px, py)
+            if dj < d2:
+                i, d2, t = j, dj, tj
+                continue
+        break
     return _finish(g, i, t, px, py)
 
 
@@ -176,8 +203,24 @@ def point_on_track(g, closed, px, py, hint):
 
 
 @njit(cache=True, fastmath=True)
-def wheels_on_track(g, closed, x, y, heading, wheelbase, hint):
-    """Number of the four wheels (0..4) inside the borders."""
+def _wheels_surely_on(g, closed, wheelbase, seg, p_lat):
+    """True when the params point (lateral ``p_lat`` on segment ``seg``) is so deep inside
+    that no wheel can be out: a wheel is at most ``reach`` from it, and distance to the centre
+    line changes no faster than position (the common case; skips four projections)."""
+    m = g.shape[1] - 1
+    if not closed and (seg == 0 or seg >= m - 1):
+        return False  # near an open track's ends the end lines matter too
+    reach = max(math.hypot(POINT_AHEAD, HALF_TRACK),
+                math.hypot(wheelbase - POINT_AHEAD, HALF_TRACK))
+    return abs(p_lat) + reach < g[R_MINHW, seg]
+
+
+@njit(cache=True, fastmath=True)
+def wheels_on_track(g, closed, x, y, heading, wheelbase, hint, p_lat):
+    """Number of the four wheels (0..4) inside the borders.  ``hint`` is the params point's
+    segment and ``p_lat`` its lateral offset there."""
+    if _wheels_surely_on(g, closed, wheelbase, hint, p_lat):
+        return 4
     c = math.cos(heading)
     s = math.sin(heading)
     n = 0
@@ -192,8 +235,10 @@ def wheels_on_track(g, closed, x, y, heading, wheelbase, hint):
 
 
 @njit(cache=True, fastmath=True)
-def any_wheel_on_track(g, closed, x, y, heading, wheelbase, hint):
+def any_wheel_on_track(g, closed, x, y, heading, wheelbase, hint, p_lat):
     """True when at least one wheel is inside (stops at the first: the batched hot path)."""
+    if _wheels_surely_on(g, closed, wheelbase, hint, p_lat):
+        return True
     c = math.cos(heading)
     s = math.sin(heading)
     for k in range(4):
@@ -361,25 +406,36 @@ def car_step(x, y, heading, speed, steer, target, dt, wheelbase, accel, brake, g
     else:
         x += (math.sin(h2) - math.sin(heading)) / kappa
         y -= (math.cos(h2) - math.cos(heading)) / kappa
-    h2 = (h2 + math.pi) % (2.0 * math.pi) - math.pi
+    # one step turns < 1 rad, so a single conditional wrap keeps (-pi, pi] (cheaper than fmod)
+    if h2 > math.pi:
+        h2 -= 2.0 * math.pi
+    elif h2 <= -math.pi:
+        h2 += 2.0 * math.pi
     return x, y, h2, v2
 
 
 @njit(cache=True, fastmath=True)
-def batch_step(g, closed, state, actions, dt, wheelbase, accel, brake, grip, status):
+def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, accel, brake, grip,
+               status):
     """Step K cars one tick.  ``state`` (K, 8): x, y, heading, speed, segment hint, s (position
-    along the centre line), distance driven in this lap, laps completed; ``actions`` (K, 2):
-    steering (rad), target speed (m/s).  ``status`` (K,) gets ST_OK / ST_OFF_TRACK / ST_LAP.
-    A car with no wheel on track is put back on the centre line where it left, at rest (the
-    batched trainer's reset rule; no penalty clock here)."""
+    along the centre line), distance driven in this lap, laps completed; ``steer_deg`` and
+    ``speed`` (K,) are the commands, clamped here to ``limits`` = (max steer deg, min speed,
+    max speed).  ``status`` (K,) gets ST_OK / ST_OFF_TRACK / ST_LAP.  A car with no wheel on
+    track is put back on the centre line where it left, at rest (the batched trainer's reset
+    rule; no penalty clock here)."""
     m = g.shape[1] - 1
     length = g[R_CUM, m]
+    max_steer = math.radians(limits[0])
     for k in range(state.shape[0]):
+        st_rad = math.radians(steer_deg[k])
+        st_rad = min(max_steer, max(-max_steer, st_rad))
+        target = min(limits[2], max(limits[1], speed[k]))
         x, y, h, v = car_step(state[k, 0], state[k, 1], state[k, 2], state[k, 3],
-                              actions[k, 0], actions[k, 1], dt, wheelbase, accel, brake, grip)
-        px = x + POINT_AHEAD * math.cos(h)
-        py = y + POINT_AHEAD * math.sin(h)
-        seg, t, s, lat, hwl, hwr = project(g, closed, px, py, int(state[k, 4]))
+                              st_rad, target, dt, wheelbase, accel, brake, grip)
+        c = math.cos(h)
+        sn = math.sin(h)
+        seg, t, s, lat, hwl, hwr = project(g, closed, x + POINT_AHEAD * c, y + POINT_AHEAD * sn,
+                                           int(state[k, 4]))
         ds = s - state[k, 5]
         if closed:
             if ds > 0.5 * length:
@@ -388,7 +444,7 @@ def batch_step(g, closed, state, actions, dt, wheelbase, accel, brake, grip, sta
                 ds += length
         lap = state[k, 6] + ds
         st = ST_OK
-        if not any_wheel_on_track(g, closed, x, y, h, wheelbase, seg):
+        if not any_wheel_on_track(g, closed, x, y, h, wheelbase, seg, lat):
             st = ST_OFF_TRACK
             ux = g[R_UX, seg]
             uy = g[R_UY, seg]

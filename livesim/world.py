@@ -263,7 +263,7 @@ class World:
             elif t <= 0.0 and seg == 0:
                 self.s = float(e)
         self.wheels_on = int(K.wheels_on_track(self.g, self.closed, c.x, c.y, c.heading,
-                                               c.spec.wheelbase, self.seg))
+                                               c.spec.wheelbase, self.seg, self.lat))
 
     @property
     def closest_waypoint(self) -> int:

@@ -141,3 +141,8 @@ def test_it_enforces_csrf(charlie, race):
     client.get(join_url(race))
     response = client.post(join_url(race), {"csrfmiddlewaretoken": client.cookies["csrftoken"].value})
     assert response.status_code == 302 and race.participants.count() == 1
+
+
+def test_it_answers_404_for_a_token_with_odd_characters(as_charlie, race):
+    for token in ("%C3%A9t%C3%A9", "..%2F..%2Fetc", "x" * 300):
+        assert as_charlie.get(f"/join/{token}/").status_code == 404

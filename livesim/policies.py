@@ -41,6 +41,7 @@ from livesim.reference import TEMPERAMENTS, ReferenceDriver
 
 MAX_LAYERS = 16
 MAX_PARAMS = 5_000_000
+MAX_NPZ_UNPACKED = 64 * 1024 * 1024  # bytes; a compressed npz must not unpack beyond this
 
 
 class _LearnedPolicy(ABC):
@@ -90,6 +91,14 @@ class MLPPolicy(_LearnedPolicy):
 
 def load_mlp_weights(data: bytes, n_out: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Validated (w, b) pairs from ``model.npz`` bytes; ModelPackageError names any problem."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:  # sizes first: no decompression bombs
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelPackageError(f"model.npz is not a readable numpy .npz file: {exc}") from None
+    if unpacked > MAX_NPZ_UNPACKED:
+        raise ModelPackageError(f"model.npz unpacks to {unpacked} bytes (limit "
+                                f"{MAX_NPZ_UNPACKED})")
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:

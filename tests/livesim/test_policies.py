@@ -119,6 +119,15 @@ def test_not_an_npz_is_rejected(tmp_path) -> None:
         create_policy(pkg)
 
 
+def test_compressed_npz_bomb_is_rejected_before_unpacking(tmp_path) -> None:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, w0=np.zeros((OBS_DIM, 300_000)), b0=np.zeros(300_000))
+    assert len(buf.getvalue()) < 1_000_000  # ~80 MB of zeros packs small
+    pkg = load_model_package(write_dir(tmp_path / "m", DISCRETE, buf.getvalue()))
+    with pytest.raises(ModelPackageError, match="unpacks to"):
+        create_policy(pkg)
+
+
 def test_onnx_runner_matches_the_mlp(tmp_path) -> None:
     rng = np.random.default_rng(3)
     layers = [(rng.normal(size=(OBS_DIM, 12)), rng.normal(size=12)),

@@ -178,12 +178,11 @@ class World:
         for s, lat in zip(self.obj_s, self.obj_lat, strict=True):
             x, y, h = tr.pose_at(s, lat)
             rows.append((x, y, h, OBJECT_LENGTH, OBJECT_WIDTH))
-        self.static_boxes = np.array(rows, dtype=np.float64).reshape(-1, 5)
-        self.boxes = self.static_boxes
+        self.boxes = np.array(rows, dtype=np.float64).reshape(-1, 5)
 
     def _random_object_places(self, n: int) -> list[tuple[str, float]]:
-        """n places in 15–95 % of the lap, alternating lanes, ≥ MIN_OBJECT_GAP apart if the
-        track is long enough (else evenly spread)."""
+        """n places in 15–95 % of the lap from where the car starts, alternating lanes,
+        ≥ MIN_OBJECT_GAP apart if the track is long enough (else evenly spread)."""
         lo, hi = 0.15 * self.length, 0.95 * self.length
         gap = min(MIN_OBJECT_GAP, (hi - lo) / (n + 1))
         for _ in range(200):
@@ -192,6 +191,8 @@ class World:
                 break
         else:
             s = np.linspace(lo, hi, n)
+        if self.closed:
+            s = (s + self.s) % self.length
         first = int(self.rng.integers(2))
         return [(("inside", "outside")[(first + i) % 2], float(v)) for i, v in enumerate(s)]
 
@@ -210,7 +211,6 @@ class World:
             b = Bot(s=s, lat=0.0, lane_left=left, speed=cfg.bot_speed, next_change=nxt)
             b.lat = self.track.lateral_of_lane("left" if left else "right", s)
             self.bots.append(b)
-        self.static_boxes = np.zeros((0, 5))
         self._update_bot_boxes()
 
     def _next_lane_change(self) -> float:

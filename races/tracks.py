@@ -52,6 +52,8 @@ def import_track_file(path, name: str, description: str = "", difficulty: str = 
     slug = slugify(name)
     if not slug:
         raise ValueError("the name needs at least one letter or digit")
+    if len(name) > 80 or len(slug) > 80:
+        raise ValueError("the name is longer than 80 characters")
     if Track.objects.filter(slug=slug).exists():
         raise ValueError(f"a track named “{slug}” is already in the catalog")
     fields = _fields(sim)

@@ -123,3 +123,12 @@ def test_the_track_page_lists_the_catalog(client, tracks):
     page = client.get("/tracks/").content.decode()
     for track in tracks:
         assert track.name in page
+
+
+def test_it_rejects_a_name_longer_than_the_catalog_allows(real_file, tracks):
+    before = Track.objects.count()
+    with pytest.raises(CommandError, match="80 characters"):
+        call_command("import_track", str(real_file), "--name", "Very Long Circuit " * 6)
+    assert Track.objects.count() == before
+    call_command("import_track", str(real_file), "--name", "x" * 80)
+    assert Track.objects.filter(slug="x" * 80).exists()

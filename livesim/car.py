@@ -75,8 +75,8 @@ def arc_step(
     brake: float,
     grip: float,
 ) -> tuple[float, float, float, float]:
-    """One bicycle-model step; returns (x, y, heading, speed).  Plain floats so numba can inline
-    the same equations (see ``kernels.car_step``)."""
+    """One bicycle-model step; returns (x, y, heading, speed).  Plain floats and ``math`` only:
+    :mod:`livesim.kernels` compiles this same function with numba (``kernels.car_step``)."""
     dv = target_speed - speed
     dv = min(accel * dt, max(-brake * dt, dv))
     new_speed = speed + dv

@@ -379,39 +379,8 @@ def ray_scan(g, closed, x, y, heading, seg_hint, boxes, fov, max_range, out):
                     out[r] = d
 
 
-@njit(cache=True, fastmath=True)
-def car_step(x, y, heading, speed, steer, target, dt, wheelbase, accel, brake, grip):
-    """The bicycle step of :func:`livesim.car.arc_step`, compiled."""
-    dv = target - speed
-    lo = -brake * dt
-    hi = accel * dt
-    if dv < lo:
-        dv = lo
-    elif dv > hi:
-        dv = hi
-    v2 = speed + dv
-    dist = 0.5 * (speed + v2) * dt
-    kappa = math.tan(steer) / wheelbase
-    if v2 > 1e-6:
-        kmax = grip / (v2 * v2)
-        if kappa > kmax:
-            kappa = kmax
-        elif kappa < -kmax:
-            kappa = -kmax
-    dth = kappa * dist
-    h2 = heading + dth
-    if abs(dth) < 1e-9:
-        x += dist * math.cos(heading)
-        y += dist * math.sin(heading)
-    else:
-        x += (math.sin(h2) - math.sin(heading)) / kappa
-        y -= (math.cos(h2) - math.cos(heading)) / kappa
-    # one step turns < 1 rad, so a single conditional wrap keeps (-pi, pi] (cheaper than fmod)
-    if h2 > math.pi:
-        h2 -= 2.0 * math.pi
-    elif h2 <= -math.pi:
-        h2 += 2.0 * math.pi
-    return x, y, h2, v2
+# The bicycle step: the one definition in livesim.car, compiled here for the hot loops.
+car_step = njit(cache=True, fastmath=True)(_car.arc_step)
 
 
 @njit(cache=True, fastmath=True)

@@ -28,7 +28,7 @@ import numpy as np
 
 from livesim import kernels as K
 from livesim.car import BODY_CENTER_AHEAD, DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, Car, CarSpec
-from livesim.config import RaceConfig
+from livesim.config import ConfigError, RaceConfig
 
 OBJECT_LENGTH = 0.24  # m, box along the track
 OBJECT_WIDTH = 0.39  # m, box across the track
@@ -201,6 +201,10 @@ class World:
         if cfg.race_type != "h2b":
             return
         n = cfg.num_bots
+        if (n + 1) * MIN_BOT_GAP > self.length:
+            raise ConfigError(f"{n} bots need a track of at least {(n + 1) * MIN_BOT_GAP:g} m "
+                              f"({MIN_BOT_GAP:g} m apart and from the racer); "
+                              f"{self.track.name} is {self.length:.1f} m")
         spacing = max(MIN_BOT_GAP, self.length / (n + 1))
         first_left = bool(self.rng.integers(2))
         self.bots = []

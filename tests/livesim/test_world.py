@@ -239,6 +239,12 @@ def test_bots_start_apart_on_alternating_lanes_and_change_lanes(oval) -> None:
     assert w.bots[0].s == pytest.approx((s0 + n * DT * 1.0) % oval.length, abs=1e-6)
 
 
+def test_too_many_bots_for_a_short_track_is_refused() -> None:
+    w = World(get_track("s-curve"), RaceConfig(race_type="h2b", num_bots=3))
+    with pytest.raises(ConfigError, match="3 bots need a track of at least 8 m"):
+        w.start_trial()
+
+
 @pytest.mark.parametrize("kwargs, word", [
     (dict(race_type="oa", num_objects=7), "objects"),
     (dict(race_type="oa"), "objects"),

@@ -400,6 +400,8 @@ class Race(models.Model):
                 err("object_count", "Choose the number of objects (1–6).")
             elif not self.random_objects:
                 self._clean_object_positions(err)
+            elif self.object_positions:
+                err("object_positions", "Random objects get new places each trial: give no placements.")
 
         if self.race_type == self.RaceType.HEAD_TO_BOT:
             if self.bot_count is None:

@@ -139,6 +139,7 @@ def test_it_gives_a_live_race_four_hours_by_default(api_alice, student_track):
       "object_positions": [{"lane": "inside", "location": 5}, {"lane": "inside", "location": 5}]}, "object_positions"),
     ({"race_type": "oa", "collision_penalty": 3, "object_count": 1, "object_positions": "inside 5"}, "object_positions"),
     ({"race_type": "oa", "object_count": 1, "random_objects": True}, "collision_penalty"),
+    ({**OA_RANDOM, "object_positions": [{"lane": "middle", "location": 500}] * 50}, "object_positions"),
     ({"race_type": "oa", "collision_penalty": 3}, "object_count"),
     ({**H2B_LANES, "lane_change_min": 5, "lane_change_max": 4}, "lane_change_max"),
     ({**H2B_LANES, "lane_change_min": None}, "lane_change_min"),

@@ -220,8 +220,12 @@ def test_it_rejects_two_objects_at_the_same_place(alice, student_track):
 
 
 def test_it_forgets_placements_of_random_objects(alice, student_track):
-    race = form_for(alice, student_track, **OA_RANDOM).save()
+    race = form_for(alice, student_track, **OA_RANDOM).save()  # the form posts the hidden rows too
     assert race.random_objects is True and race.object_positions == []
+    race.object_positions = [{"lane": "inside", "location": 5}]
+    with pytest.raises(ValidationError) as exc:
+        race.full_clean()
+    assert "object_positions" in exc.value.message_dict
 
 
 def test_it_rejects_a_lane_change_minimum_above_the_maximum(alice, student_track):

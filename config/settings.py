@@ -115,6 +115,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# LIVE runs: "embedded" runs them inside the server process; "external" hands them to
+# `python manage.py runlive` processes through the channel layer (needs REDIS_URL).
+LIVE_RUNNER = os.environ.get("LIVE_RUNNER", "embedded")
+
 # Celery: the broker is Redis in scaled mode; embedded mode runs tasks in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None

@@ -12,8 +12,11 @@ from .ranking import Attempt, LapResult, format_ms, rank
 
 def race_attempts(race: Race) -> list[Attempt]:
     """One attempt per run, laps in order."""
+    laps = Lap.objects.filter(run__race=race)
+    if race.leaderboard_cleared_at:  # the organizer's "Clear leaderboard ranking"
+        laps = laps.filter(created_at__gt=race.leaderboard_cleared_at)
     laps = (
-        Lap.objects.filter(run__race=race)
+        laps
         .select_related("run__racer__racer")
         .order_by("run_id", "number")
     )

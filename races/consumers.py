@@ -13,12 +13,9 @@ from types import SimpleNamespace
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from leaderboard.board import race_leaderboard
-
-from . import access, protocol
+from . import access, live_control, protocol
 from .live import SpeedRejected, get_pool, use_event_loop
 from .models import Race
-from .racing import Run
 
 log = logging.getLogger(__name__)
 NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of a 404)
@@ -37,24 +34,8 @@ def load_visible_race(scope, race_id) -> Race | None:
 
 
 @database_sync_to_async
-def snapshot(race: Race) -> dict:
-    run = (Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES)
-           .select_related("racer__racer").first())
-    track = race.track
-    return protocol.event(
-        "race.state",
-        race={"id": str(race.pk), "name": race.name, "format": race.format,
-              "race_type": race.race_type, "status": race.status,
-              "time_per_racer": race.time_per_racer,
-              "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
-        run=None if run is None else {
-            "id": run.pk, "state": run.state, "racer_id": run.racer_id,
-            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "ends_at": run.ends_at.isoformat() if run.ends_at else None,
-        },
-        leaderboard=race_leaderboard(race),
-    )
+def snapshot(race: Race, user) -> dict:
+    return live_control.snapshot(race, user)
 
 
 class RaceConsumer(AsyncJsonWebsocketConsumer):
@@ -65,10 +46,11 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NO_ACCESS)
             return
         use_event_loop(asyncio.get_running_loop())
+        self.organizer_id = race.organizer_id
         self.group = protocol.race_group(race.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await snapshot(race))
+        await self.send_json(await snapshot(race, self.scope.get("user")))
 
     async def disconnect(self, code):
         if hasattr(self, "group"):
@@ -90,9 +72,15 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})
 
-    # Events of the race group go to the browser unchanged.
+    # Events of the race group go to the browser unchanged; a snapshot gets this viewer's `me`.
     async def forward(self, event):
         await self.send_json(event)
 
-    race_state = run_state = run_frame = run_lap = forward
+    async def race_state(self, event):
+        user = self.scope.get("user")
+        me = {"user_id": getattr(user, "pk", None),
+              "is_organizer": getattr(user, "pk", None) == self.organizer_id}
+        await self.send_json({**event, "me": me})
+
+    run_state = run_frame = run_lap = forward
     queue_changed = leaderboard_changed = car_telemetry = forward

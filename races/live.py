@@ -15,6 +15,7 @@ import asyncio
 import logging
 import math
 import os
+import re
 import socket
 import threading
 import time
@@ -37,7 +38,9 @@ from .racing import Run, record_lap
 log = logging.getLogger(__name__)
 
 COUNTDOWN_FROM = 10  # the racer sees 10…1, then Go
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
+# Who runs a run: also the name of that process's control channel (letters, digits, - and .).
+OWNER = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:60] + f".{os.getpid()}"
+LAUNCH_CHANNEL = "live-runner"  # scaled mode: runlive processes take launches from here
 
 
 def race_config(race: Race) -> RaceConfig:
@@ -61,8 +64,9 @@ def race_config(race: Race) -> RaceConfig:
 
 
 def default_policy_for(run: Run):
-    """The policy of a run's model: `reference[:temperament]` specs for now (the garage's
-    uploaded packages are loaded the same way by create_policy)."""
+    """The policy of the run's garage model, or a `reference[:temperament]` spec."""
+    if run.racer_model_id:
+        return run.racer_model.create_policy()
     return create_policy(run.model_name or "reference")
 
 
@@ -166,7 +170,7 @@ class LivePool:
             close_old_connections()
 
     def _go(self, active: ActiveRun) -> None:
-        run = Run.objects.select_related("race__track").get(pk=active.run_id)
+        run = Run.objects.select_related("race__track", "racer_model").get(pk=active.run_id)
         race = run.race
         duration = (race.time_per_racer or 3) * 60
         policy = self.policy_factory(run)
@@ -237,8 +241,8 @@ def recover_interrupted_runs(owner_alive: Callable[[str], bool] | None = None) -
 def _owner_alive(owner: str) -> bool:
     if not owner:
         return False  # never picked up by a runner
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname():
+    host, _, pid = owner.rpartition(".")
+    if host != OWNER.rpartition(".")[0]:
         return True  # another machine's runner: not ours to judge
     if not pid.isdigit():
         return False

@@ -235,6 +235,18 @@ class Race(models.Model):
     )
     broadcast = models.CharField(max_length=10, choices=Broadcast.choices, default=Broadcast.PRIVATE)
     entries_open = models.BooleanField("model entries open", default=True)
+    sim_state = models.CharField(
+        "simulator", max_length=5, default="off", editable=False,
+        choices=[("off", "Off"), ("ready", "Ready"), ("set", "Set"), ("go", "Go")],
+    )
+    queue_order = models.JSONField(
+        default=list, blank=True, editable=False, help_text="User ids in LIVE racing order."
+    )
+    winner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="won_races", editable=False,
+    )
+    leaderboard_cleared_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     invite_token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
     invite_token_created_at = models.DateTimeField(default=timezone.now, editable=False)

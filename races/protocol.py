@@ -55,3 +55,10 @@ async def asend(race_id, message: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:
         await layer.group_send(race_group(race_id), message)
+
+
+def send_to_channel(channel: str, message: dict) -> None:
+    """Send to one named channel (scaled mode: a runlive process's control channel)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.send)(channel, message)

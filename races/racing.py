@@ -36,6 +36,9 @@ class Run(models.Model):
     racer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs")
     source = models.CharField(max_length=6, choices=Source.choices, default=Source.SIM)
     model_name = models.CharField(max_length=120, blank=True, help_text="Model or car that raced.")
+    racer_model = models.ForeignKey(
+        "races.RacerModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     failure = models.CharField(max_length=300, blank=True)
     seed = models.BigIntegerField(default=0)

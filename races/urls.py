@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import garage_views, views
+from . import garage_views, live_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,4 +23,12 @@ urlpatterns = [
     path("models/", garage_views.model_list, name="model_list"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
+    path("races/<str:race_id>/live/simulator/launch/", live_views.launch_simulator, name="live_launch_simulator"),
+    path("races/<str:race_id>/live/simulator/reset/", live_views.reset_simulator, name="live_reset_simulator"),
+    path("races/<str:race_id>/live/entries/", live_views.entries, name="live_entries"),
+    path("races/<str:race_id>/live/queue/", live_views.save_queue, name="live_save_queue"),
+    path("races/<str:race_id>/live/launch/<int:user_id>/", live_views.launch_racer, name="live_launch_racer"),
+    path("races/<str:race_id>/live/stop/", live_views.stop_run, name="live_stop_run"),
+    path("races/<str:race_id>/live/clear-leaderboard/", live_views.clear_leaderboard, name="live_clear_leaderboard"),
+    path("races/<str:race_id>/live/declare-winner/", live_views.declare_winner, name="live_declare_winner"),
 ]

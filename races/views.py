@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leaderboard.board import race_leaderboard
 
-from . import access
+from . import access, live_control
 from .access import race_view
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
@@ -226,6 +226,13 @@ def race_detail(request, race: Race):
         "leaderboard": race_leaderboard(race),
         **entry_context(request, race, participant),
     }
+    if race.is_live:
+        opens_at = live_control.simulator_opens_at(race)
+        context.update(
+            live_queue=live_control.queue(race),
+            sim_opens_at=opens_at,
+            sim_can_open=opens_at <= timezone.now() and race.status != Race.Status.CLOSED,
+        )
     return render(request, "races/race_detail.html", context)
 
 

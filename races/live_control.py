@@ -1,0 +1,264 @@
+"""The organizer's LIVE control panel: simulator, model entries, queue, launches, results.
+
+Every function here takes a race whose organizer the caller has already checked, changes the
+database, and tells everyone watching (`race.state`, `queue.changed`, `leaderboard.changed`).
+Refusals raise `LiveActionError` with a message for the organizer.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leaderboard.board import race_leaderboard
+
+from . import protocol
+from .garage import Entry, entries_for
+from .live import LAUNCH_CHANNEL, get_pool
+from .models import Race
+from .racing import Run
+
+SIMULATOR_OPENS_BEFORE_START = timedelta(hours=1)
+SIM_STEP_S = 1.0  # Ready → Set → Go, one second each
+REMINDERS_S = (120, 30)  # warn the next racers 2 min and 30 s before the current run ends
+
+
+class LiveActionError(Exception):
+    pass
+
+
+def publish(race_id, message: dict) -> None:
+    protocol.send(race_id, message)
+
+
+# -- what everyone sees -----------------------------------------------------------------------
+
+def queue(race: Race) -> list[dict]:
+    """COMING UP: the racers in racing order with their slot times."""
+    entries = {e.user_id: e for e in entries_for(race)}
+    order = [uid for uid in race.queue_order if uid in entries] if not race.entries_open else []
+    order += [uid for uid in entries if uid not in order]
+    last_runs = {}
+    for run in Run.objects.filter(race=race).order_by("created_at"):
+        last_runs[run.racer_id] = run.state
+    slot = timedelta(minutes=race.time_per_racer or 3)
+    rows = []
+    for i, uid in enumerate(order):
+        entry = entries[uid]
+        profile = getattr(entry.user, "racer", None)
+        rows.append({
+            "user_id": uid,
+            "alias": profile.alias if profile else entry.user.get_username(),
+            "model": entry.racer_model.name,
+            "slot_at": (race.start_at + i * slot).isoformat(),
+            "status": entry.status,
+            "failure": entry.failure,
+            "last_run": last_runs.get(uid),
+        })
+    return rows
+
+
+def active_run(race: Race) -> Run | None:
+    return Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
+
+
+def snapshot(race: Race, viewer=None) -> dict:
+    """The full `race.state` a browser renders from."""
+    race.refresh_from_db()
+    run = active_run(race)
+    track = race.track
+    winner = None
+    if race.winner_id:
+        profile = getattr(race.winner, "racer", None)
+        winner = {"alias": profile.alias if profile else race.winner.get_username()}
+    return protocol.event(
+        "race.state",
+        race={"id": str(race.pk), "name": race.name, "format": race.format,
+              "race_type": race.race_type, "status": race.status,
+              "time_per_racer": race.time_per_racer, "sim_state": race.sim_state,
+              "entries_open": race.entries_open, "winner": winner,
+              "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
+        run=None if run is None else {
+            "id": run.pk, "state": run.state, "racer_id": run.racer_id,
+            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "ends_at": run.ends_at.isoformat() if run.ends_at else None,
+        },
+        queue=queue(race),
+        leaderboard=race_leaderboard(race),
+        me=None if viewer is None else {
+            "user_id": getattr(viewer, "pk", None),
+            "is_organizer": getattr(viewer, "pk", None) == race.organizer_id,
+        },
+    )
+
+
+def _announce(race: Race) -> None:
+    # Each browser adds its own `me`; the shared snapshot carries none.
+    publish(race.pk, snapshot(race))
+
+
+# -- simulator ----------------------------------------------------------------------------------
+
+def simulator_opens_at(race: Race):
+    return race.start_at - SIMULATOR_OPENS_BEFORE_START
+
+
+def launch_simulator(race: Race, *, step_s: float = SIM_STEP_S) -> None:
+    now = timezone.now()
+    if now < simulator_opens_at(race):
+        raise LiveActionError(
+            f"The simulator can be launched from 1 hour before the start "
+            f"({simulator_opens_at(race):%Y-%m-%d %H:%M} UTC).")
+    if race.status == Race.Status.CLOSED:
+        raise LiveActionError("The race is closed.")
+    if race.sim_state != "off":
+        raise LiveActionError("The simulator is already launched.")
+    Race.objects.filter(pk=race.pk).update(sim_state="ready")
+    _announce(race)
+
+    def ready_set_go():
+        for state in ("set", "go"):
+            time.sleep(step_s)
+            if Race.objects.filter(pk=race.pk, sim_state__in=("ready", "set")).update(sim_state=state):
+                _announce(race)
+
+    if step_s:
+        threading.Thread(target=ready_set_go, daemon=True, name=f"sim-{race.pk}").start()
+    else:
+        ready_set_go()
+
+
+def reset_simulator(race: Race) -> None:
+    run = active_run(race)
+    if run is not None:
+        stop_run(race)
+    Race.objects.filter(pk=race.pk).update(sim_state="off")
+    _announce(race)
+
+
+# -- entries and queue --------------------------------------------------------------------------
+
+def set_entries_open(race: Race, is_open: bool) -> None:
+    if is_open == race.entries_open:
+        return
+    if is_open and active_run(race) is not None:
+        raise LiveActionError("A racer is on track: reopen entries after the run.")
+    with transaction.atomic():
+        # Locked, so no entry slips in between building the queue and closing entries.
+        race = Race.objects.select_for_update().get(pk=race.pk)
+        if not is_open:
+            # The queue keeps the organizer's order for racers already in it; newcomers go
+            # last in the order they entered.
+            race.queue_order = [row["user_id"] for row in queue(race)]
+        race.entries_open = is_open
+        race.save(update_fields=["entries_open", "queue_order", "updated_at"])
+    publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+    _announce(race)
+
+
+def save_queue(race: Race, user_ids: list) -> None:
+    """Reorder (and optionally drop racers from) the queue; every id must be in it."""
+    if race.entries_open:
+        raise LiveActionError("Close model entries before editing the queue.")
+    current = {row["user_id"] for row in queue(race)}
+    try:
+        ids = [int(uid) for uid in user_ids]
+    except (TypeError, ValueError):
+        raise LiveActionError("The queue must be a list of racer ids.") from None
+    if len(set(ids)) != len(ids):
+        raise LiveActionError("A racer appears twice in the queue.")
+    unknown = set(ids) - current
+    if unknown:
+        raise LiveActionError("Some racers are not in the queue.")
+    dropped = current - set(ids)
+    with transaction.atomic():
+        if dropped:
+            Entry.objects.filter(race=race, user_id__in=dropped).delete()
+        race.queue_order = ids
+        race.save(update_fields=["queue_order", "updated_at"])
+    publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+def launch_racer(race: Race, user_id: int) -> Run:
+    """Start the countdown for a racer's turn (also how a failed run is relaunched)."""
+    if race.sim_state != "go":
+        raise LiveActionError("Launch the simulator first.")
+    if race.entries_open:
+        raise LiveActionError("Close model entries before launching racers.")
+    entry = (Entry.objects.filter(race=race, user_id=user_id, participant__removed_at__isnull=True)
+             .select_related("racer_model").first())
+    if entry is None or user_id not in race.queue_order:
+        raise LiveActionError("This racer is not in the queue.")
+    try:
+        entry.racer_model.create_policy()
+    except Exception as exc:  # the model cannot drive: show the racer red in the queue
+        entry.mark_failed(f"the model cannot be loaded: {exc}")
+        publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+        raise LiveActionError(f"{entry.racer_model.name} cannot race: {exc}") from exc
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                race=race, racer_id=user_id, racer_model=entry.racer_model,
+                model_name=entry.racer_model.name, state=Run.State.COUNTDOWN,
+                seed=secrets.randbelow(2**31),
+            )
+    except IntegrityError:
+        raise LiveActionError("Another racer is on track.") from None
+    transaction.on_commit(lambda: dispatch(run))
+    return run
+
+
+def dispatch(run: Run) -> None:
+    """Embedded mode runs it in this process; scaled mode hands it to a runlive process."""
+    if settings.LIVE_RUNNER == "embedded":
+        get_pool().launch(run)
+    else:
+        protocol.send_to_channel(LAUNCH_CHANNEL, {"type": "live.launch", "run_id": run.pk})
+
+
+def stop_run(race: Race) -> None:
+    run = active_run(race)
+    if run is None:
+        raise LiveActionError("No racer is on track.")
+    pool = get_pool()
+    if run.pk in pool.active:
+        pool.stop(run.pk)
+    elif run.owner:
+        protocol.send_to_channel(f"live-runner.{run.owner}", {"type": "live.stop", "run_id": run.pk})
+    else:
+        Run.objects.filter(pk=run.pk).update(state=Run.State.ABORTED, ended_at=timezone.now(),
+                                             failure="stopped by the organizer")
+        _announce(race)
+
+
+# -- results ------------------------------------------------------------------------------------
+
+def clear_leaderboard(race: Race) -> None:
+    race.leaderboard_cleared_at = timezone.now()
+    race.winner = None
+    race.save(update_fields=["leaderboard_cleared_at", "winner", "updated_at"])
+    publish(race.pk, protocol.event("leaderboard.changed", leaderboard=race_leaderboard(race)))
+    _announce(race)
+
+
+def declare_winner(race: Race) -> str:
+    board = race_leaderboard(race)
+    if not board:
+        raise LiveActionError("Nobody has completed a lap yet.")
+    alias = board[0]["racer"]
+    from .models import RacerProfile
+
+    profile = RacerProfile.objects.filter(alias=alias).select_related("user").first()
+    race.winner = profile.user if profile else None
+    race.save(update_fields=["winner", "updated_at"])
+    _announce(race)
+    return alias

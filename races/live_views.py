@@ -1,0 +1,91 @@
+"""The organizer's LIVE control actions: each a POST that answers with a redirect to the race
+page (forms) or JSON (`Accept: application/json`), and 400 with the reason when refused."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from . import live_control
+from .access import race_view
+from .live_control import LiveActionError
+
+
+def live_action(view):
+    """POST only, organizer only, LIVE races only; turns LiveActionError into a message."""
+
+    @require_POST
+    @race_view(role="organizer")
+    @wraps(view)
+    def wrapper(request, race, *args, **kwargs):
+        if not race.is_live:
+            raise Http404("Not a LIVE race.")
+        wants_json = "application/json" in request.headers.get("Accept", "")
+        try:
+            done = view(request, race, *args, **kwargs) or "Done."
+        except LiveActionError as exc:
+            if wants_json:
+                return JsonResponse({"error": str(exc)}, status=400)
+            messages.error(request, str(exc))
+        else:
+            if wants_json:
+                return JsonResponse({"ok": True, "message": done})
+            messages.success(request, done)
+        return redirect("race_detail", race_id=race.pk)
+
+    return wrapper
+
+
+@live_action
+def launch_simulator(request, race):
+    live_control.launch_simulator(race)
+    return "Simulator launching: Ready… Set… Go!"
+
+
+@live_action
+def reset_simulator(request, race):
+    live_control.reset_simulator(race)
+    return "Simulator reset."
+
+
+@live_action
+def entries(request, race):
+    is_open = request.POST.get("open") == "1"
+    live_control.set_entries_open(race, is_open)
+    return "Model entries are open." if is_open else "Model entries are closed: the queue is set."
+
+
+@live_action
+def save_queue(request, race):
+    raw = request.POST.get("order", "")
+    ids = [part for part in raw.split(",") if part.strip()]
+    live_control.save_queue(race, ids)
+    return "Queue saved."
+
+
+@live_action
+def launch_racer(request, race, user_id: int):
+    run = live_control.launch_racer(race, user_id)
+    return f"Launching {run.model_name}: 10… 9… 8…"
+
+
+@live_action
+def stop_run(request, race):
+    live_control.stop_run(race)
+    return "Run stopped."
+
+
+@live_action
+def clear_leaderboard(request, race):
+    live_control.clear_leaderboard(race)
+    return "Leaderboard ranking cleared."
+
+
+@live_action
+def declare_winner(request, race):
+    alias = live_control.declare_winner(race)
+    return f"{alias} wins!"

@@ -75,6 +75,8 @@ class RaceSerializer(serializers.ModelSerializer):
                 if field not in self.initial_data and not race.field_applies(field):
                     setattr(race, field, default)
                     attrs[field] = default
+            if race.random_objects and "object_positions" not in self.initial_data:
+                race.object_positions = attrs["object_positions"] = []
         if race.is_live:
             for field, value in (("ranking_method", "best_lap"), ("min_laps", 1)):
                 if field not in self.initial_data:

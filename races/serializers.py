@@ -82,7 +82,8 @@ class RaceSerializer(serializers.ModelSerializer):
                 if field not in self.initial_data:
                     setattr(race, field, value)
                     attrs[field] = value
-        if "end_at" not in attrs and race.is_live and self.instance is None:
+        if "end_at" not in attrs and race.is_live and (self.instance is None or not self.partial):
+            # A LIVE race created or replaced (PUT) without an end lasts the default 4 hours.
             race.end_at = None
         try:
             race.full_clean(exclude=["organizer", "image", "invite_token"], validate_constraints=False)

@@ -322,3 +322,16 @@ def test_it_switches_placed_objects_to_random_objects(api_alice, alice, student_
     refused = api_alice.patch(f"{URL}{race.pk}/", {"object_positions": [{"lane": "inside", "location": 5}]},
                               format="json")
     assert refused.status_code == 400 and "object_positions" in refused.json()
+
+
+def test_it_replaces_a_race_with_put(api_alice, race, student_track):
+    body = api_payload(student_track, name="Replaced", **LIVE, broadcast="public")
+    response = api_alice.put(f"{URL}{race.pk}/", body, format="json")
+    assert response.status_code == 200, response.json()
+    race.refresh_from_db()
+    assert (race.name, race.format, race.broadcast, race.time_per_racer) == ("Replaced", "live", "public", 3)
+    assert race.end_at - race.start_at == timedelta(hours=4)
+    missing = api_alice.put(f"{URL}{race.pk}/", {"name": "Only a name"}, format="json")
+    assert missing.status_code == 400 and "start_at" in missing.json()
+    race.refresh_from_db()
+    assert race.name == "Replaced"

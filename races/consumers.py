@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import access, live_control, protocol
-from .live import SpeedRejected, get_pool, use_event_loop
+from .live import SpeedRejected, set_speed_anywhere, use_event_loop
 from .models import Race
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,8 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
         try:
             if user is None or not user.is_authenticated:
                 raise SpeedRejected("log in to change the speed")
-            applied = get_pool().set_speed(self.race_id, user.pk, content.get("value"))
+            applied = await database_sync_to_async(set_speed_anywhere)(
+                self.race_id, user.pk, content.get("value"))
         except SpeedRejected as exc:
             log.warning("speed change refused for user %s in race %s: %s",
                         getattr(user, "pk", None), self.race_id, exc)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 from livesim.config import ObjectSpec, RaceConfig
@@ -68,6 +68,13 @@ def default_policy_for(run: Run):
     if run.racer_model_id:
         return run.racer_model.create_policy()
     return create_policy(run.model_name or "reference")
+
+
+def _release_db() -> None:
+    """Runner threads close their database connection when done with it: they are not request
+    threads, so nothing else would, and PostgreSQL counts every open one."""
+    if threading.current_thread().name.startswith(("live-run-", "livesim-realtime")):
+        connection.close()
 
 
 class SpeedRejected(Exception):
@@ -132,19 +139,14 @@ class LivePool:
 
     def set_speed(self, race_id, user_id: int, value) -> float:
         """Apply a racer's speed multiplier to their live run; returns the value applied."""
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise SpeedRejected("the speed multiplier must be a number") from None
-        if not math.isfinite(number):
-            raise SpeedRejected("the speed multiplier must be a finite number")
+        number = _speed_value(value)
         for active in list(self.active.values()):
             if active.race_id == str(race_id):
                 if active.racer_id != user_id:
                     raise SpeedRejected("only the racer on track can change the speed")
                 if active.runner is None:
                     raise SpeedRejected("the run has not started yet")
-                return active.runner.set_speed_multiplier(min(max(number, MIN_MULTIPLIER), MAX_MULTIPLIER))
+                return active.runner.set_speed_multiplier(number)
         raise SpeedRejected("no run is live in this race")
 
     def wait(self, run_id: int, timeout: float = 30) -> bool:
@@ -167,7 +169,7 @@ class LivePool:
             log.exception("live run %s failed to start", active.run_id)
             self._end(active, Run.State.FAILED, f"{type(exc).__name__}: {exc}")
         finally:
-            close_old_connections()
+            _release_db()
 
     def _go(self, active: ActiveRun) -> None:
         run = Run.objects.select_related("race__track", "racer_model").get(pk=active.run_id)
@@ -208,7 +210,7 @@ class LivePool:
                 publish=self.publish,
             )
         finally:
-            close_old_connections()
+            _release_db()
 
     def _on_state(self, active: ActiveRun, state: str, info: dict) -> None:
         if state in (FINISHED, STOPPED, FAILED):
@@ -218,7 +220,7 @@ class LivePool:
             final = {FINISHED: Run.State.FINISHED, STOPPED: Run.State.ABORTED,
                      FAILED: Run.State.FAILED}[state]
             self._end(active, final, (runner.error or "") if runner else "")
-            close_old_connections()
+            _release_db()
 
     def _end(self, active: ActiveRun, state: str, failure: str = "") -> None:
         Run.objects.filter(pk=active.run_id, state__in=Run.ACTIVE_STATES).update(
@@ -253,6 +255,37 @@ def _owner_alive(owner: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def set_speed_anywhere(race_id, user_id: int, value) -> float:
+    """Apply a speed change wherever the race's run lives: in this process, or (scaled mode)
+    in the runlive process that owns it. The same rules hold on both paths."""
+    pool = get_pool()
+    if any(a.race_id == str(race_id) for a in pool.active.values()):
+        return pool.set_speed(race_id, user_id, value)
+    run = Run.objects.filter(race_id=race_id, state=Run.State.RUNNING).first()
+    if run is None or not run.owner:
+        raise SpeedRejected("no run is live in this race")
+    if run.racer_id != user_id:
+        raise SpeedRejected("only the racer on track can change the speed")
+    number = _speed_value(value)
+    protocol.send_to_channel(control_channel(run.owner), {
+        "type": "live.speed", "race_id": str(race_id), "user_id": user_id, "value": number})
+    return number
+
+
+def _speed_value(value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpeedRejected("the speed multiplier must be a number") from None
+    if not math.isfinite(number):
+        raise SpeedRejected("the speed multiplier must be a finite number")
+    return min(max(number, MIN_MULTIPLIER), MAX_MULTIPLIER)
+
+
+def control_channel(owner: str) -> str:
+    return f"{LAUNCH_CHANNEL}.{owner}"
 
 
 _pool: LivePool | None = None

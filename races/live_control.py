@@ -20,7 +20,7 @@ from leaderboard.board import race_leaderboard
 
 from . import protocol
 from .garage import Entry, entries_for
-from .live import LAUNCH_CHANNEL, get_pool
+from .live import LAUNCH_CHANNEL, control_channel, get_pool
 from .models import Race
 from .racing import Run
 
@@ -233,7 +233,7 @@ def stop_run(race: Race) -> None:
     if run.pk in pool.active:
         pool.stop(run.pk)
     elif run.owner:
-        protocol.send_to_channel(f"live-runner.{run.owner}", {"type": "live.stop", "run_id": run.pk})
+        protocol.send_to_channel(control_channel(run.owner), {"type": "live.stop", "run_id": run.pk})
     else:
         Run.objects.filter(pk=run.pk).update(state=Run.State.ABORTED, ended_at=timezone.now(),
                                              failure="stopped by the organizer")

@@ -20,6 +20,14 @@ SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Worker threads (channels' database_sync_to_async, live runners) must not keep PostgreSQL
+    # connections open past a test, or the test database cannot be dropped.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 def pytest_runtest_setup(item):
     problems = service_problems()
     for suite in ("browser", "postgres", "redis"):

@@ -1,0 +1,139 @@
+"""Scaled mode against a real Redis: `manage.py runlive` processes run LIVE turns handed over
+through the channel layer. Killing one mid-run loses no committed lap, and after a restart the
+organizer can relaunch the racer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings as django_settings
+from django.utils import timezone
+
+from races import live_control, protocol
+from races.garage import enter_race, reference_model
+from races.live import set_speed_anywhere
+from races.models import Lap, Participant, Race, Run
+from tests.conftest import make_user
+from tests.services import redis_url
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class Runner:
+    """One `manage.py runlive` process."""
+
+    def __init__(self):
+        env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": database_url(),
+               "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "runlive"], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        assert "waiting for launches" in line, line
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+
+@pytest.fixture
+def redis_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_url()]}}}
+    settings.LIVE_RUNNER = "external"
+    channel_layers.backends = {}
+    layer = RedisChannelLayer(hosts=[redis_url()])
+    async_to_sync(layer.flush)()
+    yield layer
+    channel_layers.backends = {}
+
+
+@pytest.fixture
+def ready_race(transactional_db, tracks):
+    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
+    now = timezone.now()
+    race = Race.objects.create(organizer=alice, name="Scaled Cup", format="live",
+                               track=tracks.get(slug="oval"), start_at=now,
+                               end_at=now + timedelta(hours=4), time_per_racer=1)
+    Participant.objects.create(race=race, user=bob)
+    enter_race(race, bob, reference_model(bob, "Steady", temperament="steady"))
+    live_control.set_entries_open(race, False)
+    live_control.launch_simulator(race, step_s=0)
+    race.refresh_from_db()
+    return race, bob
+
+
+def wait_for(layer, channel, predicate, timeout):
+    async def receive():
+        while True:
+            message = await layer.receive(channel)
+            if predicate(message):
+                return message
+
+    return async_to_sync(asyncio.wait_for)(receive(), timeout)
+
+
+def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_layer):
+    race, bob = ready_race
+    watcher = async_to_sync(redis_layer.new_channel)()
+    async_to_sync(redis_layer.group_add)(protocol.race_group(race.pk), watcher)
+    first = Runner()
+    try:
+        run = live_control.launch_racer(race, bob.pk)
+        running = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+                           and m["run"]["state"] == "running", timeout=30)
+        assert running["run"]["id"] == run.pk
+        run.refresh_from_db()
+        assert run.owner and run.state == "running"
+
+        assert set_speed_anywhere(race.pk, bob.pk, 1.5) == 1.5
+        frame = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.frame"
+                         and m["frame"]["multiplier"] == 1.5, timeout=10)
+        assert frame["run_id"] == run.pk
+
+        lap = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.lap", timeout=40)
+        assert Lap.objects.filter(run=run, number=lap["lap"]["number"]).exists()
+    finally:
+        first.kill()
+
+    committed = set(Lap.objects.filter(run=run).values_list("number", "time_ms"))
+    assert committed  # the killed runner's laps are all still there
+    second = Runner()  # recovers the orphaned run on start
+    try:
+        run.refresh_from_db()
+        assert run.state == "aborted" and "stopped" in run.failure
+        assert set(Lap.objects.filter(run=run).values_list("number", "time_ms")) == committed
+        assert live_control.queue(race)[0]["last_run"] == "aborted"
+
+        again = live_control.launch_racer(race, bob.pk)  # the organizer's relaunch
+        wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+                 and m["run"]["state"] == "running" and m["run"]["id"] == again.pk, timeout=30)
+        live_control.stop_run(race)
+        wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+                 and m["run"]["id"] == again.pk and m["run"]["state"] == "aborted", timeout=15)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and Run.objects.get(pk=again.pk).state != "aborted":
+            time.sleep(0.1)
+        assert Run.objects.get(pk=again.pk).state == "aborted"
+    finally:
+        second.kill()
+        async_to_sync(redis_layer.group_discard)(protocol.race_group(race.pk), watcher)

@@ -32,6 +32,13 @@
     });
   }
   form.addEventListener("change", refresh);
+  // LIVE races last 4 hours unless the organizer types an end: drop the Classic end the page prefilled.
+  form.querySelectorAll("[name=format]").forEach((radio) => {
+    radio.addEventListener("change", () => {
+      const end = form.querySelector("[name=end_at]");
+      if (radio.checked && radio.value === "live" && end) end.value = "";
+    });
+  });
   form.addEventListener("input", refresh);
   refresh();
   const sort = document.getElementById("track-sort");

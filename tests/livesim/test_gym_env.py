@@ -28,7 +28,10 @@ CONTINUOUS = {"action_space_type": "continuous",
      "random_start": True},
 ])
 def test_check_env_passes(kwargs) -> None:
-    check_env(DeepRacerEnv(render_mode="rgb_array", **kwargs))
+    # made through the registry so the checker can also re-make it with other render modes
+    env = gym.make("livesim/DeepRacer-v0", render_mode="rgb_array", **kwargs)
+    assert isinstance(env.unwrapped, DeepRacerEnv)
+    check_env(env.unwrapped)
 
 
 def test_registered_with_gymnasium_and_spaces() -> None:

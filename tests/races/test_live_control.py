@@ -1,0 +1,172 @@
+"""The organizer's LIVE control panel actions (web and rules)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from races import live_control
+from races.garage import enter_race, reference_model
+from races.live_control import LiveActionError
+from races.models import Participant, Race, Run
+from races.racing import record_lap
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def live(alice, bob, charlie, tracks):
+    now = timezone.now()
+    race = Race.objects.create(
+        organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
+        start_at=now + timedelta(minutes=30), end_at=now + timedelta(hours=4, minutes=30),
+        time_per_racer=3,
+    )
+    for user, temperament in ((bob, "steady"), (charlie, "brisk")):
+        Participant.objects.create(race=race, user=user)
+        enter_race(race, user, reference_model(user, temperament.title(), temperament=temperament))
+    return race
+
+
+def go(race):
+    live_control.launch_simulator(race, step_s=0)
+    race.refresh_from_db()
+    assert race.sim_state == "go"
+
+
+def close_entries(race):
+    live_control.set_entries_open(race, False)
+    race.refresh_from_db()
+
+
+def test_the_simulator_opens_one_hour_before_the_start(live):
+    live.start_at = timezone.now() + timedelta(hours=2)
+    live.end_at = live.start_at + timedelta(hours=4)
+    live.save()
+    with pytest.raises(LiveActionError, match="1 hour before the start"):
+        live_control.launch_simulator(live, step_s=0)
+    live.start_at = timezone.now() + timedelta(minutes=59)
+    live.save()
+    go(live)
+    with pytest.raises(LiveActionError, match="already launched"):
+        live_control.launch_simulator(live, step_s=0)
+
+
+def test_closing_entries_builds_the_queue_in_entry_order(live, bob, charlie):
+    close_entries(live)
+    assert live.queue_order == [bob.pk, charlie.pk]
+    rows = live_control.queue(live)
+    assert [r["alias"] for r in rows] == ["BobTheRacer", "CharlieC"]
+    assert rows[1]["slot_at"] == (live.start_at + timedelta(minutes=3)).isoformat()
+
+
+def test_the_queue_can_be_reordered_and_trimmed(live, bob, charlie):
+    with pytest.raises(LiveActionError, match="Close model entries"):
+        live_control.save_queue(live, [charlie.pk, bob.pk])
+    close_entries(live)
+    live_control.save_queue(live, [charlie.pk, bob.pk])
+    live.refresh_from_db()
+    assert [r["user_id"] for r in live_control.queue(live)] == [charlie.pk, bob.pk]
+    for bad, message in (([bob.pk, bob.pk], "twice"), ([999], "not in the queue"), (["x"], "list of racer ids")):
+        with pytest.raises(LiveActionError, match=message):
+            live_control.save_queue(live, bad)
+    live_control.save_queue(live, [bob.pk])
+    live.refresh_from_db()
+    assert [r["user_id"] for r in live_control.queue(live)] == [bob.pk]
+
+
+def test_launching_needs_the_simulator_and_closed_entries(live, bob):
+    with pytest.raises(LiveActionError, match="Launch the simulator"):
+        live_control.launch_racer(live, bob.pk)
+    go(live)
+    with pytest.raises(LiveActionError, match="Close model entries"):
+        live_control.launch_racer(live, bob.pk)
+    close_entries(live)
+    run = live_control.launch_racer(live, bob.pk)
+    assert run.state == "countdown" and run.model_name == "Steady" and run.racer_model_id
+
+
+def test_one_racer_at_a_time(live, bob, charlie):
+    go(live)
+    close_entries(live)
+    live_control.launch_racer(live, bob.pk)
+    with pytest.raises(LiveActionError, match="Another racer is on track"):
+        live_control.launch_racer(live, charlie.pk)
+    assert Run.objects.filter(race=live).count() == 1
+
+
+def test_a_model_that_cannot_load_turns_red(live, bob):
+    go(live)
+    close_entries(live)
+    model = bob.racer_models.get()
+    model.params = {"temperament": "reckless"}
+    model.save()
+    with pytest.raises(LiveActionError, match="cannot race"):
+        live_control.launch_racer(live, bob.pk)
+    row = live_control.queue(live)[0]
+    assert row["status"] == "failed" and "reckless" in row["failure"]
+
+
+def test_clear_leaderboard_and_declare_winner(live, bob, charlie):
+    with pytest.raises(LiveActionError, match="Nobody has completed a lap"):
+        live_control.declare_winner(live)
+    record_lap(Run.objects.create(race=live, racer=bob, state="finished"), number=1, time_ms=15000)
+    live_control.clear_leaderboard(live)
+    with pytest.raises(LiveActionError):
+        live_control.declare_winner(live)
+    record_lap(Run.objects.create(race=live, racer=charlie, state="finished"), number=1, time_ms=16000)
+    assert live_control.declare_winner(live) == "CharlieC"
+    live.refresh_from_db()
+    assert live.winner == charlie
+    assert live_control.snapshot(live)["race"]["winner"] == {"alias": "CharlieC"}
+
+
+def test_the_panel_is_for_the_organizer_only(client, live, bob, mallory):
+    url = f"/races/{live.pk}/live/simulator/launch/"
+    client.force_login(bob)
+    assert client.post(url).status_code == 403
+    client.force_login(mallory)
+    assert client.post(url).status_code == 404
+    live.refresh_from_db()
+    assert live.sim_state == "off"
+
+
+def test_it_answers_json_with_the_reason(client, live, alice, bob):
+    client.force_login(alice)
+    response = client.post(f"/races/{live.pk}/live/launch/{bob.pk}/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 400 and response.json() == {"error": "Launch the simulator first."}
+    response = client.post(f"/races/{live.pk}/live/entries/", {"open": "0"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    live.refresh_from_db()
+    assert not live.entries_open
+
+
+def test_the_race_page_shows_the_panel_to_the_organizer(client, live, alice, bob):
+    client.force_login(alice)
+    page = client.get(f"/races/{live.pk}/").content.decode()
+    assert 'id="control-panel"' in page and "BobTheRacer" in page and "Launch simulator" in page
+    client.force_login(bob)
+    page = client.get(f"/races/{live.pk}/").content.decode()
+    assert 'id="control-panel"' not in page and 'id="live"' in page
+
+
+def test_classic_races_have_no_panel(client, race, alice):
+    client.force_login(alice)
+    assert client.post(f"/races/{race.pk}/live/simulator/launch/").status_code == 404
+
+
+def test_it_requires_a_post(client, live, alice):
+    client.force_login(alice)
+    assert client.get(f"/races/{live.pk}/live/stop/").status_code == 405
+
+
+def test_stop_without_a_run(live):
+    with pytest.raises(LiveActionError, match="No racer is on track"):
+        live_control.stop_run(live)
+
+
+def test_strangers_do_not_learn_about_runs(client, live):
+    stranger = make_user("eve", "Eve")
+    client.force_login(stranger)
+    assert client.post(f"/races/{live.pk}/live/declare-winner/").status_code == 404

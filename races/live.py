@@ -231,16 +231,16 @@ class LivePool:
             "run.state", run={"id": active.run_id, "state": state, "failure": failure}))
 
 
-def recover_interrupted_runs(owner_alive: Callable[[str], bool] | None = None) -> int:
+def recover_interrupted_runs(is_alive: Callable[[str], bool] | None = None) -> int:
     """After a crash: runs left in countdown/running by a process that is gone become `aborted`
     (their committed laps stay), so the organizer can relaunch the racer."""
-    alive = owner_alive or _owner_alive
+    alive = is_alive or owner_alive
     stale = [r.pk for r in Run.objects.filter(state__in=Run.ACTIVE_STATES) if not alive(r.owner)]
     return Run.objects.filter(pk__in=stale).update(
         state=Run.State.ABORTED, ended_at=timezone.now(), failure="the live runner stopped")
 
 
-def _owner_alive(owner: str) -> bool:
+def owner_alive(owner: str) -> bool:
     if not owner:
         return False  # never picked up by a runner
     host, _, pid = owner.rpartition(".")

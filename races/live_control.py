@@ -20,7 +20,7 @@ from leaderboard.board import race_leaderboard
 
 from . import protocol
 from .garage import Entry, entries_for
-from .live import LAUNCH_CHANNEL, control_channel, get_pool
+from .live import LAUNCH_CHANNEL, control_channel, get_pool, owner_alive, recover_interrupted_runs
 from .models import Race
 from .racing import Run
 
@@ -65,7 +65,13 @@ def queue(race: Race) -> list[dict]:
 
 
 def active_run(race: Race) -> Run | None:
-    return Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
+    """The run on track, if its runner is still alive (a run whose process died is recovered
+    here, so the page shows the true state and the racer can be relaunched)."""
+    run = Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
+    if run is not None and run.owner and not owner_alive(run.owner):
+        recover_interrupted_runs()
+        return None
+    return run
 
 
 def snapshot(race: Race, viewer=None) -> dict:

@@ -229,6 +229,7 @@ def race_detail(request, race: Race):
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)
         context.update(
+            live_run=live_control.active_run(race),  # first: it recovers a dead runner's run
             live_queue=live_control.queue(race),
             sim_opens_at=opens_at,
             sim_can_open=opens_at <= timezone.now() and race.status != Race.Status.CLOSED,

@@ -133,7 +133,7 @@ def test_runs_of_a_dead_runner_are_recovered_with_their_laps(live_race, bob_user
 
     run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="nohost:1")
     record_lap(run, number=1, time_ms=15000)
-    assert recover_interrupted_runs(owner_alive=lambda owner: False) == 1
+    assert recover_interrupted_runs(is_alive=lambda owner: False) == 1
     run.refresh_from_db()
     assert run.state == "aborted" and run.laps.count() == 1
 

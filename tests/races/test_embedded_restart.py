@@ -1,0 +1,140 @@
+"""Embedded mode, for real: the runner lives inside a daphne server. Killing the server mid-run
+loses no completed lap; after a restart the race page shows the true state and the organizer
+relaunches the racer."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.utils import timezone
+
+from races.garage import enter_race, reference_model
+from races.models import Lap, Participant, Race, Run
+from tests.conftest import make_user
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        db = django_settings.DATABASES["default"]
+        if not db["ENGINE"].endswith("sqlite3"):
+            user = db.get("USER") or "postgres"
+            url = f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+        else:
+            url = f"sqlite:///{db['NAME']}"
+        self.port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "RACESERVER_NO_BOOTSTRAP": "1", "LIVE_RUNNER": "embedded"}
+        env.pop("REDIS_URL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.3).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("daphne did not start")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+
+class Browser:
+    """Just enough of a browser: cookies and the CSRF header."""
+
+    def __init__(self, server: Server, session_cookie: str):
+        self.base = f"http://127.0.0.1:{server.port}"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.session_cookie = session_cookie
+
+    def request(self, path: str, data: dict | None = None):
+        headers = {"Cookie": f"sessionid={self.session_cookie}"}
+        csrf = next((c.value for c in self.jar if c.name == "csrftoken"), None)
+        if data is not None and csrf:
+            headers.update({"X-CSRFToken": csrf, "Cookie": headers["Cookie"] + f"; csrftoken={csrf}",
+                            "Referer": self.base + path})
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=headers)
+        with self.opener.open(request, timeout=20) as response:
+            return response.read().decode()
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_killing_the_server_mid_run_loses_no_lap(tracks):
+    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
+    now = timezone.now()
+    race = Race.objects.create(organizer=alice, name="Embedded Cup", format="live",
+                               track=tracks.get(slug="oval"), start_at=now,
+                               end_at=now + timedelta(hours=4), time_per_racer=1)
+    Participant.objects.create(race=race, user=bob)
+    enter_race(race, bob, reference_model(bob, "Steady", temperament="steady"))
+    client = Client()
+    client.force_login(alice)
+    session = client.cookies["sessionid"].value
+
+    server = Server()
+    try:
+        organizer = Browser(server, session)
+        page = f"/races/{race.pk}/"
+        assert "Launch simulator" in organizer.request(page)
+        organizer.request(f"{page}live/simulator/launch/", {})
+        wait_until(lambda: Race.objects.get(pk=race.pk).sim_state == "go", 10, "Go")
+        organizer.request(f"{page}live/entries/", {"open": "0"})
+        organizer.request(f"{page}live/launch/{bob.pk}/", {})
+        wait_until(lambda: Lap.objects.filter(run__race=race).exists(), 45, "a lap")
+    finally:
+        server.kill()
+
+    run = Run.objects.get(race=race)
+    laps = set(Lap.objects.filter(run=run).values_list("number", "time_ms"))
+    assert laps and run.state == "running"  # the dead process could not say otherwise
+
+    server = Server()
+    try:
+        organizer = Browser(server, session)
+        html = organizer.request(page)
+        run.refresh_from_db()
+        assert run.state == "aborted"
+        assert set(Lap.objects.filter(run=run).values_list("number", "time_ms")) == laps
+        assert "Relaunch" in html and "BobTheRacer" in html
+        organizer.request(f"{page}live/launch/{bob.pk}/", {})
+        wait_until(lambda: Run.objects.filter(race=race, state="running").exclude(pk=run.pk).exists(),
+                   30, "the relaunched run")
+        organizer.request(f"{page}live/stop/", {})
+        wait_until(lambda: not Run.objects.filter(race=race, state__in=["countdown", "running"]).exists(),
+                   15, "the stop")
+    finally:
+        server.kill()

@@ -99,28 +99,20 @@ def _window_min(hw: np.ndarray, cum: np.ndarray, closed: bool) -> np.ndarray:
 
 
 @njit(cache=True, fastmath=True)
-def _seg_t(g, i, px, py):
-    """Parameter t (unclamped, in units of segment length) of p's foot on segment i."""
-    return ((px - g[R_CX, i]) * g[R_UX, i] + (py - g[R_CY, i]) * g[R_UY, i]) / g[R_SEG, i]
-
-
-@njit(cache=True, fastmath=True)
-def _finish(g, i, t, px, py):
-    """(segment, t, s, signed lateral, left half width, right half width) for a foot on seg i.
+def _finish(g, i, along, px, py):
+    """(segment, t, s, signed lateral, left half width, right half width) for the foot point
+    ``along`` m from the start of segment i (already clamped to the segment).
 
     The lateral is the distance to the foot point (the vertex when p lies beyond a segment
     end), signed + when p is left of the segment, as :meth:`Track.project` defines it."""
-    if t < 0.0:
-        t = 0.0
-    elif t > 1.0:
-        t = 1.0
     ux = g[R_UX, i]
     uy = g[R_UY, i]
-    ex = px - g[R_CX, i] - t * g[R_SEG, i] * ux
-    ey = py - g[R_CY, i] - t * g[R_SEG, i] * uy
+    ex = px - g[R_CX, i] - along * ux
+    ey = py - g[R_CY, i] - along * uy
     dist = math.sqrt(ex * ex + ey * ey)
     lat = dist if ux * ey - uy * ex > 0.0 else -dist  # cross(u, p - foot): + is left
-    s = g[R_CUM, i] + t * g[R_SEG, i]
+    t = along / g[R_SEG, i]
+    s = g[R_CUM, i] + along
     hwl = g[R_HWL, i] + t * (g[R_HWL, i + 1] - g[R_HWL, i])
     hwr = g[R_HWR, i] + t * (g[R_HWR, i + 1] - g[R_HWR, i])
     return i, t, s, lat, hwl, hwr
@@ -128,15 +120,15 @@ def _finish(g, i, t, px, py):
 
 @njit(cache=True, fastmath=True)
 def _seg_d2(g, i, px, py):
-    """(squared distance, clamped t) from p to segment i."""
-    t = _seg_t(g, i, px, py)
-    if t < 0.0:
-        t = 0.0
-    elif t > 1.0:
-        t = 1.0
-    fx = g[R_CX, i] + t * g[R_SEG, i] * g[R_UX, i]
-    fy = g[R_CY, i] + t * g[R_SEG, i] * g[R_UY, i]
-    return (px - fx) ** 2 + (py - fy) ** 2, t
+    """(squared distance, distance along the segment of the foot point) from p to segment i."""
+    a = (px - g[R_CX, i]) * g[R_UX, i] + (py - g[R_CY, i]) * g[R_UY, i]
+    if a < 0.0:
+        a = 0.0
+    elif a > g[R_SEG, i]:
+        a = g[R_SEG, i]
+    fx = g[R_CX, i] + a * g[R_UX, i]
+    fy = g[R_CY, i] + a * g[R_UY, i]
+    return (px - fx) ** 2 + (py - fy) ** 2, a
 
 
 @njit(cache=True, fastmath=True)
@@ -145,14 +137,24 @@ def project_global(g, px, py):
     m = g.shape[1] - 1
     best = 1e300
     bi = 0
-    bt = 0.0
+    ba = 0.0
     for i in range(m):
-        d2, t = _seg_d2(g, i, px, py)
+        d2, a = _seg_d2(g, i, px, py)
         if d2 < best:
             best = d2
             bi = i
-            bt = t
-    return _finish(g, bi, bt, px, py)
+            ba = a
+    return _finish(g, bi, ba, px, py)
+
+
+@njit(cache=True, fastmath=True)
+def _neighbour(i, step, m, closed):
+    j = i + step
+    if j >= m:
+        return 0 if closed else -1
+    if j < 0:
+        return m - 1 if closed else -1
+    return j
 
 
 @njit(cache=True, fastmath=True)
@@ -166,26 +168,20 @@ def project(g, closed, px, py, hint):
     if hint < 0 or hint >= m:
         return project_global(g, px, py)
     i = hint
-    d2, t = _seg_d2(g, i, px, py)
-    for _ in range(m):
-        j = i + 1
-        if j >= m:
-            j = 0 if closed else -1
-        if j >= 0:
-            dj, tj = _seg_d2(g, j, px, py)
-            if dj < d2:
-                i, d2, t = j, dj, tj
-                continue
-        j = i - 1
-        if j < 0:
-            j = m - 1 if closed else -1
-        if j >= 0:
-            dj, tj = _seg_d2(g, j, px, py)
-            if dj < d2:
-                i, d2, t = j, dj, tj
-                continue
-        break
-    return _finish(g, i, t, px, py)
+    d2, a = _seg_d2(g, i, px, py)
+    for step in (1, -1):  # forward first (cars drive forward); backward only if that failed
+        moved = False
+        for _ in range(m):
+            j = _neighbour(i, step, m, closed)
+            if j < 0:
+                break
+            dj, aj = _seg_d2(g, j, px, py)
+            if dj >= d2:
+                break
+            i, d2, a, moved = j, dj, aj, True
+        if moved:
+            break
+    return _finish(g, i, a, px, py)
 
 
 @njit(cache=True, fastmath=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -55,6 +56,9 @@ def test_fast_run_emits_frames_and_laps_and_ends_the_lap_at_time_up(loop) -> Non
     assert frames[-1]["best_lap"] == pytest.approx(
         min(lap["time_ms"] for lap in laps if lap["completed"]) / 1000, abs=1e-3)
     assert len(laps[0]["sector_flags"]) == 3
+    # payloads go over the channel layer as JSON unchanged
+    assert json.loads(json.dumps(frames[-1])) == frames[-1]
+    assert json.loads(json.dumps(laps)) == laps
 
 
 def test_callback_exceptions_do_not_stop_the_car(loop) -> None:

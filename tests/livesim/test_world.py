@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livesim import get_track
 from livesim import kernels as K
@@ -258,3 +260,30 @@ def test_too_many_bots_for_a_short_track_is_refused() -> None:
 def test_config_rejects_out_of_range_options(kwargs, word) -> None:
     with pytest.raises(ConfigError, match=word):
         RaceConfig(**kwargs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_invariants_under_random_driving(seed) -> None:
+    """Random actions on a real-shaped track with boxes: the bookkeeping always adds up."""
+    tr = get_track("kidney")
+    cfg = RaceConfig(race_type="oa", num_objects=3, laps=50, off_track_penalty=1.0,
+                     collision_penalty=2.0)
+    w = World(tr, cfg, seed=seed)
+    w.start_trial()
+    rng = np.random.default_rng(seed)
+    statuses = []
+    allowed = {"in_progress", "pause", "off_track", "crashed", "reversed", "immobilized",
+               "lap_complete"}
+    for n in range(1, 601):
+        w.step(float(rng.uniform(-30, 30)), float(rng.uniform(0.1, 4.0)))
+        statuses.append(w.status)
+        assert w.time == pytest.approx(n * DT)
+        assert 0.0 <= w.progress <= 100.0
+        assert w.resets == w.off_tracks + w.crashes + w.reversed_count + w.immobilized_count
+        assert w.status in allowed
+    # every reset is followed by its penalty pause (15 steps per second of penalty)
+    pause_len = {"off_track": 15, "reversed": 15, "immobilized": 15, "crashed": 30}
+    for k, status in enumerate(statuses):
+        if status in pause_len and k + pause_len[status] < len(statuses):
+            assert statuses[k + 1:k + 1 + pause_len[status]] == ["pause"] * pause_len[status]

@@ -139,18 +139,26 @@ class RealtimeRunner:
     # ------------------------------------------------------------------ control
 
     def start(self) -> None:
-        """Go: start racing on a background thread (a fresh world)."""
+        """Go: start racing on a background thread (a fresh world).  A run that cannot start
+        (bad configuration for this track, a policy whose reset fails) goes to state
+        ``failed`` with :attr:`error` set, reported through ``on_state``; it does not raise."""
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 raise RuntimeError("runner already running")
             self._stop.clear()
-            self.world = World(self.track, self.config, seed=self.seed)
-            self.world.start_trial()
-            self.policy.reset()
             self.laps = []
             self.frames_emitted = 0
             self._flags: list[str] = []
             self.error = None
+            try:
+                self.world = World(self.track, self.config, seed=self.seed)
+                self.world.start_trial()
+                self.policy.reset()
+            except Exception as exc:  # e.g. more bots than the track holds: report, don't raise
+                log.exception("livesim realtime run could not start")
+                self.error = f"{type(exc).__name__}: {exc}"
+                self._set_state(FAILED, error=self.error)
+                return
             self._set_state(RUNNING)
             self._thread = threading.Thread(target=self._run, name="livesim-realtime",
                                             daemon=True)

@@ -190,3 +190,14 @@ def test_session_best_from_earlier_runs_is_respected(loop) -> None:
     assert done[0]["personal_best"]
     assert "session_best" not in {f for lap in done for f in lap["sector_flags"]}
     assert r.session_best["lap"] == 1.0
+
+
+def test_a_run_that_cannot_start_fails_cleanly() -> None:
+    states = []
+    r = RealtimeRunner(get_track("single-turn"), RaceConfig(race_type="h2b", num_bots=3),
+                       ReferenceDriver(), on_state=lambda s, i: states.append((s, i)),
+                       duration_s=5, fast=True)
+    r.start()
+    assert r.wait(1)
+    assert r.state == "failed" and "bots need a track" in r.error
+    assert states == [("failed", {"error": r.error})]

@@ -172,7 +172,8 @@ class LivePool:
             _release_db()
 
     def _go(self, active: ActiveRun) -> None:
-        run = Run.objects.select_related("race__track", "racer_model").get(pk=active.run_id)
+        run = Run.objects.select_related("race__track", "racer_model", "racer__racer").get(pk=active.run_id)
+        profile = getattr(run.racer, "racer", None)
         race = run.race
         duration = (race.time_per_racer or 3) * 60
         policy = self.policy_factory(run)
@@ -191,6 +192,8 @@ class LivePool:
         active.runner = runner
         self.publish(active.race_id, protocol.event(
             "run.state", run={"id": run.pk, "state": "running", "racer_id": run.racer_id,
+                              "racer": profile.alias if profile else run.racer.get_username(),
+                              "ends_at": (now + timedelta(seconds=duration)).isoformat(),
                               "started_at": now.isoformat(), "duration_s": duration}))
         if active.cancelled.is_set():
             self._end(active, Run.State.ABORTED, "stopped before Go")

@@ -183,7 +183,7 @@ class LivePool:
         runner = RealtimeRunner(
             race.track.to_livesim(), race_config(race), policy,
             on_frame=lambda frame: self.publish(active.race_id, protocol.event(
-                "run.frame", run_id=active.run_id, frame=frame)),
+                "run.frame", run_id=active.run_id, ts=time.time(), frame=frame)),
             on_lap=lambda lap: self._on_lap(active, run, lap),
             on_state=lambda state, info: self._on_state(active, state, info),
             duration_s=duration, seed=run.seed, multiplier=active.multiplier, fast=self.fast,

@@ -11,7 +11,9 @@ Types (payload keys beyond `type` and `v`):
 - `race.state`        full snapshot of a race for a (re)connecting browser: race, live, queue,
                       run, leaderboard
 - `run.state`         a run's state changed: run {id, racer, state, started_at, ends_at, ...}
-- `run.frame`         one simulator step of the running run (15 Hz): run_id, frame {...}
+- `run.frame`         one simulator step of the running run (15 Hz): run_id, ts (epoch s when
+                      the runner emitted it, for latency figures), frame {...} (keys in
+                      livesim/realtime.py)
 - `run.lap`           a lap was committed: run_id, lap {number, time_ms, off_tracks, ...}
 - `queue.changed`     the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]

@@ -183,7 +183,8 @@ class SignupForm(forms.Form):
         from django.contrib.auth import get_user_model
 
         email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(email__iexact=email).exists():
+        users = get_user_model().objects
+        if users.filter(email__iexact=email).exists() or users.filter(username__iexact=email).exists():
             raise forms.ValidationError("An account with this e-mail address exists: log in instead.")
         return email
 

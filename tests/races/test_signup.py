@@ -61,3 +61,10 @@ def test_it_logs_in_with_the_username(client, bob):
     assert client.post("/accounts/login/", {"username": "bob", "password": "pw-bob"}).status_code == 302
     wrong = client.post("/accounts/login/", {"username": "bob@example.org", "password": "nope"})
     assert wrong.status_code == 200
+
+
+def test_it_rejects_an_address_that_is_already_a_username(client, db):
+    User.objects.create_user("dana@example.org", "other@example.org", "pw")
+    response = client.post("/accounts/signup/", {"email": "Dana@example.org", "password": GOOD})
+    assert response.status_code == 200 and "email" in response.context["form"].errors
+    assert User.objects.count() == 1

@@ -57,3 +57,13 @@ def test_it_escapes_the_race_description(as_alice, alice, student_track):
     page = as_alice.get(f"/races/{race.pk}/").content.decode()
     assert "<script>alert(1)</script>" not in page
     assert 'href="https://stream.example/live"' in page
+
+
+def test_it_escapes_the_race_name_everywhere(as_alice, alice, student_track):
+    evil = "<img src=x onerror=alert(1)>"
+    race = make_race(alice, student_track, name=evil)
+    as_alice.post(f"/races/{race.pk}/close/")  # the success message carries the name
+    for page in (f"/races/{race.pk}/", "/", "/races/manage/", f"/races/{race.pk}/invitation/",
+                 f"/races/{race.pk}/racers/", f"/races/{race.pk}/delete/", f"/races/{race.pk}/edit/"):
+        body = as_alice.get(page).content.decode()
+        assert evil not in body, page

@@ -591,6 +591,9 @@ def _is_simple(points: np.ndarray, closed: bool) -> bool:
     return bool(_line(points, closed).is_simple)
 
 
+MAX_COORDINATE = 1000.0  # m; bounds the work validation does on absurd input
+
+
 def validate_track(track: Track) -> list[str]:
     """Check a track's geometry; raise TrackError if unusable, else return warnings.
 
@@ -603,6 +606,11 @@ def validate_track(track: Track) -> list[str]:
     arrs = (track.center, track.inner, track.outer)
     if any(not np.all(np.isfinite(a)) for a in arrs):
         raise TrackError(f"{track.name}: contains NaN or infinite values")
+    if any(float(np.max(np.abs(a))) > MAX_COORDINATE for a in arrs):
+        raise TrackError(
+            f"{track.name}: coordinates beyond ±{MAX_COORDINATE:.0f} m (a model-car track in metres "
+            "spans well under 100 m)"
+        )
     if len(np.unique(np.round(track.center, 9), axis=0)) < 3:
         raise TrackError(f"{track.name}: too few points (need at least 3 distinct waypoints)")
     wmin = float(np.min(track.width_at))

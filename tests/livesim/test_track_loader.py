@@ -222,3 +222,11 @@ def test_random_n_by_6_arrays_load_or_raise_track_error(arr):
     except TrackError:
         return
     assert t.n >= 3 and np.isfinite(t.length) and t.length > 0
+
+
+def test_absurd_coordinates_are_refused():
+    theta = np.linspace(0, 2 * np.pi, 40)
+    ring = np.column_stack([np.cos(theta), np.sin(theta)]) * 1e6
+    arr = np.hstack([ring, ring * 0.99, ring * 1.01])
+    with pytest.raises(TrackError, match="coordinates beyond"):
+        _load_array(arr)

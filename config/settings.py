@@ -101,11 +101,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # One test database per test process here too: two runs on one server must not collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# CHANNEL_LAYER=pubsub (scaled mode) uses Redis pub/sub: a group message is published once and
+# each server process fans it out to its own websockets in memory, instead of one Redis queue
+# entry and one Redis round trip per watching browser (see bench/live_bench.py for figures).
+# Every process of a deployment must use the same layer. A message sent while nobody listens
+# is lost (with the default layer it waits up to `expiry` seconds).
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core").strip().lower()
+if REDIS_URL and CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+elif REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

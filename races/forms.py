@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
-from .models import OBJECT_LANES, Race, RacerProfile, Track
+from .models import OBJECT_LANES, Race, RacerProfile, Track, alias_taken
 
 MAX_OBJECTS = 6
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -167,6 +167,12 @@ class ProfileForm(forms.ModelForm):
         model = RacerProfile
         fields = ["alias", "country"]
         help_texts = {"alias": "Shown on every leaderboard. You can never change it."}
+
+    def clean_alias(self):
+        alias = self.cleaned_data["alias"]
+        if alias_taken(alias, self.instance.pk):
+            raise forms.ValidationError("This alias is taken (aliases ignore upper and lower case).")
+        return alias
 
 
 class CountryForm(forms.Form):

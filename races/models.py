@@ -6,6 +6,7 @@ wizard, the edit form and the REST API refuse the same input with the same messa
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 import zoneinfo
@@ -27,6 +28,19 @@ OBJECT_LANES = ("inside", "outside")
 
 def new_invite_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def race_image_path(race: Race, filename: str) -> str:
+    """A random name: race images are served without an access check, so the name must not be
+    guessable from the uploaded file's name."""
+    suffix = os.path.splitext(filename)[1].lower()[:8]
+    return f"race-images/{secrets.token_urlsafe(16)}{suffix}"
+
+
+def alias_taken(alias: str, exclude_pk=None) -> bool:
+    """Aliases are unique ignoring case: `BobTheRacer` and `bobtheracer` would confuse a
+    leaderboard."""
+    return RacerProfile.objects.filter(alias__iexact=alias).exclude(pk=exclude_pk).exists()
 
 
 def validate_time_zone(value: str) -> None:
@@ -185,7 +199,7 @@ class Race(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races")
-    image = models.ImageField("racing image", upload_to="race-images/", blank=True)
+    image = models.ImageField("racing image", upload_to=race_image_path, blank=True)
 
     ranking_method = models.CharField(max_length=12, choices=Ranking.choices, default=Ranking.BEST_LAP)
     min_laps = models.PositiveSmallIntegerField("minimum laps", choices=MIN_LAPS_CHOICES, default=1)

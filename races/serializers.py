@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from .access import is_organizer
-from .models import Participant, Race, RacerProfile, Track
+from .models import Participant, Race, RacerProfile, Track, alias_taken
 
 
 def raise_django_errors(exc: DjangoValidationError) -> None:
@@ -130,6 +130,8 @@ class RacerProfileSerializer(serializers.ModelSerializer):
     def validate_alias(self, value: str) -> str:
         if self.instance is not None and value != self.instance.alias:
             raise serializers.ValidationError("A racer alias can never be changed.")
+        if alias_taken(value, getattr(self.instance, "pk", None)):
+            raise serializers.ValidationError("This alias is taken (aliases ignore upper and lower case).")
         return value
 
     def validate_country(self, value):

@@ -123,6 +123,8 @@ def test_it_sets_a_racing_image(as_alice, race):
     assert as_alice.post(f"/races/{race.pk}/edit/", data).status_code == 302
     race.refresh_from_db()
     assert race.image.name.startswith("race-images/")
+    stored = race.image.name.removeprefix("race-images/")
+    assert image_upload().name not in stored and len(stored) >= 20  # a random, unguessable name
 
 
 @pytest.mark.parametrize(("upload", "message"), [

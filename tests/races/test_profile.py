@@ -54,6 +54,12 @@ def test_it_rejects_an_alias_someone_else_has(newcomer, bob):
     assert response.status_code == 200 and "alias" in response.context["form"].errors
 
 
+def test_it_rejects_an_alias_that_differs_only_in_case(newcomer, bob):
+    response = newcomer.post("/profile/", {"alias": "bobtheracer", "country": "CA"})
+    assert "ignore upper and lower case" in str(response.context["form"].errors["alias"])
+    assert not RacerProfile.objects.filter(user__username="dana").exists()
+
+
 def test_it_rejects_an_unknown_country(newcomer):
     response = newcomer.post("/profile/", {"alias": "DanaDrives", "country": "XX"})
     assert response.status_code == 200 and "country" in response.context["form"].errors

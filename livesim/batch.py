@@ -47,17 +47,22 @@ class BatchSim:
 
     def reset(self) -> None:
         """Every car at rest on the centre line at a random place."""
+        self.reset_cars(np.arange(self.n_cars))
+        self.off_tracks[:] = 0
+        self.steps = 0
+
+    def reset_cars(self, cars) -> None:
+        """The given cars (indices) at rest on the centre line at random places, lap count 0."""
         length = self.track.length
-        for k, s in enumerate(self.rng.uniform(0.0, length if self.closed else 0.5 * length,
-                                               self.n_cars)):
+        cars = np.asarray(cars, dtype=np.int64)
+        starts = self.rng.uniform(0.0, length if self.closed else 0.5 * length, len(cars))
+        for k, s in zip(cars, starts, strict=True):
             x, y, h = self.track.pose_at(s)
             px, py = x, y
             x -= PARAMS_POINT_AHEAD * math.cos(h)
             y -= PARAMS_POINT_AHEAD * math.sin(h)
             seg, _t, s_proj, _lat, _hl, _hr = K.project(self.g, self.closed, px, py, -1)
             self.state[k] = (x, y, h, 0.0, seg, s_proj, 0.0, 0.0)
-        self.off_tracks[:] = 0
-        self.steps = 0
 
     def step(self, steer_deg, speed) -> np.ndarray:
         """One 1/15 s tick for every car; returns the status array (kernels.ST_*)."""

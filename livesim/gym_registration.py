@@ -10,5 +10,8 @@ ENV_ID = "livesim/DeepRacer-v0"
 MAX_EPISODE_STEPS = 2000  # ≈ 133 s of sim time at 15 Hz
 
 if ENV_ID not in registry:
+    # gym.make(ENV_ID) gives one car; gym.make_vec(ENV_ID, num_envs=K,
+    # vectorization_mode="vector_entry_point") gives K cars in one numba kernel.
     register(id=ENV_ID, entry_point="livesim.gym_env:DeepRacerEnv",
+             vector_entry_point="livesim.vector_env:DeepRacerVectorEnv",
              max_episode_steps=MAX_EPISODE_STEPS)

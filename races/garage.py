@@ -389,7 +389,14 @@ def enter_race(race, user, racer_model: RacerModel) -> Entry:
             defaults={"participant": participant, "racer_model": racer_model,
                       "entered_at": timezone.now(), "status": Entry.Status.OK, "failure": ""},
         )
+        transaction.on_commit(lambda: _announce_queue(race))
     return entry
+
+
+def _announce_queue(race) -> None:
+    from . import live_control, protocol
+
+    protocol.send(race.pk, protocol.event("queue.changed", queue=live_control.queue(race)))
 
 
 def entry_of(race, user) -> Entry | None:

@@ -232,6 +232,11 @@ class LivePool:
             self.active.pop(active.run_id, None)
         self.publish(active.race_id, protocol.event(
             "run.state", run={"id": active.run_id, "state": state, "failure": failure}))
+        from .live_control import queue  # the queue shows each racer's last run
+
+        race = Race.objects.filter(pk=active.race_id).first()
+        if race is not None:
+            self.publish(active.race_id, protocol.event("queue.changed", queue=queue(race)))
 
 
 def recover_interrupted_runs(is_alive: Callable[[str], bool] | None = None) -> int:

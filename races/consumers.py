@@ -10,6 +10,7 @@ import asyncio
 import logging
 from types import SimpleNamespace
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -19,6 +20,8 @@ from .models import Race
 
 log = logging.getLogger(__name__)
 NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of a 404)
+# run id -> ((run id, step, ts), event, its JSON text): the last frame of each run, encoded
+_frame_text: dict = {}
 
 
 @database_sync_to_async
@@ -73,9 +76,36 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})
 
+    async def dispatch(self, message):
+        """Channel-layer events skip Channels' per-message `aclose_old_connections()`: their
+        handlers below never touch the database, and that call is a hop to the one shared sync
+        thread for every frame of every browser (at 15 Hz × hundreds of browsers per process it
+        capped a daphne at ~2,000 messages/s with the CPU half idle; bench/live_bench.py)."""
+        if message.get("type") in protocol.TYPES:
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is not None:
+                await handler(message)
+                return
+        await super().dispatch(message)
+
     # Events of the race group go to the browser unchanged; a snapshot gets this viewer's `me`.
     async def forward(self, event):
         await self.send_json(event)
+
+    async def run_frame(self, event):
+        """Every browser of the race in this process gets the same text: a frame is encoded once
+        per process, not once per browser (the channel layer hands each consumer its own copy of
+        the dict, so the copies are matched by run, step and emit time, then compared)."""
+        key = (event.get("run_id"), (event.get("frame") or {}).get("step"), event.get("ts"))
+        cached = _frame_text.get(key[0])
+        if cached is not None and cached[0] == key and cached[1] == event:
+            text = cached[2]
+        else:
+            text = await self.encode_json(event)
+            if len(_frame_text) >= 256:
+                _frame_text.clear()
+            _frame_text[key[0]] = (key, event, text)
+        await self.send(text_data=text)
 
     async def race_state(self, event):
         user = self.scope.get("user")
@@ -83,5 +113,5 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
               "is_organizer": getattr(user, "pk", None) == self.organizer_id}
         await self.send_json({**event, "me": me})
 
-    run_state = run_frame = run_lap = forward
+    run_state = run_lap = forward
     queue_changed = leaderboard_changed = car_telemetry = forward

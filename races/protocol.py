@@ -24,6 +24,7 @@ A browser that misses messages loses nothing: on reconnect it gets a new `race.s
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -46,11 +47,26 @@ def race_group(race_id) -> str:
     return f"race.{race_id}"
 
 
+async def _await(coroutine):
+    return await coroutine
+
+
+def _run(coroutine) -> None:
+    """Run a layer call from synchronous code: to completion, or as a task when this thread
+    already runs an event loop (where async_to_sync may not be used)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(_await)(coroutine)
+    else:
+        loop.create_task(coroutine)
+
+
 def send(race_id, message: dict) -> None:
     """Send an event to everyone watching the race (from synchronous code)."""
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(race_group(race_id), message)
+        _run(layer.group_send(race_group(race_id), message))
 
 
 async def asend(race_id, message: dict) -> None:
@@ -63,4 +79,4 @@ def send_to_channel(channel: str, message: dict) -> None:
     """Send to one named channel (scaled mode: a runlive process's control channel)."""
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.send)(channel, message)
+        _run(layer.send(channel, message))

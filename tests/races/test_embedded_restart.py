@@ -17,34 +17,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 from django.utils import timezone
 
 from races.garage import enter_race, reference_model
 from races.models import Lap, Participant, Race, Run
 from tests.conftest import make_user
+from tests.services import free_port, test_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     def __init__(self):
-        db = django_settings.DATABASES["default"]
-        if not db["ENGINE"].endswith("sqlite3"):
-            user = db.get("USER") or "postgres"
-            url = f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-        else:
-            url = f"sqlite:///{db['NAME']}"
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "RACESERVER_NO_BOOTSTRAP": "1", "LIVE_RUNNER": "embedded"}
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "RACESERVER_NO_BOOTSTRAP": "1", "LIVE_RUNNER": "embedded"}
         env.pop("REDIS_URL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],

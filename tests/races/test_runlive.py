@@ -17,7 +17,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from channels_redis.core import RedisChannelLayer
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from races import live_control, protocol
@@ -25,25 +24,17 @@ from races.garage import enter_race, reference_model
 from races.live import set_speed_anywhere
 from races.models import Lap, Participant, Race, Run
 from tests.conftest import make_user
-from tests.services import redis_url
+from tests.services import redis_url, test_database_url
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = django_settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or "postgres"
-    return f"postgres://{user}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 class Runner:
     """One `manage.py runlive` process."""
 
     def __init__(self):
-        env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": database_url(),
+        env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": test_database_url(),
                "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "manage.py", "runlive"], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

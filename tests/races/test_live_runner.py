@@ -146,3 +146,19 @@ def test_race_config_follows_the_race_options(live_race):
     config = race_config(live_race)
     assert config.race_type == "oa" and config.collision_penalty == 3.0
     assert [(o.lane, o.progress) for o in config.objects] == [("inside", 25.0), ("outside", 75.0)]
+
+
+def test_head_to_bot_frames_carry_the_bots(live_race, bob_user):
+    from decimal import Decimal
+
+    live_race.race_type, live_race.collision_penalty = "h2b", Decimal(3)
+    live_race.bot_count, live_race.bot_speed = 2, Decimal("0.8")
+    live_race.save()
+    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:cautious")
+    recorder = Recorder()
+    pool = LivePool(recorder, fast=True)
+    pool.launch(run)
+    assert pool.wait(run.pk, timeout=60)
+    frames = recorder.of("run.frame")
+    bots = frames[10]["frame"]["objects"]
+    assert [o["kind"] for o in bots] == ["bot", "bot"] and all(o["speed"] == 0.8 for o in bots)

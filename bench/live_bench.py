@@ -704,6 +704,7 @@ def main() -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background (SIG_IGN)
     budget = int(240 + args.seconds + args.viewers / 20)
     signal.signal(signal.SIGALRM, lambda s, f: (_ for _ in ()).throw(TimeoutError(
         f"the bench ran out of its {budget} s budget")))
@@ -713,6 +714,9 @@ def main() -> int:
         out = bench.run()
         signal.alarm(0)
         figures = report(args, out)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted ({exc}): stopping every process the bench started", file=sys.stderr)
+        return 130
     finally:
         signal.alarm(0)
         bench.stop_all()

@@ -108,9 +108,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# CHANNEL_LAYER=pubsub (scaled mode) uses Redis pub/sub: a group message is published once and
-# each server process fans it out to its own websockets in memory, instead of one Redis queue
-# entry and one Redis round trip per watching browser (see bench/live_bench.py for figures).
+# With either Redis layer a race group has one member per server process (races/fanout.py writes
+# each event to that process's websockets), not one per browser. CHANNEL_LAYER=pubsub uses Redis
+# pub/sub instead of Redis lists: no faster since the fan-out (README, "Live broadcast").
 # Every process of a deployment must use the same layer. A message sent while nobody listens
 # is lost (with the default layer it waits up to `expiry` seconds).
 CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core").strip().lower()

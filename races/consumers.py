@@ -10,18 +10,15 @@ import asyncio
 import logging
 from types import SimpleNamespace
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import access, live_control, protocol
+from . import access, fanout, live_control, protocol
 from .live import SpeedRejected, set_speed_anywhere, use_event_loop
 from .models import Race
 
 log = logging.getLogger(__name__)
 NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of a 404)
-# run id -> ((run id, step, ts), event, its JSON text): the last frame of each run, encoded
-_frame_text: dict = {}
 
 
 @database_sync_to_async
@@ -42,6 +39,17 @@ def snapshot(race: Race, user) -> dict:
 
 
 class RaceConsumer(AsyncJsonWebsocketConsumer):
+    """The race's events reach the browser through this process's fan-out hub (races/fanout.py):
+    one channel-layer subscription per race and process, one JSON encoding per event, not one
+    group membership per browser.
+
+    Order on connect: the viewer joins the hub (the race's group subscription is in place)
+    before the snapshot is read; events that arrive meanwhile are held and written right after
+    the snapshot. So nothing between the snapshot and the live stream is lost (at worst an event
+    already reflected in the snapshot arrives once more, as it did when the consumer joined the
+    group itself before its snapshot); the browser re-renders from any later `race.state`, and
+    frames are self-contained."""
+
     async def connect(self):
         self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
         race = await load_visible_race(self.scope, self.race_id)
@@ -49,15 +57,23 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NO_ACCESS)
             return
         use_event_loop(asyncio.get_running_loop())
-        self.organizer_id = race.organizer_id
-        self.group = protocol.race_group(race.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        await self.send_json(await snapshot(race, self.scope.get("user")))
+        user = self.scope.get("user")
+        me = {"user_id": getattr(user, "pk", None),
+              "is_organizer": getattr(user, "pk", None) == race.organizer_id}
+        self.race_pk = race.pk
+        self.viewer = fanout.Viewer(self.base_send, me)
+        await fanout.hub().join(race.pk, self.viewer)
+        try:
+            await self.accept()
+            await self.send_json(await snapshot(race, user))
+            await self.viewer.ready()
+        except BaseException:
+            fanout.hub().leave(race.pk, self.viewer)
+            raise
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "viewer"):
+            fanout.hub().leave(self.race_pk, self.viewer)
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or content.get("type") != "speed.set":
@@ -75,43 +91,3 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "v": protocol.VERSION, "message": str(exc)})
             return
         await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})
-
-    async def dispatch(self, message):
-        """Channel-layer events skip Channels' per-message `aclose_old_connections()`: their
-        handlers below never touch the database, and that call is a hop to the one shared sync
-        thread for every frame of every browser (at 15 Hz × hundreds of browsers per process it
-        capped a daphne at ~2,000 messages/s with the CPU half idle; bench/live_bench.py)."""
-        if message.get("type") in protocol.TYPES:
-            handler = getattr(self, get_handler_name(message), None)
-            if handler is not None:
-                await handler(message)
-                return
-        await super().dispatch(message)
-
-    # Events of the race group go to the browser unchanged; a snapshot gets this viewer's `me`.
-    async def forward(self, event):
-        await self.send_json(event)
-
-    async def run_frame(self, event):
-        """Every browser of the race in this process gets the same text: a frame is encoded once
-        per process, not once per browser (the channel layer hands each consumer its own copy of
-        the dict, so the copies are matched by run, step and emit time, then compared)."""
-        key = (event.get("run_id"), (event.get("frame") or {}).get("step"), event.get("ts"))
-        cached = _frame_text.get(key[0])
-        if cached is not None and cached[0] == key and cached[1] == event:
-            text = cached[2]
-        else:
-            text = await self.encode_json(event)
-            if len(_frame_text) >= 256:
-                _frame_text.clear()
-            _frame_text[key[0]] = (key, event, text)
-        await self.send(text_data=text)
-
-    async def race_state(self, event):
-        user = self.scope.get("user")
-        me = {"user_id": getattr(user, "pk", None),
-              "is_organizer": getattr(user, "pk", None) == self.organizer_id}
-        await self.send_json({**event, "me": me})
-
-    run_state = run_lap = forward
-    queue_changed = leaderboard_changed = car_telemetry = forward

@@ -2,9 +2,9 @@
 
 Every message on the channel layer and every websocket frame is a small JSON object with a
 `type` and a protocol version `v`. The same dict travels from the producer (live runner, timer
-reader, timekeeper, organizer action) through the race's channel-layer group to each consumer,
-which forwards it to the browser unchanged: Channels dispatches `"run.frame"` to a consumer's
-`run_frame` handler.
+reader, timekeeper, organizer action) through the race's channel-layer group to each server
+process, whose fan-out (races/fanout.py) writes it to every browser of the race unchanged (one
+JSON encoding per process; `race.state` gets each browser's own `me`).
 
 Types (payload keys beyond `type` and `v`):
 

@@ -11,7 +11,8 @@ broken consumer must not stop the car.  A policy that raises ends the run in sta
 Scheduling uses absolute deadlines ``t0 + k/15`` on a monotonic clock, so the rate does not
 drift; ``fast=True`` (or injected ``clock``/``sleep``) runs without sleeping for tests.
 
-Frame keys: ``type`` ("frame"), ``step``, ``t`` (s since Go), ``x``, ``y`` (car params point,
+Frame keys: ``type`` ("frame"), ``step``, ``t`` (s since Go), ``late_ms`` (how late this tick
+started against its schedule: the tick jitter), ``x``, ``y`` (car params point,
 m), ``heading`` (deg), ``speed`` (m/s, actual), ``speed_command`` (m/s, policy × multiplier,
 clamped), ``multiplier``, ``steering`` (deg), ``progress`` (% of the lap), ``lap`` (number of
 the lap being driven), ``laps_completed``, ``lap_time`` (s, current lap, penalties included),
@@ -135,6 +136,7 @@ class RealtimeRunner:
         self.laps: list[dict] = []
         self.world: World | None = None
         self.frames_emitted = 0
+        self._late = 0.0  # s this tick started after its scheduled time (the tick jitter)
 
     # ------------------------------------------------------------------ control
 
@@ -239,6 +241,7 @@ class RealtimeRunner:
                         deadline = now
                     if deadline > now:
                         self.sleep(deadline - now)
+                    self._late = max(0.0, self.clock() - deadline)
                 if self._stop.is_set():
                     break
                 try:
@@ -318,6 +321,7 @@ class RealtimeRunner:
         live = 0 if world.done else 1  # the counters of the lap in progress, if any
         return {
             "type": "frame", "step": self.frames_emitted + 1, "t": round(world.time, 4),
+            "late_ms": round(self._late * 1000.0, 3),
             "x": round(world.px, 4), "y": round(world.py, 4),
             "heading": round(math.degrees(car.heading), 2), "speed": round(car.speed, 3),
             "speed_command": round(world.speed_command, 3), "multiplier": mult,

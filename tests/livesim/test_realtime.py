@@ -17,7 +17,7 @@ from livesim.reference import ReferenceDriver
 FRAME_KEYS = {"type", "step", "t", "x", "y", "heading", "speed", "speed_command", "multiplier",
               "steering", "progress", "lap", "laps_completed", "lap_time", "time_remaining",
               "status", "sector", "sectors", "best_lap", "last_lap", "resets", "off_tracks",
-              "collisions", "lap_resets", "lap_off_tracks", "lap_collisions", "objects"}
+              "collisions", "lap_resets", "lap_off_tracks", "lap_collisions", "objects", "late_ms"}
 LAP_KEYS = {"type", "lap", "time_ms", "completed", "status", "progress", "off_tracks",
             "collisions", "resets", "sector_times_ms", "sector_flags", "personal_best",
             "session_best", "started_at", "ended_at"}
@@ -93,12 +93,16 @@ def test_deadlines_do_not_drift_when_sleep_overshoots(loop) -> None:
     def sleep(d):
         now[0] += d + 0.01  # every sleep wakes 10 ms late
 
-    r = RealtimeRunner(loop, None, ReferenceDriver(), duration_s=10.0, clock=clock, sleep=sleep)
+    frames = []
+    r = RealtimeRunner(loop, None, ReferenceDriver(), duration_s=10.0, clock=clock, sleep=sleep,
+                       on_frame=frames.append)
     r.start()
     assert r.wait(30)
     assert r.frames_emitted == 150
     # absolute deadlines: the lateness does not accumulate (150 × 10 ms would be 1.5 s)
     assert now[0] == pytest.approx(10.01, abs=1e-6)
+    # and each frame says how late its tick started: the tick jitter
+    assert all(f["late_ms"] == pytest.approx(10.0, abs=1e-3) for f in frames)
 
 
 class Constant:

@@ -34,6 +34,7 @@ def race_attempts(race: Race) -> list[Attempt]:
                 laps=[LapResult(lap.time_ms, lap.valid, lap.off_tracks, lap.collisions, lap.resets)
                       for lap in run_laps],
                 achieved_at=max(lap.created_at for lap in run_laps).timestamp(),
+                racer_id=run.racer_id,
             )
         )
     return attempts
@@ -44,7 +45,7 @@ def race_leaderboard(race: Race) -> list[dict]:
     method = "best_lap" if race.is_live else race.ranking_method
     return [
         {
-            "rank": row.rank, "racer": row.racer, "time_ms": row.value_ms,
+            "rank": row.rank, "racer": row.racer, "user_id": row.racer_id, "time_ms": row.value_ms,
             "time": format_ms(row.value_ms), "gap_ms": row.gap_ms,
             "gap": "--" if row.rank == 1 else "+" + format_ms(row.gap_ms),
             "off_tracks": row.off_tracks, "collisions": row.collisions, "resets": row.resets,

@@ -34,6 +34,7 @@ class Attempt:
     racer: str
     laps: Sequence[LapResult]
     achieved_at: float = 0.0  # when the attempt ended (epoch s); earlier wins a tie
+    racer_id: int | None = None  # the caller's id for the racer, carried to the row
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Row:
     resets: int
     attempts: int
     achieved_at: float = field(repr=False, default=0.0)
+    racer_id: int | None = None
 
 
 def attempt_value(laps: Sequence[LapResult], method: str, min_laps: int = 1) -> int | None:
@@ -100,7 +102,7 @@ def rank(attempts: Iterable[Attempt], method: str, min_laps: int = 1) -> list[Ro
                 off_tracks=sum(lap.off_tracks for lap in attempt.laps),
                 collisions=sum(lap.collisions for lap in attempt.laps),
                 resets=sum(lap.resets for lap in attempt.laps),
-                attempts=counts[racer], achieved_at=achieved_at,
+                attempts=counts[racer], achieved_at=achieved_at, racer_id=attempt.racer_id,
             )
         )
     return rows

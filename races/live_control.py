@@ -44,9 +44,8 @@ def queue(race: Race) -> list[dict]:
     entries = {e.user_id: e for e in entries_for(race)}
     order = [uid for uid in race.queue_order if uid in entries] if not race.entries_open else []
     order += [uid for uid in entries if uid not in order]
-    last_runs = {}
-    for run in Run.objects.filter(race=race).order_by("created_at"):
-        last_runs[run.racer_id] = run.state
+    # Ordered oldest first, so each racer's latest run wins.
+    last_runs = dict(Run.objects.filter(race=race).order_by("created_at").values_list("racer_id", "state"))
     slot = timedelta(minutes=race.time_per_racer or 3)
     rows = []
     for i, uid in enumerate(order):
@@ -261,10 +260,7 @@ def declare_winner(race: Race) -> str:
     if not board:
         raise LiveActionError("Nobody has completed a lap yet.")
     alias = board[0]["racer"]
-    from .models import RacerProfile
-
-    profile = RacerProfile.objects.filter(alias=alias).select_related("user").first()
-    race.winner = profile.user if profile else None
+    race.winner_id = board[0]["user_id"]
     race.save(update_fields=["winner", "updated_at"])
     _announce(race)
     return alias

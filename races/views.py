@@ -150,9 +150,8 @@ def race_create(request, step: int = 1):
     if request.method == "POST":
         posted = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
         if step in (1, 2):
-            # Unchecked checkboxes are absent from a POST: clear the step's booleans first.
-            for name in ("random_objects", "lane_change"):
-                if step == 2:
+            if step == 2:  # unchecked checkboxes are absent from a POST: clear them first
+                for name in ("random_objects", "lane_change"):
                     data.pop(name, None)
             data.update(posted)
             request.session[WIZARD_SESSION] = data

@@ -12,7 +12,7 @@ also on Ctrl-C or an error; the whole run is bounded by a watchdog):
    the races) and a database session per viewer;
 2. flushes Redis database 9 and starts ``daphne`` processes and ``manage.py runlive`` processes
    in scaled mode (``LIVE_RUNNER=external``, the Redis channel layer);
-3. starts a load generator process (asyncio + ``websockets``) that opens every viewer's websocket
+3. starts a load generator process (a bare asyncio websocket client) that opens every viewer's websocket
    ``/ws/races/<id>/`` (session cookie, Origin header), spread round-robin over the daphnes, and
    reads everything;
 4. launches one run per race through ``live_control`` (entries closed, simulator launched, racer
@@ -34,13 +34,14 @@ the window count, late arrivals get a 2 s grace):
   connections established / failed.
 
 Prints a table (figure, value, target, ok?) and, as its last line, one JSON object.
-Needs the bench extra (``websockets``, ``psutil``); installs them into the venv if missing.
+Needs the bench extra (``psutil``, ``uvloop``); installs them into the venv if missing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import math
@@ -71,7 +72,7 @@ TARGETS = {
 
 def ensure_deps() -> None:
     missing = []
-    for mod, spec in (("websockets", "websockets>=12,<16"), ("psutil", "psutil>=5.9,<8")):
+    for mod, spec in (("psutil", "psutil>=5.9,<8"), ("uvloop", "uvloop>=0.19,<1")):
         try:
             __import__(mod)
         except ImportError:
@@ -114,7 +115,125 @@ def wait_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> N
 # Load generator (a separate process: `live_bench.py --loadgen SPEC.json`)
 # ---------------------------------------------------------------------------------------------
 
-FRAME_RE = re.compile(r'"ts": ([0-9.eE+-]+), "frame": \{"type": "frame", "step": (\d+)')
+FRAME_RE = re.compile(rb'"ts": ([0-9.eE+-]+), "frame": \{"type": "frame", "step": (\d+)')
+FRAME_PREFIX = b'{"type": "run.frame"'
+
+
+class ViewerSocket(asyncio.Protocol):
+    """One viewer's websocket, client side, on a bare asyncio protocol (RFC 6455: the upgrade
+    request, unmasked server frames in, masked control frames out). The load generator shares
+    the machine with the servers it measures, so it does per frame no more than find the step
+    and emit time: a full websocket client library costs several times the CPU.
+
+    `opened` resolves once the first message (the `race.state` snapshot) arrived, or fails."""
+
+    def __init__(self, request: bytes, rec) -> None:
+        self.request = request
+        self.rec = rec
+        self.buf = bytearray()
+        self.upgraded = False
+        self.fragments: list[bytes] | None = None
+        self.transport: asyncio.Transport | None = None
+        self.opened: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc) -> None:
+        self._fail(ConnectionError(f"closed before the snapshot: {exc}"))
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.opened.done():
+            self.opened.set_exception(exc)
+            if self.transport is not None:
+                self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buf = self.buf
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buf[:buf.find(b"\r\n")])
+            if not status.startswith(b"HTTP/1.1 101"):
+                self._fail(RuntimeError(f"upgrade refused: {status.decode(errors='replace')}"))
+                return
+            del buf[:end + 4]
+            self.upgraded = True
+        while len(buf) >= 2:
+            b0, b1 = buf[0], buf[1]
+            n, head = b1 & 0x7F, 2
+            if n == 126:
+                if len(buf) < 4:
+                    return
+                n, head = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                if len(buf) < 10:
+                    return
+                n, head = int.from_bytes(buf[2:10], "big"), 10
+            if b1 & 0x80:
+                self._fail(RuntimeError("the server masked a frame"))
+                return
+            if len(buf) < head + n:
+                return
+            payload = bytes(buf[head:head + n])
+            del buf[:head + n]
+            self.frame(b0 & 0x80, b0 & 0x0F, payload, now)
+
+    def frame(self, fin: int, opcode: int, payload: bytes, now: float) -> None:
+        if opcode == 0x9:  # ping: pong with the same payload
+            self.send_control(0xA, payload)
+            return
+        if opcode == 0x8:
+            self.send_control(0x8, payload[:2])
+            self.transport.close()
+            return
+        if opcode in (0x1, 0x2):
+            self.fragments = [payload]
+        elif opcode == 0x0 and self.fragments is not None:
+            self.fragments.append(payload)
+        else:
+            return
+        if not fin:
+            return
+        message = b"".join(self.fragments)
+        self.fragments = None
+        if not self.opened.done():
+            if b'"race.state"' not in message[:40]:
+                self._fail(RuntimeError(f"first message is not a snapshot: {message[:80]!r}"))
+            else:
+                self.opened.set_result(None)
+            return
+        if message.startswith(FRAME_PREFIX):
+            m = FRAME_RE.search(message, 0, 200)
+            if m is None:
+                ev = json.loads(message)
+                self.rec((ev["frame"]["step"], ev["ts"], now))
+            else:
+                self.rec((int(m.group(2)), float(m.group(1)), now))
+
+    def send_control(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked)
+
+
+def upgrade_request(url: str, cookie: str, origin: str) -> tuple[str, int, bytes]:
+    m = re.fullmatch(r"ws://([^:/]+):(\d+)(/.*)", url)
+    if m is None:
+        raise ValueError(f"not a ws://host:port/path URL: {url}")
+    host, port, path = m.group(1), int(m.group(2)), m.group(3)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               f"Origin: {origin}\r\nCookie: {cookie}\r\n\r\n")
+    return host, port, request.encode()
 
 
 async def loadgen_main(spec_path: str) -> None:
@@ -122,45 +241,27 @@ async def loadgen_main(spec_path: str) -> None:
 
     Talks to the parent on stdin/stdout, one JSON line each way:
     out {"connected": n, "failed": n}; in {"window": [t0, t1]}; out {...figures...}."""
-    from websockets.asyncio.client import connect
-
     spec = json.loads(Path(spec_path).read_text())
     viewers = spec["viewers"]  # [{url, cookie, origin, race}]
     records: list[list[tuple[int, float, float]]] = [[] for _ in viewers]
     failures: list[str] = []
     opened = [False] * len(viewers)
-    closed_early = [0]
+    sockets: list[ViewerSocket | None] = [None] * len(viewers)
     gate = asyncio.Semaphore(int(spec.get("connect_concurrency", 32)))
-    clock = time.time
+    loop = asyncio.get_running_loop()
 
     async def viewer(i: int, v: dict) -> None:
-        rec = records[i].append
         try:
             async with gate:
-                ws = await asyncio.wait_for(connect(
-                    v["url"], additional_headers={"Cookie": v["cookie"]}, origin=v["origin"],
-                    compression=None, max_size=None, ping_interval=None, open_timeout=60,
-                    max_queue=64), 90)
-                first = await asyncio.wait_for(ws.recv(), 90)  # the race.state snapshot
-                if '"race.state"' not in first[:40]:
-                    raise RuntimeError(f"first message is not a snapshot: {first[:80]}")
+                host, port, request = upgrade_request(v["url"], v["cookie"], v["origin"])
+                _, sock = await asyncio.wait_for(loop.create_connection(
+                    lambda: ViewerSocket(request, records[i].append), host, port), 60)
+                sockets[i] = sock
+                await asyncio.wait_for(sock.opened, 90)
         except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc}"[:200])
             return
         opened[i] = True
-        try:
-            async for msg in ws:
-                now = clock()
-                if msg.startswith('{"type": "run.frame"'):
-                    m = FRAME_RE.search(msg, 0, 200)
-                    if m is None:
-                        ev = json.loads(msg)
-                        rec((ev["frame"]["step"], ev["ts"], now))
-                    else:
-                        rec((int(m.group(2)), float(m.group(1)), now))
-        except Exception:
-            pass
-        closed_early[0] += 1
 
     tasks = [asyncio.create_task(viewer(i, v)) for i, v in enumerate(viewers)]
     started = time.monotonic()
@@ -171,7 +272,6 @@ async def loadgen_main(spec_path: str) -> None:
                           "failures": failures[:5],
                           "connect_s": round(time.monotonic() - started, 2)}) + "\n")
     out.flush()
-    loop = asyncio.get_running_loop()
     line = await loop.run_in_executor(None, sys.stdin.readline)
     t0, t1 = json.loads(line)["window"]
     # the parent sends what the runners emitted once the window's frames had their grace period
@@ -179,7 +279,11 @@ async def loadgen_main(spec_path: str) -> None:
     emitted = {race: set(steps) for race, steps in json.loads(line)["emitted"].items()}
     for t in tasks:
         t.cancel()
-    out.write(json.dumps(analyse(viewers, records, emitted, t0, t1, closed_early[0])) + "\n")
+    closed_during = sum(1 for sock, ok in zip(sockets, opened, strict=True) if ok and sock.closed.done())
+    for sock in sockets:
+        if sock is not None and sock.transport is not None:
+            sock.transport.close()
+    out.write(json.dumps(analyse(viewers, records, emitted, t0, t1, closed_during)) + "\n")
     out.flush()
 
 
@@ -695,7 +799,7 @@ def main() -> int:
     parser.add_argument("--daphne", type=int, default=2)
     parser.add_argument("--runlive", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--layer", choices=("core", "pubsub"), default="core",
+    parser.add_argument("--layer", choices=("core", "pubsub"), default="pubsub",
                         help="channels_redis backend of every process (CHANNEL_LAYER)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy daphne0 and runlive0 over the window; print the hot spots")
@@ -703,7 +807,9 @@ def main() -> int:
     parser.add_argument("--loadgen", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
-        asyncio.run(loadgen_main(args.loadgen))
+        import uvloop  # the load generator's event loop in C: more of the machine for the servers
+
+        uvloop.run(loadgen_main(args.loadgen))
         return 0
     if args.races < 1 or args.viewers < args.races or args.seconds <= 0:
         parser.error("need races >= 1, viewers >= races, seconds > 0")

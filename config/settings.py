@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
+
+from config.layers import channel_layers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -108,28 +111,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# With either Redis layer a race group has one member per server process (races/fanout.py writes
-# each event to that process's websockets), not one per browser. CHANNEL_LAYER=pubsub uses Redis
-# pub/sub instead of Redis lists: no faster since the fan-out (README, "Live broadcast").
-# Every process of a deployment must use the same layer. A message sent while nobody listens
-# is lost (with the default layer it waits up to `expiry` seconds).
-CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "core").strip().lower()
-if REDIS_URL and CHANNEL_LAYER == "pubsub":
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
-elif REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 10},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Race events on Redis pub/sub, work for the runlive processes on Redis lists: config/layers.py.
+# CHANNEL_LAYER=core puts the events on lists too (slower). Every process must use the same.
+CHANNEL_LAYER = os.environ.get("CHANNEL_LAYER", "pubsub").strip().lower()
+try:
+    CHANNEL_LAYERS = channel_layers(REDIS_URL, CHANNEL_LAYER)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 
 # LIVE runs: "embedded" runs them inside the server process; "external" hands them to
 # `python manage.py runlive` processes through the channel layer (needs REDIS_URL).

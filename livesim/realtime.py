@@ -10,6 +10,8 @@ broken consumer must not stop the car.  A policy that raises ends the run in sta
 
 Scheduling uses absolute deadlines ``t0 + k/15`` on a monotonic clock, so the rate does not
 drift; ``fast=True`` (or injected ``clock``/``sleep``) runs without sleeping for tests.
+``tick_phase_s`` puts the ticks at the instants where ``clock() mod 1/15`` equals it: runners
+that share a process (and its interpreter lock) can then take turns instead of all waking at once.
 
 Frame keys: ``type`` ("frame"), ``step``, ``t`` (s since Go), ``late_ms`` (how late this tick
 started against its schedule: the tick jitter), ``x``, ``y`` (car params point,
@@ -112,6 +114,7 @@ class RealtimeRunner:
         fast: bool = False,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        tick_phase_s: float | None = None,
     ) -> None:
         cfg = config or RaceConfig()
         self.config = dataclasses.replace(cfg, laps=LIVE_LAPS, continuous=True,
@@ -127,6 +130,7 @@ class RealtimeRunner:
         self.fast = fast
         self.clock = clock
         self.sleep = sleep
+        self.tick_phase_s = None if tick_phase_s is None else tick_phase_s % DT
         self._book = _SectorBook(session_best)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -229,6 +233,8 @@ class RealtimeRunner:
         world = self.world
         assert world is not None
         t0 = self.clock()
+        if self.tick_phase_s is not None:
+            t0 += (self.tick_phase_s - t0) % DT
         k = 0
         try:
             while not self._stop.is_set():
@@ -236,9 +242,9 @@ class RealtimeRunner:
                     k += 1
                     deadline = t0 + k * DT
                     now = self.clock()
-                    if now - deadline > MAX_LAG_STEPS * DT:  # machine stalled: re-anchor
-                        t0 = now - k * DT
-                        deadline = now
+                    if now - deadline > MAX_LAG_STEPS * DT:  # machine stalled: skip the lost
+                        t0 += math.floor((now - deadline) / DT) * DT  # ticks, keep the phase
+                        deadline = t0 + k * DT
                     if deadline > now:
                         self.sleep(deadline - now)
                     self._late = max(0.0, self.clock() - deadline)

@@ -9,6 +9,15 @@ pub/sub layers alike); the events themselves are unchanged on the wire.
 
 `race.state` (rare) is the exception: every viewer gets its own `me`, so it is encoded per viewer.
 
+Under daphne the hub also frames each event once: the websocket frame of a server message is
+not masked, so the same bytes suit every browser (autobahn's prepared messages, made for
+broadcast). And it sends them on the socket at once when nothing is queued before them (a
+browser that keeps up), where Twisted would register the socket for writing, wait a loop turn
+and unregister it: two epoll calls and much Python per frame and browser. Bytes it cannot send
+at once go to the transport, which sends them in order when the socket drains. Per frame and
+browser that is a few microseconds instead of the ASGI send's tens. Any other server (and
+channels' test communicator) gets the plain ASGI `websocket.send`.
+
 A viewer that joins is *pending* until its snapshot went out: events that arrive meanwhile are
 kept and written after the snapshot, in order (the same order a consumer that joined the group
 before its snapshot saw). A viewer whose send fails is dropped and the others go on; sends are
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import weakref
@@ -30,10 +40,20 @@ from channels.sessions import InstanceSessionWrapper
 
 from . import protocol
 
+try:  # the server this project runs on; without it every viewer takes the ASGI path
+    from autobahn.websocket.protocol import PreparedMessage
+    from daphne.ws_protocol import WebSocketProtocol as DaphneSocket
+except ImportError:  # pragma: no cover
+    PreparedMessage = DaphneSocket = None
+
 log = logging.getLogger(__name__)
 # The layers drop a group membership after `group_expiry` (a day by default); a subscription
 # outlives any one browser, so it renews its membership well before that.
 RENEW_S = 3600.0
+# A browser that stopped reading (a frozen tab, a dead link) would make its server buffer every
+# frame for it. Past this backlog (about a minute of frames) its connection is dropped; the page
+# reconnects by itself and starts again from a fresh snapshot.
+MAX_BACKLOG_BYTES = 1024 * 1024
 
 
 def websocket_send(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], Awaitable[None]]:
@@ -46,27 +66,108 @@ def websocket_send(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], 
     return send
 
 
-class Viewer:
-    """One websocket: `send` takes an ASGI message; `me` is its part of `race.state`."""
+def daphne_socket(send: Callable[[dict], Awaitable[None]]):
+    """The daphne websocket behind an ASGI send, or None: daphne hands every application
+    `partial(server.handle_reply, protocol)`, whose protocol is the autobahn connection."""
+    if DaphneSocket is None or not isinstance(send, functools.partial) or not send.args:
+        return None
+    socket = send.args[0]
+    if getattr(send.func, "__name__", "") != "handle_reply" or not isinstance(socket, DaphneSocket):
+        return None
+    return socket
 
-    __slots__ = ("send", "me", "pending", "__weakref__")
+
+def send_now(transport, data: bytes) -> None:
+    """Write `data` on a Twisted TCP transport: straight to the socket when nothing is waiting
+    in the transport's buffers, the rest (or all, on TLS or a busy socket) through the transport."""
+    if (not transport.TLS and transport.connected and not transport.disconnecting
+            and not transport._tempDataBuffer and transport.offset == len(transport.dataBuffer)):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:  # full (EAGAIN), or broken: the transport finds out and reports it
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
+
+
+def backlog(transport) -> int:
+    """Bytes written to a Twisted transport that the socket has not taken yet."""
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+
+def _can_send_now(transport) -> bool:
+    """The transport has the buffers `send_now` and `backlog` look at (Twisted's TCP
+    connections do)."""
+    return all(hasattr(transport, name) for name in (
+        "TLS", "connected", "disconnecting", "_tempDataBuffer", "_tempDataLen", "offset",
+        "dataBuffer", "socket"))
+
+
+class Gone(Exception):
+    """The browser's websocket is no longer open."""
+
+
+class Message:
+    """One event's text, and its websocket frame made the first time a daphne viewer needs it."""
+
+    __slots__ = ("text", "_frame")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._frame = None
+
+    @property
+    def frame(self):
+        if self._frame is None:
+            # a server frame is unmasked; autobahn compresses per socket if one negotiated it
+            self._frame = PreparedMessage(self.text.encode(), False, False, False)
+        return self._frame
+
+
+class Viewer:
+    """One websocket: `send` takes an ASGI message; `me` is its part of `race.state`;
+    `socket` is the daphne connection to write prepared frames to, when there is one."""
+
+    __slots__ = ("send", "socket", "direct", "me", "pending", "__weakref__")
 
     def __init__(self, send: Callable[[dict], Awaitable[None]], me: dict | None = None) -> None:
         self.send = websocket_send(send)
+        self.socket = daphne_socket(self.send)
+        self.direct = self.socket is not None and _can_send_now(self.socket.transport)
         self.me = me
-        self.pending: list[str] | None = []  # texts held back until the snapshot went out
+        self.pending: list[Message] | None = []  # held back until the snapshot went out
 
-    async def write(self, text: str) -> None:
-        if self.pending is not None:
-            self.pending.append(text)
+    def push(self, message: Message) -> bool:
+        """Queue a frame on the socket without awaiting anything; False if this viewer needs
+        `write` (pending, or not on daphne)."""
+        socket = self.socket
+        if socket is None or self.pending is not None:
+            return False
+        if socket.state != socket.STATE_OPEN:
+            raise Gone
+        if self.direct and socket._perMessageCompress is None and not socket.send_queue:
+            if backlog(socket.transport) > MAX_BACKLOG_BYTES:
+                log.warning("dropped a browser over %d bytes behind the race", MAX_BACKLOG_BYTES)
+                socket.dropConnection(abort=True)
+                raise Gone
+            send_now(socket.transport, message.frame.payloadHybi)
         else:
-            await self.send({"type": "websocket.send", "text": text})
+            socket.sendPreparedMessage(message.frame)
+        return True
+
+    async def write(self, message: Message) -> None:
+        if self.pending is not None:
+            self.pending.append(message)
+        else:
+            await self.send({"type": "websocket.send", "text": message.text})
 
     async def ready(self) -> None:
         """The snapshot went out: write what arrived meanwhile, then go live."""
         while self.pending:
-            text = self.pending.pop(0)
-            await self.send({"type": "websocket.send", "text": text})
+            message = self.pending.pop(0)
+            await self.send({"type": "websocket.send", "text": message.text})
         self.pending = None
 
 
@@ -124,10 +225,14 @@ class _Race:
             log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
             return
         per_viewer = kind == "race.state"
-        text = None if per_viewer else json.dumps(event)
+        shared = None if per_viewer else Message(json.dumps(event))
         for viewer in list(self.viewers):
+            message = Message(json.dumps({**event, "me": viewer.me})) if per_viewer else shared
             try:
-                await viewer.write(json.dumps({**event, "me": viewer.me}) if per_viewer else text)
+                if not viewer.push(message):  # pending, or not on daphne
+                    await viewer.write(message)
+            except Gone:
+                self.hub.leave(self.race_id, viewer)
             except Exception:
                 log.warning("race %s: dropped a viewer whose send failed", self.race_id, exc_info=True)
                 self.hub.leave(self.race_id, viewer)

@@ -26,6 +26,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
+from livesim.car import DT
 from livesim.config import ObjectSpec, RaceConfig
 from livesim.policies import create_policy
 from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
@@ -90,6 +91,7 @@ class ActiveRun:
     runner: RealtimeRunner | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     lap_count: int = 0
+    tick_phase_s: float | None = None
 
 
 class Publisher:
@@ -128,6 +130,16 @@ class LivePool:
         threading.Thread(target=self._countdown_then_go, args=(active,), daemon=True,
                          name=f"live-run-{run.pk}").start()
         return active
+
+    def _tick_phase(self) -> float:
+        """A tick phase for a new run: the middle of the widest gap between the phases of this
+        pool's runs, so that their steps (which hold the interpreter lock) do not pile up."""
+        taken = sorted(a.tick_phase_s for a in self.active.values() if a.tick_phase_s is not None)
+        if not taken:
+            return time.monotonic() % DT
+        gaps = [(b - a, a) for a, b in zip(taken, taken[1:] + [taken[0] + DT], strict=True)]
+        width, start = max(gaps)
+        return (start + width / 2) % DT
 
     def stop(self, run_id: int) -> None:
         active = self.active.get(run_id)
@@ -177,6 +189,8 @@ class LivePool:
         race = run.race
         duration = (race.time_per_racer or 3) * 60
         policy = self.policy_factory(run)
+        with self._lock:
+            active.tick_phase_s = self._tick_phase()
         now = timezone.now()
         Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, started_at=now,
                                              ends_at=now + timedelta(seconds=duration))
@@ -187,7 +201,7 @@ class LivePool:
             on_lap=lambda lap: self._on_lap(active, run, lap),
             on_state=lambda state, info: self._on_state(active, state, info),
             duration_s=duration, seed=run.seed, multiplier=active.multiplier, fast=self.fast,
-            session_best=self.session_best.get(active.race_id),
+            session_best=self.session_best.get(active.race_id), tick_phase_s=active.tick_phase_s,
         )
         active.runner = runner
         self.publish(active.race_id, protocol.event(

@@ -30,6 +30,8 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from config.layers import RUNNERS
+
 VERSION = 1
 TYPES = frozenset(
     {"race.state", "run.state", "run.frame", "run.lap", "queue.changed", "leaderboard.changed",
@@ -76,7 +78,8 @@ async def asend(race_id, message: dict) -> None:
 
 
 def send_to_channel(channel: str, message: dict) -> None:
-    """Send to one named channel (scaled mode: a runlive process's control channel)."""
-    layer = get_channel_layer()
+    """Send work to one named channel of the runners' layer (scaled mode: the launch channel,
+    a runlive process's control channel), where it waits until a runner takes it."""
+    layer = get_channel_layer(RUNNERS)
     if layer is not None:
         _run(layer.send(channel, message))

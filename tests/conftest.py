@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from tests.services import service_problems
+from tests.services import redis_url, service_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -114,3 +114,21 @@ def joined(race, bob):
     from races.models import Participant
 
     return Participant.objects.create(race=race, user=bob)
+
+
+@pytest.fixture
+def redis_layers(settings):
+    """This process on the Redis channel layers that server and runlive subprocesses use
+    (config/layers.py), with the runners' lists emptied of stale work."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import channel_layers
+    from channels_redis.core import RedisChannelLayer
+
+    from config.layers import channel_layers as layers_for
+
+    settings.CHANNEL_LAYERS = layers_for(redis_url())
+    settings.LIVE_RUNNER = "external"
+    channel_layers.backends = {}
+    async_to_sync(RedisChannelLayer(hosts=[redis_url()]).flush)()
+    yield
+    channel_layers.backends = {}

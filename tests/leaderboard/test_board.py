@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-
 from leaderboard.board import race_leaderboard
 from races import protocol
 from races.models import Run
 from races.racing import record_lap
+from tests.events import RaceEvents
 
 
 def test_it_ranks_best_valid_lap_per_racer(race, bob, charlie):
@@ -53,15 +51,12 @@ def test_recording_the_same_lap_twice_keeps_one(race, bob):
 
 
 def test_the_lap_event_reaches_the_race_group(race, bob, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(protocol.race_group(race.pk), channel)
     run = Run.objects.create(race=race, racer=bob)
-    with django_capture_on_commit_callbacks(execute=True):
-        record_lap(run, number=1, time_ms=10432, sector_ms=[3000, 3500, 3932])
-    message = async_to_sync(layer.receive)(channel)
-    assert message["type"] == "run.lap" and message["v"] == protocol.VERSION
-    assert message["lap"]["time_ms"] == 10432 and message["lap"]["sector_ms"] == [3000, 3500, 3932]
-    board = async_to_sync(layer.receive)(channel)
-    assert board["type"] == "leaderboard.changed" and board["leaderboard"][0]["racer"] == "BobTheRacer"
-    async_to_sync(layer.group_discard)(protocol.race_group(race.pk), channel)
+    with RaceEvents(race.pk) as events:
+        with django_capture_on_commit_callbacks(execute=True):
+            record_lap(run, number=1, time_ms=10432, sector_ms=[3000, 3500, 3932])
+        message = events.next()
+        assert message["type"] == "run.lap" and message["v"] == protocol.VERSION
+        assert message["lap"]["time_ms"] == 10432 and message["lap"]["sector_ms"] == [3000, 3500, 3932]
+        board = events.next()
+        assert board["type"] == "leaderboard.changed" and board["leaderboard"][0]["racer"] == "BobTheRacer"

@@ -13,6 +13,7 @@ from races.live_control import LiveActionError
 from races.models import Participant, Race, Run
 from races.racing import record_lap
 from tests.conftest import make_user
+from tests.events import RaceEvents
 
 
 @pytest.fixture
@@ -173,19 +174,9 @@ def test_strangers_do_not_learn_about_runs(client, live):
 
 
 def test_entering_and_run_ends_update_coming_up(live, bob, django_capture_on_commit_callbacks):
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    from races import protocol
-
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(protocol.race_group(live.pk), channel)
-    try:
+    with RaceEvents(live.pk) as events:
         with django_capture_on_commit_callbacks(execute=True):
             enter_race(live, bob, reference_model(bob, "Other", temperament="cautious"))
-        message = async_to_sync(layer.receive)(channel)
+        message = events.next()
         assert message["type"] == "queue.changed"
         assert [row["model"] for row in message["queue"] if row["user_id"] == bob.pk] == ["Other"]
-    finally:
-        async_to_sync(layer.group_discard)(protocol.race_group(live.pk), channel)

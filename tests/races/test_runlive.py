@@ -4,7 +4,6 @@ organizer can relaunch the racer."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -14,16 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import channel_layers
-from channels_redis.core import RedisChannelLayer
 from django.utils import timezone
 
-from races import live_control, protocol
+from races import live_control
 from races.garage import enter_race, reference_model
 from races.live import set_speed_anywhere
 from races.models import Lap, Participant, Race, Run
 from tests.conftest import make_user
+from tests.events import RaceEvents
 from tests.services import redis_url, test_database_url
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -47,18 +44,6 @@ class Runner:
 
 
 @pytest.fixture
-def redis_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_url()]}}}
-    settings.LIVE_RUNNER = "external"
-    channel_layers.backends = {}
-    layer = RedisChannelLayer(hosts=[redis_url()])
-    async_to_sync(layer.flush)()
-    yield layer
-    channel_layers.backends = {}
-
-
-@pytest.fixture
 def ready_race(transactional_db, tracks):
     alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
     now = timezone.now()
@@ -73,35 +58,28 @@ def ready_race(transactional_db, tracks):
     return race, bob
 
 
-def wait_for(layer, channel, predicate, timeout):
-    async def receive():
-        while True:
-            message = await layer.receive(channel)
-            if predicate(message):
-                return message
-
-    return async_to_sync(asyncio.wait_for)(receive(), timeout)
-
-
-def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_layer):
+def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_layers):
     race, bob = ready_race
-    watcher = async_to_sync(redis_layer.new_channel)()
-    async_to_sync(redis_layer.group_add)(protocol.race_group(race.pk), watcher)
+    with RaceEvents(race.pk) as events:
+        check_the_whole_story(race, bob, events)
+
+
+def check_the_whole_story(race, bob, events):
     first = Runner()
     try:
         run = live_control.launch_racer(race, bob.pk)
-        running = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+        running = events.wait_for(lambda m: m["type"] == "run.state"
                            and m["run"]["state"] == "running", timeout=30)
         assert running["run"]["id"] == run.pk
         run.refresh_from_db()
         assert run.owner and run.state == "running"
 
         assert set_speed_anywhere(race.pk, bob.pk, 1.5) == 1.5
-        frame = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.frame"
+        frame = events.wait_for(lambda m: m["type"] == "run.frame"
                          and m["frame"]["multiplier"] == 1.5, timeout=10)
         assert frame["run_id"] == run.pk
 
-        lap = wait_for(redis_layer, watcher, lambda m: m["type"] == "run.lap", timeout=40)
+        lap = events.wait_for(lambda m: m["type"] == "run.lap", timeout=40)
         assert Lap.objects.filter(run=run, number=lap["lap"]["number"]).exists()
     finally:
         first.kill()
@@ -116,10 +94,10 @@ def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_l
         assert live_control.queue(race)[0]["last_run"] == "aborted"
 
         again = live_control.launch_racer(race, bob.pk)  # the organizer's relaunch
-        wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+        events.wait_for(lambda m: m["type"] == "run.state"
                  and m["run"]["state"] == "running" and m["run"]["id"] == again.pk, timeout=30)
         live_control.stop_run(race)
-        wait_for(redis_layer, watcher, lambda m: m["type"] == "run.state"
+        events.wait_for(lambda m: m["type"] == "run.state"
                  and m["run"]["id"] == again.pk and m["run"]["state"] == "aborted", timeout=15)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and Run.objects.get(pk=again.pk).state != "aborted":
@@ -127,4 +105,3 @@ def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_l
         assert Run.objects.get(pk=again.pk).state == "aborted"
     finally:
         second.kill()
-        async_to_sync(redis_layer.group_discard)(protocol.race_group(race.pk), watcher)

@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from config.layers import RUNNERS
 from races.live import (
     LAUNCH_CHANNEL,
     OWNER,
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         asyncio.run(self.serve())
 
     async def serve(self) -> None:
-        layer = get_channel_layer()
+        layer = get_channel_layer(RUNNERS)  # launches and control; events go out on the default
         pool = get_pool()
         pool.publish = Publisher(asyncio.get_running_loop())
         await asyncio.gather(self.take_launches(layer, pool), self.obey(layer, pool))

@@ -34,7 +34,7 @@ from livesim.speed import MAX_MULTIPLIER, MIN_MULTIPLIER, SpeedMultiplier
 
 from . import protocol
 from .models import Race
-from .racing import Run, record_lap
+from .racing import MAX_TRACE_FRAMES, Run, record_lap, save_trace, trace_frame
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class ActiveRun:
     cancelled: threading.Event = field(default_factory=threading.Event)
     lap_count: int = 0
     tick_phase_s: float | None = None
+    trace: list[dict] = field(default_factory=list)  # the replay's frames, saved at the end
 
 
 class Publisher:
@@ -196,8 +197,7 @@ class LivePool:
                                              ends_at=now + timedelta(seconds=duration))
         runner = RealtimeRunner(
             race.track.to_livesim(), race_config(race), policy,
-            on_frame=lambda frame: self.publish(active.race_id, protocol.event(
-                "run.frame", run_id=active.run_id, ts=time.time(), frame=frame)),
+            on_frame=lambda frame: self._on_frame(active, frame),
             on_lap=lambda lap: self._on_lap(active, run, lap),
             on_state=lambda state, info: self._on_state(active, state, info),
             duration_s=duration, seed=run.seed, multiplier=active.multiplier, fast=self.fast,
@@ -213,6 +213,12 @@ class LivePool:
             self._end(active, Run.State.ABORTED, "stopped before Go")
             return
         runner.start()
+
+    def _on_frame(self, active: ActiveRun, frame: dict) -> None:
+        if len(active.trace) < MAX_TRACE_FRAMES:
+            active.trace.append(trace_frame(frame))
+        self.publish(active.race_id, protocol.event(
+            "run.frame", run_id=active.run_id, ts=time.time(), frame=frame))
 
     def _on_lap(self, active: ActiveRun, run: Run, lap: dict) -> None:
         if not lap.get("completed"):
@@ -242,10 +248,17 @@ class LivePool:
     def _end(self, active: ActiveRun, state: str, failure: str = "") -> None:
         Run.objects.filter(pk=active.run_id, state__in=Run.ACTIVE_STATES).update(
             state=state, ended_at=timezone.now(), failure=failure[:300])
+        try:  # before the end is announced, so that the racer's replay finds it
+            has_trace = save_trace(active.run_id, active.trace) is not None
+        except Exception:  # a replay is nice to have: it must not keep the run from ending
+            log.exception("could not save the trace of run %s", active.run_id)
+            has_trace = False
+        active.trace = []
+        self.publish(active.race_id, protocol.event(
+            "run.state", run={"id": active.run_id, "state": state, "failure": failure,
+                              "has_trace": has_trace}))
         with self._lock:
             self.active.pop(active.run_id, None)
-        self.publish(active.race_id, protocol.event(
-            "run.state", run={"id": active.run_id, "state": state, "failure": failure}))
         from .live_control import queue  # the queue shows each racer's last run
 
         race = Race.objects.filter(pk=active.race_id).first()

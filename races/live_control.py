@@ -22,7 +22,7 @@ from . import protocol
 from .garage import Entry, entries_for
 from .live import LAUNCH_CHANNEL, control_channel, get_pool, owner_alive, recover_interrupted_runs
 from .models import Race
-from .racing import Run
+from .racing import Run, RunTrace
 
 SIMULATOR_OPENS_BEFORE_START = timedelta(hours=1)
 SIM_STEP_S = 1.0  # Ready → Set → Go, one second each
@@ -100,8 +100,23 @@ def snapshot(race: Race, viewer=None) -> dict:
         me=None if viewer is None else {
             "user_id": getattr(viewer, "pk", None),
             "is_organizer": getattr(viewer, "pk", None) == race.organizer_id,
+            "last_run": last_ended_run(race, viewer),
         },
     )
+
+
+def last_ended_run(race: Race, user) -> dict | None:
+    """The user's latest ended run in the race (for its flag and replay after a reload)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    run = (Run.objects.filter(race=race, racer=user, source=Run.Source.SIM)
+           .exclude(state__in=[*Run.ACTIVE_STATES, Run.State.QUEUED])
+           .select_related("racer__racer").order_by("-created_at").first())
+    if run is None:
+        return None
+    return {"id": run.pk, "state": run.state, "racer_id": run.racer_id, "failure": run.failure,
+            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
+            "has_trace": RunTrace.objects.filter(run=run).exists()}
 
 
 def _announce(race: Race) -> None:

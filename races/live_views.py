@@ -8,11 +8,12 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import live_control
 from .access import race_view
 from .live_control import LiveActionError
+from .racing import RunTrace
 
 
 def live_action(view):
@@ -89,3 +90,15 @@ def clear_leaderboard(request, race):
 def declare_winner(request, race):
     alias = live_control.declare_winner(race)
     return f"{alias} wins!"
+
+
+@require_GET
+@race_view()
+def run_trace(request, race, run_id: int):
+    """A finished run's frames for its replay: anyone who may watch the race may replay it."""
+    trace = RunTrace.objects.filter(run_id=run_id, run__race=race).first()
+    if trace is None:
+        raise Http404("No replay for this run.")
+    response = JsonResponse({"run_id": trace.run_id, "hz": trace.hz, "frames": trace.frames()})
+    response["Cache-Control"] = "private, max-age=3600"  # a saved trace never changes
+    return response

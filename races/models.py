@@ -525,4 +525,4 @@ class Participant(models.Model):
 
 
 from .garage import Entry, RacerModel, entry_status  # noqa: E402, F401  (model garage, LIVE entries)
-from .racing import Lap, Run  # noqa: E402, F401  (the Run / Lap record lives in its own module)
+from .racing import Lap, Run, RunTrace  # noqa: E402, F401  (the Run / Lap record lives in its own module)

@@ -9,8 +9,11 @@ JSON encoding per process; `race.state` gets each browser's own `me`).
 Types (payload keys beyond `type` and `v`):
 
 - `race.state`        full snapshot of a race for a (re)connecting browser: race, live, queue,
-                      run, leaderboard
-- `run.state`         a run's state changed: run {id, racer, state, started_at, ends_at, ...}
+                      run, leaderboard, me {user_id, is_organizer, last_run (the viewer's latest
+                      ended run: id, state, racer, has_trace; in the snapshot on connect)}
+- `run.state`         a run's state changed: run {id, racer, state, started_at, ends_at, ...};
+                      when it ended also failure and has_trace (its replay is at
+                      /races/<race>/runs/<id>/trace/)
 - `run.frame`         one simulator step of the running run (15 Hz): run_id, ts (epoch s when
                       the runner emitted it, for latency figures), frame {...} (keys in
                       livesim/realtime.py)

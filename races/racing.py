@@ -7,6 +7,8 @@ announced, so a restart never loses an announced lap.
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections.abc import Callable
 
 from django.conf import settings
@@ -61,6 +63,42 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.racer} in {self.race}"
+
+
+class RunTrace(models.Model):
+    """What a simulator run looked like, step by step, for its replay after the flag: the
+    frames' drawing and HUD fields (`TRACE_KEYS`), gzip-compressed JSON, saved when the run ends."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True, related_name="trace")
+    hz = models.PositiveSmallIntegerField(default=15)
+    frame_count = models.PositiveIntegerField(default=0)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"trace of run {self.run_id} ({self.frame_count} frames)"
+
+    def frames(self) -> list[dict]:
+        return json.loads(gzip.decompress(bytes(self.data)))
+
+
+# A replay draws the car, bots and boxes and shows the HUD: of a frame it needs only these.
+TRACE_KEYS = ("step", "t", "x", "y", "heading", "speed", "multiplier", "lap", "lap_time",
+              "best_lap", "time_remaining", "resets", "progress", "sector", "sectors", "objects")
+MAX_TRACE_FRAMES = 15 * 60 * 60  # an hour at 15 Hz: longer turns keep their first hour
+
+
+def trace_frame(frame: dict) -> dict:
+    return {k: frame[k] for k in TRACE_KEYS if k in frame}
+
+
+def save_trace(run_id: int, frames: list[dict], hz: int = 15) -> RunTrace | None:
+    if not frames:
+        return None
+    data = gzip.compress(json.dumps(frames, separators=(",", ":")).encode(), compresslevel=6)
+    trace, _ = RunTrace.objects.update_or_create(
+        run_id=run_id, defaults={"hz": hz, "frame_count": len(frames), "data": data})
+    return trace
 
 
 class Lap(models.Model):

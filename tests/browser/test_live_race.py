@@ -1,6 +1,7 @@
 """In a real browser: the organizer closes entries, reorders the queue and launches; the racer
 sees the countdown, speeds up with the arrow keys and the streamed speed follows; the lap
-reaches the leaderboard; Declare winner shows the winner to everyone."""
+reaches the leaderboard; Declare winner shows the winner to everyone; after a reload the racer
+replays the run from its saved trace."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from races.garage import enter_race, reference_model
-from races.models import Participant, Race
+from races.models import Participant, Race, RunTrace
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -90,3 +91,14 @@ def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
         page.wait_for_selector("#winner-banner:not([hidden])", timeout=5_000)
         assert "CharlieC" in page.locator("#winner-banner").inner_text()
     watcher.screenshot(path=str(tmp_path / "winner.png"))
+
+    # after a reload the racer still has the replay of the run: the server kept its trace
+    racer.reload()
+    replay = racer.locator("#replay-button")
+    replay.wait_for(state="visible", timeout=10_000)
+    replay.click()
+    racer.wait_for_function("document.querySelector('#replay-button').textContent.includes('Stop replay')",
+                            timeout=5_000)
+    trace = RunTrace.objects.get(run=race.runs.get())
+    assert racer.evaluate("window.liveView.frames.length") == trace.frame_count > 15
+    assert watcher.locator("#replay-button").is_hidden()  # the replay button is the racer's

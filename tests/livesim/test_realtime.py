@@ -105,6 +105,27 @@ def test_deadlines_do_not_drift_when_sleep_overshoots(loop) -> None:
     assert all(f["late_ms"] == pytest.approx(10.0, abs=1e-3) for f in frames)
 
 
+def test_ticks_fall_on_the_given_phase_and_keep_it_after_a_stall(loop) -> None:
+    now = [100.0123]
+    starts = []
+
+    def clock():
+        return now[0]
+
+    def sleep(d):
+        now[0] += d
+        if len(starts) == 20:
+            now[0] += 3.0  # the machine stalls for 3 s once
+
+    r = RealtimeRunner(loop, None, ReferenceDriver(), duration_s=4.0, clock=clock, sleep=sleep,
+                       tick_phase_s=0.02, on_frame=lambda f: starts.append(now[0]))
+    r.start()
+    assert r.wait(30)
+    phases = [round((t % (1 / 15)) * 1000, 6) for t in starts]
+    assert set(phases) == {20.0}  # every tick at clock() ≡ 20 ms (mod 1/15 s), also after the stall
+    assert r.frames_emitted == 60  # the stall cost wall time, not frames: 4 s of race are 60 steps
+
+
 class Constant:
     name = "constant"
     metadata: dict = {}

@@ -180,3 +180,18 @@ def test_entering_and_run_ends_update_coming_up(live, bob, django_capture_on_com
         message = events.next()
         assert message["type"] == "queue.changed"
         assert [row["model"] for row in message["queue"] if row["user_id"] == bob.pk] == ["Other"]
+
+
+def test_the_snapshot_gives_each_racer_their_last_ended_run(live, bob, charlie, alice):
+    from races.racing import save_trace
+
+    older = Run.objects.create(race=live, racer=bob, state="finished")
+    last = Run.objects.create(race=live, racer=bob, state="aborted", failure="stopped")
+    save_trace(last.pk, [{"step": 1, "x": 0.0, "y": 0.0}])
+    mine = live_control.snapshot(live, bob)["me"]["last_run"]
+    assert mine["id"] == last.pk != older.pk
+    assert mine["state"] == "aborted" and mine["racer"] == "BobTheRacer" and mine["has_trace"]
+    assert live_control.snapshot(live, charlie)["me"]["last_run"] is None  # never raced
+    assert live_control.snapshot(live, alice)["me"]["last_run"] is None
+    Run.objects.create(race=live, racer=bob, state="countdown")
+    assert live_control.snapshot(live, bob)["me"]["last_run"]["id"] == last.pk  # not the active one

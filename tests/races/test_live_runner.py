@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from races.live import LivePool, SpeedRejected, race_config, recover_interrupted_runs
-from races.models import Lap, Race, Run
+from races.models import Lap, Race, Run, RunTrace
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +43,8 @@ class Recorder:
             if message["type"] == "run.lap":
                 message = {**message, "committed": Lap.objects.filter(
                     run_id=message["run_id"], number=message["lap"]["number"]).exists()}
+            if message["type"] == "run.state" and message["run"].get("has_trace"):
+                message = {**message, "trace_saved": RunTrace.objects.filter(run_id=message["run"]["id"]).exists()}
             self.events.append(message)
         if message["type"] == "run.frame" and self.on_frame:
             self.on_frame(message)
@@ -72,6 +74,12 @@ def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
     announced = recorder.of("run.lap")
     assert len(announced) == len(laps) and all(e["committed"] for e in announced)
     assert all(len(lap.sector_ms) == 3 for lap in laps)
+    # the replay's trace: every frame, saved before the end was announced
+    ended = recorder.of("run.state")[-1]
+    assert ended["run"]["has_trace"] and ended["trace_saved"]
+    trace = run.trace.frames()
+    assert [f["step"] for f in trace] == [e["frame"]["step"] for e in frames]
+    assert trace[-1]["x"] == frames[-1]["frame"]["x"] and "late_ms" not in trace[-1]
 
 
 def test_only_the_racer_on_track_changes_the_speed(live_race, bob_user):
@@ -117,6 +125,8 @@ def test_stopping_during_the_countdown_aborts(live_race, bob_user):
     assert pool.wait(run.pk, timeout=10)
     run.refresh_from_db()
     assert run.state == "aborted" and run.laps.count() == 0
+    assert not RunTrace.objects.filter(run=run).exists()  # nothing drove: nothing to replay
+    assert recorder.of("run.state")[-1]["run"]["has_trace"] is False
 
 
 def test_a_broken_model_fails_the_run(live_race, bob_user):
@@ -162,3 +172,23 @@ def test_head_to_bot_frames_carry_the_bots(live_race, bob_user):
     frames = recorder.of("run.frame")
     bots = frames[10]["frame"]["objects"]
     assert [o["kind"] for o in bots] == ["bot", "bot"] and all(o["speed"] == 0.8 for o in bots)
+
+
+def test_runs_of_a_process_get_spread_tick_phases():
+    """Runs in one process share the interpreter lock: each new run ticks in the middle of the
+    widest gap between the others' phases, so their steps take turns."""
+    from livesim.car import DT
+    from races.live import ActiveRun
+
+    pool = LivePool(publish=lambda race_id, message: None)
+    phases = [0.01]
+    pool.active[0] = ActiveRun(0, "race-0", 1, tick_phase_s=0.01)
+    for n in range(1, 4):
+        phase = pool._tick_phase()
+        phases.append(phase)
+        pool.active[n] = ActiveRun(n, f"race-{n}", 1, tick_phase_s=phase)
+    ring = sorted(phases)
+    gaps = [(b - a) % DT for a, b in zip(ring, ring[1:] + ring[:1], strict=True)]
+    assert gaps == pytest.approx([DT / 4] * 4)
+    del pool.active[1]  # a run ends: the next one fills its gap
+    assert pool._tick_phase() == pytest.approx(phases[1])

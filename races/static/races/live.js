@@ -254,7 +254,7 @@
       const inQueue = state.queue.some((q) => isMe(q.user_id));
       el.wait.textContent = inQueue ? "Waiting for your turn…" : "Waiting for the next racer";
     }
-    el.replay.hidden = !(ended && isMe(ended.racer_id) && view.frames.length > 0);
+    el.replay.hidden = !(ended && isMe(ended.racer_id) && (view.frames.length > 0 || ended.has_trace));
     el.replay.textContent = replay ? "■ Stop replay" : "▶ Replay";
     const w = state.race && state.race.winner;
     el.winner.hidden = !(w && w.alias);
@@ -301,7 +301,7 @@
   function startRecording(runId) {
     if (sameId(runId, recordingRunId)) return;
     stopReplay();
-    recordingRunId = runId; view.frames = []; view.lastFrame = null;
+    recordingRunId = runId; view.traceRunId = null; view.frames = []; view.lastFrame = null;
     speedApplied = 1; showSpeed(1, true);  // a new run starts at the model's own speed
   }
   // Apply a run (from a snapshot or a run.state event); `quiet` = no "GO!" on a snapshot of a running run.
@@ -335,6 +335,7 @@
     if (!geom || (race.track && race.track.slug !== oldSlug)) { geom = buildGeometry(race.track); fit = null; }
     if (msg.run) applyRun(msg.run, true);
     else if (state.run) { state.ended = Object.assign({}, state.run, { state: "ended" }); state.run = null; hideCountdown(); }
+    else if (!state.ended && msg.me && msg.me.last_run) state.ended = Object.assign({}, msg.me.last_run);  // after a reload
     speedInflight = 0;
     refreshControls(); renderLeaderboard(); renderQueue(); renderOverlays(); dirty = true;
   }
@@ -368,9 +369,21 @@
     clearInterval(replay.timer); replay = null;
     renderOverlays(); dirty = true;
   }
-  el.replay.addEventListener("click", () => {
+  // The server keeps each run's trace: the replay is complete even if this page joined late or
+  // was reloaded; the frames recorded here are the fallback.
+  async function loadTrace(run) {
+    if (!run || !run.has_trace || sameId(view.traceRunId, run.id) || !state.race) return;
+    const res = await fetch(`/races/${state.race.id}/runs/${run.id}/trace/`, { credentials: "same-origin" });
+    if (!res.ok) throw new Error(`replay not available (${res.status})`);
+    const body = await res.json();
+    if (!Array.isArray(body.frames) || !body.frames.length) throw new Error("replay is empty");
+    if (state.run) return;  // a new run started meanwhile: it owns the view now
+    recordingRunId = run.id; view.traceRunId = run.id; view.frames = body.frames; view.lastFrame = null;
+  }
+  el.replay.addEventListener("click", async () => {
     if (replay) return stopReplay();
-    if (!view.frames.length) return;
+    try { await loadTrace(state.ended); } catch (err) { toast(String(err.message || err)); }
+    if (!view.frames.length || state.run) return;
     replay = { i: 0, timer: setInterval(() => {
       if (++replay.i >= view.frames.length) stopReplay(); else dirty = true;
     }, 1000 / HZ) };

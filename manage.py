@@ -38,7 +38,8 @@ def _deps_importable() -> bool:
     return True
 
 
-def bootstrap() -> None:
+def bootstrap(script: Path = ROOT / "manage.py") -> None:
+    """Make sure the project's environment runs `script` (re-executed in .venv if need be)."""
     if os.environ.get("RACESERVER_NO_BOOTSTRAP"):
         return
     stamp_file = VENV / ".raceserver-installed"
@@ -59,7 +60,7 @@ def bootstrap() -> None:
         )
         stamp_file.write_text(_stamp())
     if not _in_venv():
-        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(ROOT / "manage.py"), *sys.argv[1:]])
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), str(script), *sys.argv[1:]])
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """LIVE broadcast under load: scaled mode on loopback, many races, many websocket viewers.
 
-    .venv/bin/python bench/live_bench.py [--races 8] [--viewers 1000] [--daphne 2] [--runlive 2]
+    python3 bench/live_bench.py [--races 8] [--viewers 1000] [--daphne 2] [--runlive 2]
                                          [--seconds 20]
 
 What it does, all on 127.0.0.1 and all by itself (every process it starts is killed at the end,
@@ -56,6 +56,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__":  # run inside the project's environment (.venv, as manage.py makes it)
+    sys.path.insert(0, str(ROOT))
+    from manage import bootstrap
+
+    bootstrap(Path(__file__).resolve())
 PY = sys.executable
 HZ = 15
 REDIS_DB = 9

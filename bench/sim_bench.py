@@ -1,6 +1,6 @@
 """Simulator throughput, side by side with two peer Gymnasium driving environments.
 
-    .venv/bin/python bench/sim_bench.py [--seconds 3]
+    python3 bench/sim_bench.py [--seconds 3]
 
 Measures, in one process on one core (random actions from each env's seeded action space,
 reset whenever an episode ends, after a warm-up):
@@ -25,6 +25,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+if __name__ == "__main__":  # run inside the project's environment (.venv, as manage.py makes it)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from manage import bootstrap
+
+    bootstrap(Path(__file__).resolve())
 
 # one core: keep numba / BLAS / torch-less peers from spreading work over threads
 for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -1,8 +1,6 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
@@ -13,8 +11,5 @@ urlpatterns = [
     path("api/", include("races.api_urls")),
     path("", include("races.urls")),
 ]
-
-# Uploaded racing images. Behind a proxy in production, serve MEDIA_ROOT from the proxy instead.
-urlpatterns += [
-    re_path(r"^media/(?P<path>race-images/[\w.-]+)$", serve, {"document_root": settings.MEDIA_ROOT}),
-]
+# Uploaded racing images are served by races.views.race_image, behind the race's access check;
+# nothing under MEDIA_ROOT is served as is.

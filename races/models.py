@@ -31,8 +31,8 @@ def new_invite_token() -> str:
 
 
 def race_image_path(race: Race, filename: str) -> str:
-    """A random name: race images are served without an access check, so the name must not be
-    guessable from the uploaded file's name."""
+    """A random name: nothing of the uploaded file's name is kept (it may say more than the
+    organizer meant), and each new image gets a new URL version (`race_image`'s `?v=`)."""
     suffix = os.path.splitext(filename)[1].lower()[:8]
     return f"race-images/{secrets.token_urlsafe(16)}{suffix}"
 

@@ -32,4 +32,5 @@ urlpatterns = [
     path("races/<str:race_id>/live/clear-leaderboard/", live_views.clear_leaderboard, name="live_clear_leaderboard"),
     path("races/<str:race_id>/live/declare-winner/", live_views.declare_winner, name="live_declare_winner"),
     path("races/<str:race_id>/runs/<int:run_id>/trace/", live_views.run_trace, name="run_trace"),
+    path("races/<str:race_id>/image/", views.race_image, name="race_image"),
 ]

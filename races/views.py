@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import csv
+import os
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.board import race_leaderboard
 
@@ -355,3 +356,23 @@ def join(request, token: str):
 def track_list(request):
     tracks = Track.objects.all()
     return render(request, "races/tracks.html", {"tracks": tracks})
+
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+
+
+@require_GET
+@race_view()
+def race_image(request, race: Race):
+    """The racing image, for those who may see the race (a private race's image is as
+    invisible as the race)."""
+    if not race.image:
+        raise Http404("This race has no image.")
+    try:
+        handle = race.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("This race has no image.") from None
+    suffix = os.path.splitext(race.image.name)[1].lower()
+    response = FileResponse(handle, content_type=IMAGE_TYPES.get(suffix, "application/octet-stream"))
+    response["Cache-Control"] = "private, max-age=86400"  # a new image gets a new URL (?v=)
+    return response

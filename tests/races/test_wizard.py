@@ -203,7 +203,7 @@ def test_it_saves_a_racing_image(as_alice, student_track, media_root):
     assert race.image.name.startswith("race-images/")
     assert (media_root / race.image.name).is_file()
     page = as_alice.get(f"/races/{race.pk}/")
-    assert f"/media/{race.image.name}".encode() in page.content
+    assert f'src="/races/{race.pk}/image/?v='.encode() in page.content
     assert race.image.read().startswith(b"\x89PNG")
 
 

@@ -304,8 +304,12 @@ def set_speed_anywhere(race_id, user_id: int, value) -> float:
     if run.racer_id != user_id:
         raise SpeedRejected("only the racer on track can change the speed")
     number = _speed_value(value)
-    protocol.send_to_channel(control_channel(run.owner), {
-        "type": "live.speed", "race_id": str(race_id), "user_id": user_id, "value": number})
+    try:
+        protocol.send_to_channel(control_channel(run.owner), {
+            "type": "live.speed", "race_id": str(race_id), "user_id": user_id, "value": number})
+    except Exception as exc:
+        log.exception("could not pass a speed change to the live runner of race %s", race_id)
+        raise SpeedRejected("the live runner cannot be reached: speed not changed") from exc
     return number
 
 

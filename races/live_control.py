@@ -7,6 +7,7 @@ Refusals raise `LiveActionError` with a message for the organizer.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -24,6 +25,8 @@ from .live import LAUNCH_CHANNEL, control_channel, get_pool, owner_alive, recove
 from .models import Race
 from .racing import Run, RunTrace
 
+log = logging.getLogger(__name__)
+UNREACHABLE = "The live runners cannot be reached (is Redis running?): nothing was sent. Try again."
 SIMULATOR_OPENS_BEFORE_START = timedelta(hours=1)
 SIM_STEP_S = 1.0  # Ready → Set → Go, one second each
 REMINDERS_S = (120, 30)  # warn the next racers 2 min and 30 s before the current run ends
@@ -241,8 +244,14 @@ def dispatch(run: Run) -> None:
     """Embedded mode runs it in this process; scaled mode hands it to a runlive process."""
     if settings.LIVE_RUNNER == "embedded":
         get_pool().launch(run)
-    else:
+        return
+    try:
         protocol.send_to_channel(LAUNCH_CHANNEL, {"type": "live.launch", "run_id": run.pk})
+    except Exception as exc:  # Redis is away: say so, and do not leave a countdown nobody runs
+        log.exception("could not hand run %s to the live runners", run.pk)
+        Run.objects.filter(pk=run.pk, state=Run.State.COUNTDOWN, owner="").update(
+            state=Run.State.FAILED, ended_at=timezone.now(), failure="the live runners could not be reached")
+        raise LiveActionError(UNREACHABLE) from exc
 
 
 def stop_run(race: Race) -> None:
@@ -253,7 +262,11 @@ def stop_run(race: Race) -> None:
     if run.pk in pool.active:
         pool.stop(run.pk)
     elif run.owner:
-        protocol.send_to_channel(control_channel(run.owner), {"type": "live.stop", "run_id": run.pk})
+        try:
+            protocol.send_to_channel(control_channel(run.owner), {"type": "live.stop", "run_id": run.pk})
+        except Exception as exc:
+            log.exception("could not tell the live runner of run %s to stop", run.pk)
+            raise LiveActionError(UNREACHABLE) from exc
     else:
         Run.objects.filter(pk=run.pk).update(state=Run.State.ABORTED, ended_at=timezone.now(),
                                              failure="stopped by the organizer")

@@ -195,3 +195,28 @@ def test_the_snapshot_gives_each_racer_their_last_ended_run(live, bob, charlie, 
     assert live_control.snapshot(live, alice)["me"]["last_run"] is None
     Run.objects.create(race=live, racer=bob, state="countdown")
     assert live_control.snapshot(live, bob)["me"]["last_run"]["id"] == last.pk  # not the active one
+
+
+def unreachable(channel, message):
+    raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+
+def test_stopping_a_run_whose_runner_cannot_be_reached_says_so(live, bob, monkeypatch):
+    from races import protocol
+
+    run = Run.objects.create(race=live, racer=bob, state="running", owner="track-laptop.4242")
+    monkeypatch.setattr(protocol, "send_to_channel", unreachable)
+    with pytest.raises(LiveActionError, match="cannot be reached"):
+        live_control.stop_run(live)
+    run.refresh_from_db()
+    assert run.state == "running"  # nothing pretended: the organizer can try again
+
+
+def test_a_speed_change_the_runner_cannot_get_is_refused(live, bob, monkeypatch):
+    from races import protocol
+    from races.live import SpeedRejected, set_speed_anywhere
+
+    Run.objects.create(race=live, racer=bob, state="running", owner="track-laptop.4242")
+    monkeypatch.setattr(protocol, "send_to_channel", unreachable)
+    with pytest.raises(SpeedRejected, match="cannot be reached"):
+        set_speed_anywhere(live.pk, bob.pk, 1.2)

@@ -13,15 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 from django.utils import timezone
 
+from config import layers
 from races import live_control
 from races.garage import enter_race, reference_model
 from races.live import set_speed_anywhere
 from races.models import Lap, Participant, Race, Run
 from tests.conftest import make_user
 from tests.events import RaceEvents
-from tests.services import redis_url, test_database_url
+from tests.services import RedisServer, redis_url, test_database_url
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class Runner:
     """One `manage.py runlive` process."""
 
-    def __init__(self):
-        env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": test_database_url(),
+    def __init__(self, redis: str | None = None):
+        env = {**os.environ, "REDIS_URL": redis or redis_url(), "DATABASE_URL": test_database_url(),
                "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "manage.py", "runlive"], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -105,3 +107,50 @@ def check_the_whole_story(race, bob, events):
         assert Run.objects.get(pk=again.pk).state == "aborted"
     finally:
         second.kill()
+
+
+@pytest.fixture
+def private_redis(settings):
+    """This process and the runlive processes on a Redis of their own, which the test restarts."""
+    server = RedisServer()
+    server.start()
+    settings.CHANNEL_LAYERS = layers.channel_layers(server.url)
+    settings.LIVE_RUNNER = "external"
+    channel_layers.backends = {}
+    yield server
+    channel_layers.backends = {}
+    server.stop()
+
+
+def test_runlive_rides_out_a_redis_outage(ready_race, private_redis):
+    """Redis goes away for a while and comes back: the runner process keeps waiting for
+    launches instead of exiting, and the next launch runs and streams."""
+    race, bob = ready_race
+    runner = Runner(redis=private_redis.url)
+    try:
+        private_redis.stop()
+        time.sleep(3.0)  # longer than the Redis client's own retries
+        private_redis.start()
+        assert runner.proc.poll() is None, "the runner exited when Redis went away"
+        with RaceEvents(race.pk) as events:
+            run = live_control.launch_racer(race, bob.pk)
+            events.wait_for(lambda m: m["type"] == "run.state" and m["run"]["id"] == run.pk
+                            and m["run"]["state"] == "running", timeout=30)
+            events.wait_for(lambda m: m["type"] == "run.frame" and m["run_id"] == run.pk, timeout=10)
+            live_control.stop_run(race)
+            events.wait_for(lambda m: m["type"] == "run.state" and m["run"]["id"] == run.pk
+                            and m["run"]["state"] == "aborted", timeout=15)
+    finally:
+        runner.kill()
+
+
+def test_a_launch_while_redis_is_down_fails_with_a_message(ready_race, private_redis):
+    race, bob = ready_race
+    private_redis.stop()
+    with pytest.raises(live_control.LiveActionError, match="cannot be reached"):
+        live_control.launch_racer(race, bob.pk)
+    run = Run.objects.get(race=race)
+    assert run.state == "failed" and "could not be reached" in run.failure  # no stuck countdown
+    private_redis.start()
+    channel_layers.backends = {}
+    assert live_control.launch_racer(race, bob.pk).state == "countdown"  # the organizer retries

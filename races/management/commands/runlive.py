@@ -29,6 +29,7 @@ from races.live import (
 from races.racing import Run
 
 log = logging.getLogger(__name__)
+RETRY_MAX_S = 5.0
 
 
 @database_sync_to_async
@@ -37,6 +38,22 @@ def claim(run_id: int) -> Run | None:
     if not Run.objects.filter(pk=run_id, state=Run.State.COUNTDOWN, owner="").update(owner=OWNER):
         return None
     return Run.objects.get(pk=run_id)
+
+
+async def receive(layer, channel: str) -> dict:
+    """The next message on a channel; while Redis is away (a restart, a network blip) keep
+    trying instead of exiting: the runs this process drives go on meanwhile."""
+    delay = 0.5
+    while True:
+        try:
+            return await layer.receive(channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("channel layer unreachable (%s: %s); retrying in %.1f s",
+                        type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
 
 
 class Command(BaseCommand):
@@ -57,7 +74,7 @@ class Command(BaseCommand):
 
     async def take_launches(self, layer, pool) -> None:
         while True:
-            message = await layer.receive(LAUNCH_CHANNEL)
+            message = await receive(layer, LAUNCH_CHANNEL)
             run = await claim(int(message.get("run_id", 0)))
             if run is not None:
                 await database_sync_to_async(pool.launch)(run)
@@ -65,7 +82,7 @@ class Command(BaseCommand):
 
     async def obey(self, layer, pool) -> None:
         while True:
-            message = await layer.receive(control_channel(OWNER))
+            message = await receive(layer, control_channel(OWNER))
             try:
                 if message.get("type") == "live.stop":
                     await database_sync_to_async(pool.stop)(int(message["run_id"]))

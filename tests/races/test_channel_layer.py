@@ -4,12 +4,14 @@ REDIS_URL is set in pass 2)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
+import pytest
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from config.layers import RUNNERS
+from config.layers import RUNNERS, channel_layers
 
 
 async def test_it_works():
@@ -57,3 +59,38 @@ async def test_work_for_the_runners_waits_until_a_runner_takes_it():
     await asyncio.sleep(0.2)  # nobody receives meanwhile
     message = await asyncio.wait_for(layer.receive(channel), timeout=5)
     assert message == {"type": "live.launch", "run_id": 7}
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("kind", ["pubsub", "core"])
+async def test_the_fanout_works_on_either_redis_layer(settings, kind):
+    """CHANNEL_LAYER=core stays a working choice for the race events (just slower)."""
+    from channels.layers import channel_layers as backends
+
+    from races import fanout, protocol
+    from tests.services import redis_url
+
+    settings.CHANNEL_LAYERS = channel_layers(redis_url(), kind)
+    backends.backends = {}
+    got = []
+
+    async def send(message):
+        got.append(message["text"])
+
+    race_id = f"fan-{uuid.uuid4().hex}"
+    viewer, hub = fanout.Viewer(send), fanout.Hub()
+    await hub.join(race_id, viewer)
+    try:
+        await viewer.ready()
+        frames = [protocol.event("run.frame", run_id=1, frame={"step": n}) for n in range(5)]
+        for frame in frames:
+            await protocol.asend(race_id, frame)
+        for _ in range(200):
+            if len(got) == len(frames):
+                break
+            await asyncio.sleep(0.01)
+        assert [json.loads(text) for text in got] == frames
+    finally:
+        hub.leave(race_id, viewer)
+        await hub.settle()
+        backends.backends = {}

@@ -101,12 +101,22 @@ class Publisher:
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.loop = loop
+        self._last_warning = 0.0
 
     def __call__(self, race_id, message: dict) -> None:
         if self.loop is not None and self.loop.is_running():
-            asyncio.run_coroutine_threadsafe(protocol.asend(race_id, message), self.loop)
+            asyncio.run_coroutine_threadsafe(self._send(race_id, message), self.loop)
         else:
             protocol.send(race_id, message)
+
+    async def _send(self, race_id, message: dict) -> None:
+        try:
+            await protocol.asend(race_id, message)
+        except Exception as exc:  # the layer is away: the event is lost, the run goes on
+            now = time.monotonic()
+            if now - self._last_warning > 10:  # once per 10 s, not at 15 Hz per run
+                self._last_warning = now
+                log.warning("events are not reaching the channel layer (%s: %s)", type(exc).__name__, exc)
 
 
 class LivePool:

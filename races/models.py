@@ -450,8 +450,30 @@ class Race(models.Model):
             if not self.field_applies(field) and getattr(self, field) != self.NOT_APPLICABLE_DEFAULTS[field]:
                 err(field, f"Only for {self._applies_label(field)} races.")
 
+        if self.pk:
+            self._clean_settled_options(err)
+
         if errors:
             raise ValidationError(errors)
+
+    # What recorded laps were driven on: one leaderboard must not mix laps of two tracks or rules.
+    SETTLED_ONCE_RACED = {"track_id": ("track", "track"), "format": ("format", "format"),
+                          "race_type": ("race_type", "race type")}
+
+    def _clean_settled_options(self, err) -> None:
+        stored = Race.objects.filter(pk=self.pk).values(*self.SETTLED_ONCE_RACED).first()
+        if stored is None:
+            return
+        changed = [key for key in self.SETTLED_ONCE_RACED if getattr(self, key) != stored[key]]
+        if not changed:
+            return
+        laps = Lap.objects.filter(run__race_id=self.pk).count()
+        if not laps:
+            return
+        for key in changed:
+            field, label = self.SETTLED_ONCE_RACED[key]
+            err(field, f"The {label} can't change: this race already has {laps} recorded "
+                       f"lap{'s' if laps != 1 else ''}. Create a new race for another {label}.")
 
     def _applies_label(self, field: str) -> str:
         labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE"}

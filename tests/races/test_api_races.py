@@ -335,3 +335,17 @@ def test_it_replaces_a_race_with_put(api_alice, race, student_track):
     assert missing.status_code == 400 and "start_at" in missing.json()
     race.refresh_from_db()
     assert race.name == "Replaced"
+
+
+def test_it_keeps_the_track_once_laps_are_recorded(api_alice, race, bob, tracks):
+    from races.models import Participant
+    from races.racing import Run, record_lap
+
+    Participant.objects.create(race=race, user=bob)
+    record_lap(Run.objects.create(race=race, racer=bob), number=1, time_ms=12345)
+    other = tracks.filter(closed=True).exclude(pk=race.track_id).first()
+    response = api_alice.patch(f"{URL}{race.pk}/", {"track": other.slug, "name": "Moved"}, format="json")
+    assert response.status_code == 400
+    assert "recorded lap" in response.json()["track"][0]
+    race.refresh_from_db()
+    assert (race.track_id, race.name) == (tracks.filter(closed=True).first().pk, "Alice Cup")

@@ -139,3 +139,27 @@ def test_it_rejects_a_bad_racing_image(as_alice, race, upload, message):
     assert message in response.content.decode()
     race.refresh_from_db()
     assert race.image.name == "" and race.name == "Alice Cup"
+
+
+def test_it_keeps_the_track_format_and_type_once_laps_are_recorded(as_alice, race, joined, bob, tracks):
+    from races.racing import Run, record_lap
+
+    record_lap(Run.objects.create(race=race, racer=bob), number=1, time_ms=12345)
+    other = tracks.filter(closed=True).exclude(pk=race.track_id).first()
+    before = snapshot(race)
+    response = edit(as_alice, race, track=other.pk, race_type="oa", collision_penalty=2, object_count=2,
+                    random_objects="on")
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["track"] == ["The track can't change: this race already has 1 recorded lap. "
+                               "Create a new race for another track."]
+    assert "race type can't change" in errors["race_type"][0]
+    assert snapshot(race) == before  # nothing half-saved
+    assert edit(as_alice, race, name="Alice Cup, day 2").status_code == 302  # the rest stays editable
+
+
+def test_a_race_without_laps_may_change_its_track(as_alice, race, tracks):
+    other = tracks.filter(closed=True).exclude(pk=race.track_id).first()
+    assert edit(as_alice, race, track=other.pk).status_code == 302
+    race.refresh_from_db()
+    assert race.track_id == other.pk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from races.models import Race
+from races.models import Race, racer_alias
 from races.racing import Lap
 
 from .ranking import Attempt, LapResult, format_ms, rank
@@ -26,8 +26,7 @@ def race_attempts(race: Race) -> list[Attempt]:
     attempts = []
     for run_laps in by_run.values():
         run = run_laps[0].run
-        profile = getattr(run.racer, "racer", None)
-        alias = profile.alias if profile else run.racer.get_username()
+        alias = racer_alias(run.racer)
         attempts.append(
             Attempt(
                 racer=alias,

@@ -33,7 +33,7 @@ from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
 from livesim.speed import MAX_MULTIPLIER, MIN_MULTIPLIER, SpeedMultiplier
 
 from . import protocol
-from .models import Race
+from .models import Race, racer_alias
 from .racing import MAX_TRACE_FRAMES, Run, record_lap, save_trace, trace_frame
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,6 @@ class LivePool:
 
     def _go(self, active: ActiveRun) -> None:
         run = Run.objects.select_related("race__track", "racer_model", "racer__racer").get(pk=active.run_id)
-        profile = getattr(run.racer, "racer", None)
         race = run.race
         duration = (race.time_per_racer or 3) * 60
         policy = self.policy_factory(run)
@@ -216,7 +215,7 @@ class LivePool:
         active.runner = runner
         self.publish(active.race_id, protocol.event(
             "run.state", run={"id": run.pk, "state": "running", "racer_id": run.racer_id,
-                              "racer": profile.alias if profile else run.racer.get_username(),
+                              "racer": racer_alias(run.racer),
                               "ends_at": (now + timedelta(seconds=duration)).isoformat(),
                               "started_at": now.isoformat(), "duration_s": duration}))
         if active.cancelled.is_set():

@@ -22,7 +22,7 @@ from leaderboard.board import race_leaderboard
 from . import protocol
 from .garage import Entry, entries_for
 from .live import LAUNCH_CHANNEL, control_channel, get_pool, owner_alive, recover_interrupted_runs
-from .models import Race
+from .models import Race, racer_alias
 from .racing import Run, RunTrace
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,9 @@ def queue(race: Race) -> list[dict]:
     rows = []
     for i, uid in enumerate(order):
         entry = entries[uid]
-        profile = getattr(entry.user, "racer", None)
         rows.append({
             "user_id": uid,
-            "alias": profile.alias if profile else entry.user.get_username(),
+            "alias": racer_alias(entry.user),
             "model": entry.racer_model.name,
             "slot_at": (race.start_at + i * slot).isoformat(),
             "status": entry.status,
@@ -83,8 +82,7 @@ def snapshot(race: Race, viewer=None) -> dict:
     track = race.track
     winner = None
     if race.winner_id:
-        profile = getattr(race.winner, "racer", None)
-        winner = {"alias": profile.alias if profile else race.winner.get_username()}
+        winner = {"alias": racer_alias(race.winner)}
     return protocol.event(
         "race.state",
         race={"id": str(race.pk), "name": race.name, "format": race.format,
@@ -94,7 +92,7 @@ def snapshot(race: Race, viewer=None) -> dict:
               "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
         run=None if run is None else {
             "id": run.pk, "state": run.state, "racer_id": run.racer_id,
-            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
+            "racer": racer_alias(run.racer),
             "started_at": run.started_at.isoformat() if run.started_at else None,
             "ends_at": run.ends_at.isoformat() if run.ends_at else None,
         },
@@ -118,7 +116,7 @@ def last_ended_run(race: Race, user) -> dict | None:
     if run is None:
         return None
     return {"id": run.pk, "state": run.state, "racer_id": run.racer_id, "failure": run.failure,
-            "racer": getattr(getattr(run.racer, "racer", None), "alias", run.racer.get_username()),
+            "racer": racer_alias(run.racer),
             "has_trace": RunTrace.objects.filter(run=run).exists()}
 
 

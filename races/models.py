@@ -143,6 +143,12 @@ class RacerProfile(models.Model):
         return self.country_set_at.year < now.year
 
 
+def racer_alias(user) -> str:
+    """The name a user races under: their alias, or the username of one without a profile."""
+    profile = getattr(user, "racer", None)  # no profile: the reverse accessor raises AttributeError
+    return profile.alias if profile else user.get_username()
+
+
 class RaceQuerySet(models.QuerySet):
     def visible_to(self, user) -> RaceQuerySet:
         """Races the user organizes or takes part in (not removed). Link holders are handled by

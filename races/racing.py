@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from livesim.car import STEP_HZ
+
 from . import protocol
 
 
@@ -70,7 +72,7 @@ class RunTrace(models.Model):
     frames' drawing and HUD fields (`TRACE_KEYS`), gzip-compressed JSON, saved when the run ends."""
 
     run = models.OneToOneField(Run, on_delete=models.CASCADE, primary_key=True, related_name="trace")
-    hz = models.PositiveSmallIntegerField(default=15)
+    hz = models.PositiveSmallIntegerField(default=STEP_HZ)
     frame_count = models.PositiveIntegerField(default=0)
     data = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,21 +80,24 @@ class RunTrace(models.Model):
     def __str__(self) -> str:
         return f"trace of run {self.run_id} ({self.frame_count} frames)"
 
+    def frames_json(self) -> bytes:
+        return gzip.decompress(bytes(self.data))
+
     def frames(self) -> list[dict]:
-        return json.loads(gzip.decompress(bytes(self.data)))
+        return json.loads(self.frames_json())
 
 
 # A replay draws the car, bots and boxes and shows the HUD: of a frame it needs only these.
 TRACE_KEYS = ("step", "t", "x", "y", "heading", "speed", "multiplier", "lap", "lap_time",
               "best_lap", "time_remaining", "resets", "progress", "sector", "sectors", "objects")
-MAX_TRACE_FRAMES = 15 * 60 * 60  # an hour at 15 Hz: longer turns keep their first hour
+MAX_TRACE_FRAMES = STEP_HZ * 60 * 60  # an hour: longer turns keep their first hour
 
 
 def trace_frame(frame: dict) -> dict:
     return {k: frame[k] for k in TRACE_KEYS if k in frame}
 
 
-def save_trace(run_id: int, frames: list[dict], hz: int = 15) -> RunTrace | None:
+def save_trace(run_id: int, frames: list[dict], hz: int = STEP_HZ) -> RunTrace | None:
     if not frames:
         return None
     data = gzip.compress(json.dumps(frames, separators=(",", ":")).encode(), compresslevel=6)

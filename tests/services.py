@@ -99,3 +99,27 @@ class RedisServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def start_daphne(env: dict, log=None, timeout: float = 30.0):
+    """A daphne serving this project on a free loopback port, returned once it listens:
+    (process, port). Its output goes to `log` (a file), else nowhere."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=Path(__file__).resolve().parents[1], env=env,
+        stdout=log if log is not None else subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while not _port_open(f"http://127.0.0.1:{port}", port):
+        if proc.poll() is not None:
+            raise RuntimeError(f"daphne exited with {proc.returncode}" + (f": see {log.name}" if log else ""))
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"daphne did not listen within {timeout:.0f} s")
+        time.sleep(0.1)
+    return proc, port

@@ -7,16 +7,13 @@ The server runs in its own process against the test database file, so tests that
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from tests.services import CHROMIUM, free_port
+from tests.services import CHROMIUM, start_daphne
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -30,27 +27,14 @@ def server_url(django_db_setup, django_db_blocker):
     db = settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.sqlite3":
         pytest.fail("browser tests run on the SQLite pass only")
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db['NAME']}", "DEBUG": "1",
            "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
     env.pop("REDIS_URL", None)
     log = open(ROOT / "var" / "browser-server.log", "w")  # noqa: SIM115 - closed after the session
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"daphne exited: see {log.name}")
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("daphne did not start listening within 30 s")
+    try:
+        proc, port = start_daphne(env, log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:

@@ -7,9 +7,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -23,7 +20,7 @@ from django.utils import timezone
 from races.garage import enter_race, reference_model
 from races.models import Lap, Participant, Race, Run
 from tests.conftest import make_user
-from tests.services import free_port, test_database_url
+from tests.services import start_daphne, test_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Server:
     def __init__(self):
-        self.port = free_port()
         env = {**os.environ, "DATABASE_URL": test_database_url(), "RACESERVER_NO_BOOTSTRAP": "1", "LIVE_RUNNER": "embedded"}
         env.pop("REDIS_URL", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.3).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("daphne did not start")
+        self.proc, self.port = start_daphne(env)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -9,8 +9,6 @@ import functools
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from twisted.internet import tcp
 from races import fanout, protocol
 from races.models import Participant, Race
 from tests.conftest import make_user
-from tests.services import free_port, redis_url, test_database_url
+from tests.services import redis_url, start_daphne, test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,22 +149,12 @@ def daphne_scaled(redis_layers, transactional_db, tracks):
         client = Client()
         client.force_login(user)
         cookies.append(f"sessionid={client.cookies['sessionid'].value}")
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url(),
            "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "DEBUG": "1"}
     env.pop("CHANNEL_LAYER", None)
     log = open(ROOT / "var" / f"fanout-daphne-{os.getpid()}.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "config.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc, port = start_daphne(env, log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.5).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "daphne did not start"
-                time.sleep(0.2)
         yield race, port, cookies, log
     finally:
         proc.terminate()

@@ -608,7 +608,7 @@ class Bench:
 
         # launch one run per race
         from races import live_control
-        from races.racing import Run
+        from races.models import Run
 
         watcher = Watcher([str(race.pk) for race, _ in races])
         try:

@@ -13,6 +13,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from config.limits import RequestSizeLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from races.live import get_pool  # noqa: E402
+
+# Every server process looks after the runs: it renews the leases of those it drives (embedded
+# mode) and recovers those whose runner died, now and on a timer; pages only read.
+get_pool().start_housekeeping()
 
 application = ProtocolTypeRouter(
     {

@@ -122,6 +122,9 @@ except ValueError as exc:
 # LIVE runs: "embedded" runs them inside the server process; "external" hands them to
 # `python manage.py runlive` processes through the channel layer (needs REDIS_URL).
 LIVE_RUNNER = os.environ.get("LIVE_RUNNER", "embedded")
+# A runner renews the lease of each run it drives every third of this; a run whose lease has
+# passed (its runner was killed or lost) is recovered as aborted so the racer can be relaunched.
+LIVE_LEASE_S = float(os.environ.get("LIVE_LEASE_S", "15"))
 
 # Celery: the broker is Redis in scaled mode; embedded mode runs tasks in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

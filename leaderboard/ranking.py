@@ -24,9 +24,9 @@ METHODS = (BEST_LAP, AVERAGE_LAP, TOTAL_TIME)
 class LapResult:
     time_ms: int
     valid: bool = True
-    off_tracks: int = 0
-    collisions: int = 0
-    resets: int = 0
+    off_track_count: int = 0
+    crash_count: int = 0
+    reset_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class Row:
     value_ms: int
     gap_ms: int
     laps: int
-    off_tracks: int
-    collisions: int
-    resets: int
+    off_track_count: int
+    crash_count: int
+    reset_count: int
     attempts: int
     achieved_at: float = field(repr=False, default=0.0)
     racer_id: int | None = None
@@ -99,9 +99,9 @@ def rank(attempts: Iterable[Attempt], method: str, min_laps: int = 1) -> list[Ro
             Row(
                 rank=position, racer=racer, value_ms=value, gap_ms=value - leader,
                 laps=len(attempt.laps),
-                off_tracks=sum(lap.off_tracks for lap in attempt.laps),
-                collisions=sum(lap.collisions for lap in attempt.laps),
-                resets=sum(lap.resets for lap in attempt.laps),
+                off_track_count=sum(lap.off_track_count for lap in attempt.laps),
+                crash_count=sum(lap.crash_count for lap in attempt.laps),
+                reset_count=sum(lap.reset_count for lap in attempt.laps),
                 attempts=counts[racer], achieved_at=achieved_at, racer_id=attempt.racer_id,
             )
         )

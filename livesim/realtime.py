@@ -13,20 +13,22 @@ drift; ``fast=True`` (or injected ``clock``/``sleep``) runs without sleeping for
 ``tick_phase_s`` puts the ticks at the instants where ``clock() mod 1/15`` equals it: runners
 that share a process (and its interpreter lock) can then take turns instead of all waking at once.
 
-Frame keys: ``type`` ("frame"), ``step``, ``t`` (s since Go), ``late_ms`` (how late this tick
-started against its schedule: the tick jitter), ``x``, ``y`` (car params point,
+Frame keys (``FRAME_FIELDS``): ``type`` ("frame"), ``step``, ``t`` (s since Go), ``late_ms`` (how
+late this tick started against its schedule: the tick jitter), ``x``, ``y`` (car params point,
 m), ``heading`` (deg), ``speed`` (m/s, actual), ``speed_command`` (m/s, policy × multiplier,
 clamped), ``multiplier``, ``steering`` (deg), ``progress`` (% of the lap), ``lap`` (number of
 the lap being driven), ``laps_completed``, ``lap_time`` (s, current lap, penalties included),
 ``time_remaining`` (s or None), ``status`` (episode_status), ``sector`` (0..2 being driven),
 ``sectors`` (current lap: 3 × {``time`` s or None, ``flag``}), ``best_lap`` / ``last_lap`` (s or
-None), ``resets``, ``off_tracks``, ``collisions`` (run totals), ``lap_resets``,
-``lap_off_tracks``, ``lap_collisions``, ``objects`` (list of {kind, x, y, heading deg, speed}).
+None), ``reset_count``, ``off_track_count``, ``crash_count`` (run totals), ``lap_reset_count``,
+``lap_off_track_count``, ``lap_crash_count``, ``objects`` (list of {kind, x, y, heading deg,
+speed}). A replay needs only ``TRACE_FIELDS`` of them: what is drawn and what the HUD shows.
 
-Lap keys: ``type`` ("lap"), ``lap``, ``time_ms``, ``completed``, ``status``, ``progress``,
-``off_tracks``, ``collisions``, ``resets``, ``sector_times_ms``, ``sector_flags``,
+Lap keys (``LAP_FIELDS``; the counts carry DeepRacer's metric names, as the server's Lap does):
+``type`` ("lap"), ``number``, ``time_ms``, ``completed``, ``status``, ``progress``,
+``off_track_count``, ``crash_count``, ``reset_count``, ``sector_times_ms``, ``sector_flags``,
 ``personal_best``, ``session_best`` (bools: this lap is the best of the racer / the session),
-``started_at`` / ``ended_at`` (s since Go).
+``start_time`` / ``end_time`` (s since Go).
 
 Sector flags: ``session_best`` (purple), ``personal_best`` (green), ``slower`` (yellow) and
 ``slowest`` (the racer's slowest time for that sector so far, drawn yellow too).
@@ -52,6 +54,22 @@ LIVE_LAPS = 1_000_000  # a LIVE turn races laps until time is up
 MAX_LAG_STEPS = 15  # fallen this far behind the wall clock (1 s), re-anchor instead of bursting
 
 IDLE, RUNNING, FINISHED, STOPPED, FAILED = "idle", "running", "finished", "stopped", "failed"
+
+FRAME_FIELDS = (
+    "type", "step", "t", "late_ms", "x", "y", "heading", "speed", "speed_command", "multiplier",
+    "steering", "progress", "lap", "laps_completed", "lap_time", "time_remaining", "status",
+    "sector", "sectors", "best_lap", "last_lap", "reset_count", "off_track_count", "crash_count",
+    "lap_reset_count", "lap_off_track_count", "lap_crash_count", "objects",
+)
+# What a replay draws (the car, its sectors, boxes and bots) and what its HUD shows.
+DRAWING_FIELDS = ("x", "y", "heading", "progress", "sector", "sectors", "objects")
+HUD_FIELDS = ("lap", "lap_time", "best_lap", "time_remaining", "speed", "multiplier", "reset_count")
+TRACE_FIELDS = ("step", "t", *DRAWING_FIELDS, *HUD_FIELDS)
+LAP_FIELDS = (
+    "type", "number", "time_ms", "completed", "status", "progress", "off_track_count",
+    "crash_count", "reset_count", "sector_times_ms", "sector_flags", "personal_best",
+    "session_best", "start_time", "end_time",
+)
 
 
 class _SectorBook:
@@ -169,6 +187,18 @@ class RealtimeRunner:
             self._thread = threading.Thread(target=self._run, name="livesim-realtime",
                                             daemon=True)
             self._thread.start()
+
+    def warm_up(self, steps: int = 3) -> None:
+        """Do the slow first-time work now (compiling the simulator's kernels, the policy's
+        first inference) on a scratch world, so that :meth:`start` is quick: a LIVE turn warms
+        up during its countdown and its first frame comes at Go, not seconds after. Raises
+        what the track, configuration or policy raise (the run cannot start)."""
+        world = World(self.track, self.config, seed=self.seed)
+        world.start_trial()
+        self.policy.reset()
+        for _ in range(steps):
+            action = self.policy.act(world)
+            world.step(action.steer_deg, action.speed, self.multiplier.value)
 
     def stop(self, timeout: float | None = 5.0) -> None:
         """Stop the car now (no lap is recorded for the lap in progress)."""
@@ -297,12 +327,13 @@ class RealtimeRunner:
         flags = list(self._flag_sectors(rec.sector_times))
         pb, sb = self._book.lap_flags(rec.time) if rec.completed else (False, False)
         return {
-            "type": "lap", "lap": rec.number, "time_ms": int(round(rec.time * 1000)),
+            "type": "lap", "number": rec.number, "time_ms": int(round(rec.time * 1000)),
             "completed": rec.completed, "status": rec.status, "progress": round(rec.progress, 2),
-            "off_tracks": rec.off_tracks, "collisions": rec.crashes, "resets": rec.resets,
+            "off_track_count": rec.off_track_count, "crash_count": rec.crash_count,
+            "reset_count": rec.reset_count,
             "sector_times_ms": [int(round(t * 1000)) for t in rec.sector_times],
             "sector_flags": flags, "personal_best": pb, "session_best": sb,
-            "started_at": round(rec.start_time, 3), "ended_at": round(rec.start_time + rec.time, 3),
+            "start_time": round(rec.start_time, 3), "end_time": round(rec.start_time + rec.time, 3),
         }
 
     def _frame(self, world: World, action, mult: float) -> dict:
@@ -337,11 +368,11 @@ class RealtimeRunner:
             "status": world.status, "sector": min(2, len(cur)), "sectors": sectors,
             "best_lap": None if self._book.best_lap is None else round(self._book.best_lap, 3),
             "last_lap": done[-1]["time_ms"] / 1000 if done else None,
-            "resets": sum(r.resets for r in totals) + live * world.resets,
-            "off_tracks": sum(r.off_tracks for r in totals) + live * world.off_tracks,
-            "collisions": sum(r.crashes for r in totals) + live * world.crashes,
-            "lap_resets": world.resets, "lap_off_tracks": world.off_tracks,
-            "lap_collisions": world.crashes,
+            "reset_count": sum(r.reset_count for r in totals) + live * world.resets,
+            "off_track_count": sum(r.off_track_count for r in totals) + live * world.off_tracks,
+            "crash_count": sum(r.crash_count for r in totals) + live * world.crashes,
+            "lap_reset_count": world.resets, "lap_off_track_count": world.off_tracks,
+            "lap_crash_count": world.crashes,
             "objects": [{"kind": o["kind"], "x": round(o["x"], 3), "y": round(o["y"], 3),
                          "heading": round(math.degrees(o["heading"]), 1), "speed": o["speed"]}
                         for o in world.objects()],

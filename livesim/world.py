@@ -57,20 +57,21 @@ class LapRecord:
     completed: bool
     status: str  # lap_complete / off_track / crashed / reversed / immobilized / time_up
     progress: float  # % of the lap done
-    off_tracks: int = 0
-    crashes: int = 0
-    reversed: int = 0
-    immobilized: int = 0
-    resets: int = 0
+    # the counts carry DeepRacer's metric names, as they do through the server to the wire
+    off_track_count: int = 0
+    crash_count: int = 0
+    reversed_count: int = 0
+    immobilized_count: int = 0
+    reset_count: int = 0
     sector_times: list[float] = field(default_factory=list)  # s, completed sectors only
 
     def to_dict(self) -> dict:
         return {
             "lap": self.number, "start_time": round(self.start_time, 4),
             "time": round(self.time, 4), "completed": self.completed, "status": self.status,
-            "progress": round(self.progress, 3), "off_tracks": self.off_tracks,
-            "crashes": self.crashes, "reversed": self.reversed,
-            "immobilized": self.immobilized, "resets": self.resets,
+            "progress": round(self.progress, 3), "off_track_count": self.off_track_count,
+            "crash_count": self.crash_count, "reversed_count": self.reversed_count,
+            "immobilized_count": self.immobilized_count, "reset_count": self.reset_count,
             "sector_times": [round(t, 4) for t in self.sector_times],
         }
 
@@ -440,8 +441,9 @@ class World:
         rec = LapRecord(
             number=self.trial, start_time=self.lap_start, time=end_time - self.lap_start,
             completed=completed, status=status, progress=100.0 if completed else self.progress,
-            off_tracks=self.off_tracks, crashes=self.crashes, reversed=self.reversed_count,
-            immobilized=self.immobilized_count, resets=self.resets,
+            off_track_count=self.off_tracks, crash_count=self.crashes,
+            reversed_count=self.reversed_count, immobilized_count=self.immobilized_count,
+            reset_count=self.resets,
             sector_times=list(self.sector_times),
         )
         self.laps.append(rec)
@@ -471,8 +473,9 @@ class World:
         rec = LapRecord(
             number=self.trial, start_time=self.lap_start, time=self.lap_time(),
             completed=False, status=TIME_UP, progress=self.progress,
-            off_tracks=self.off_tracks, crashes=self.crashes, reversed=self.reversed_count,
-            immobilized=self.immobilized_count, resets=self.resets,
+            off_track_count=self.off_tracks, crash_count=self.crashes,
+            reversed_count=self.reversed_count, immobilized_count=self.immobilized_count,
+            reset_count=self.resets,
             sector_times=list(self.sector_times),
         )
         self.laps.append(rec)

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import access, fanout, live_control, protocol
-from .live import SpeedRejected, set_speed_anywhere, use_event_loop
+from . import access, fanout, live_control, protocol, router
+from .live import use_event_loop
 from .models import Race
 
 log = logging.getLogger(__name__)
@@ -76,18 +76,13 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             fanout.hub().leave(self.race_pk, self.viewer)
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or content.get("type") != "speed.set":
-            await self.send_json({"type": "error", "v": protocol.VERSION, "message": "unknown message"})
-            return
         user = self.scope.get("user")
         try:
-            if user is None or not user.is_authenticated:
-                raise SpeedRejected("log in to change the speed")
-            applied = await database_sync_to_async(set_speed_anywhere)(
-                self.race_id, user.pk, content.get("value"))
-        except SpeedRejected as exc:
+            _, payload = protocol.parse_browser_message(content)
+            applied = await router.set_speed(self.race_pk, user, payload["value"])
+        except (protocol.ProtocolError, router.CommandRefused) as exc:
             log.warning("speed change refused for user %s in race %s: %s",
-                        getattr(user, "pk", None), self.race_id, exc)
-            await self.send_json({"type": "error", "v": protocol.VERSION, "message": str(exc)})
+                        getattr(user, "pk", None), self.race_pk, exc)
+            await self.send_json(protocol.error(str(exc)))
             return
-        await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})
+        await self.send_json(protocol.speed_ack(applied))

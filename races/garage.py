@@ -8,7 +8,7 @@ Built-in *reference driver* models (``kind="reference"``) carry only driver para
 made from code (the demo seed), never uploaded.
 
 An `Entry` is a racer's model for a LIVE race: one per (race, racer), replaced when the racer
-enters again, accepted only while the race's model entries are open. `entries_for(race)` is what
+enters again, accepted only while the race's model entries are open. `lineup.queue(race)` is what
 the LIVE queue is built from.
 """
 
@@ -22,10 +22,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from livesim.model_package import ModelPackageError, load_model_package
+
+from . import lineup, protocol
+from .garage_models import Entry, RacerModel
+from .models import Race
 
 MODEL_DIR = "models"
 # Room for the multipart framing and the other form fields around the file itself.
@@ -44,128 +48,6 @@ def limit_text(limit: int | None = None) -> str:
 
 def too_large_message(limit: int | None = None) -> str:
     return f"The file is larger than the {limit_text(limit)} limit for model packages."
-
-
-class RacerModel(models.Model):
-    """A model in a racer's garage: an uploaded package or a built-in reference driver."""
-
-    class Kind(models.TextChoices):
-        UPLOAD = "upload", "Uploaded package"
-        REFERENCE = "reference", "Reference driver"
-
-    class Status(models.TextChoices):
-        READY = "ready", "Ready"
-        REJECTED = "rejected", "Rejected"
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="racer_models")
-    name = models.CharField(max_length=64)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
-    file = models.FileField(max_length=200, blank=True)
-    size_bytes = models.PositiveBigIntegerField(default=0)
-    sha256 = models.CharField(max_length=64, blank=True)
-    metadata = models.JSONField(default=dict, blank=True, help_text="Action space summary, sensors, network.")
-    params = models.JSONField(default=dict, blank=True, help_text="Reference driver parameters.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.READY)
-    error = models.CharField(max_length=500, blank=True)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-uploaded_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["owner", "name"],
-                name="unique_model_name_per_owner",
-                violation_error_message="You already have a model with this name.",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def is_ready(self) -> bool:
-        return self.status == self.Status.READY
-
-    @property
-    def is_reference(self) -> bool:
-        return self.kind == self.Kind.REFERENCE
-
-    @property
-    def path(self) -> Path | None:
-        """The stored package on disk (uploads only)."""
-        return Path(default_storage.path(self.file.name)) if self.file else None
-
-    @property
-    def summary(self) -> str:
-        """One line about the action space and sensors, for lists."""
-        m = self.metadata or {}
-        if self.is_reference:
-            return "Built-in reference driver" + (f", up to {m['max_speed']:g} m/s" if "max_speed" in m else "")
-        parts = []
-        kind = m.get("action_space_type")
-        if kind == "discrete":
-            parts.append(f"discrete, {m.get('actions')} actions")
-        elif kind:
-            parts.append("continuous")
-        speed = m.get("speed")
-        if speed:
-            parts.append(f"{speed[0]:g}–{speed[1]:g} m/s")
-        if m.get("sensors"):
-            parts.append(" + ".join(m["sensors"]))
-        return ", ".join(parts)
-
-    def reject(self, reason: str) -> None:
-        """Mark the model unusable (e.g. the live runner could not load it), keeping the reason."""
-        self.status = self.Status.REJECTED
-        self.error = reason[:500]
-        self.save(update_fields=["status", "error"])
-
-    def create_policy(self):
-        """The livesim policy that drives this model (loads and checks the package again)."""
-        from livesim.policies import create_policy
-
-        if self.is_reference:
-            params = dict(self.params or {})
-            temperament = params.pop("temperament", None)
-            return create_policy(f"reference:{temperament}" if temperament else "reference", **params)
-        return create_policy(self.path)
-
-    def delete(self, *args, **kwargs):
-        name = self.file.name if self.file else ""
-        result = super().delete(*args, **kwargs)
-        if name:
-            transaction.on_commit(lambda: default_storage.delete(name))
-        return result
-
-
-class Entry(models.Model):
-    """A racer's model entered in a LIVE race; entering again replaces it."""
-
-    class Status(models.TextChoices):
-        OK = "ok", "Entered"
-        FAILED = "failed", "Failed"
-
-    race = models.ForeignKey("races.Race", on_delete=models.CASCADE, related_name="entries")
-    participant = models.OneToOneField("races.Participant", on_delete=models.CASCADE, related_name="entry")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="race_entries")
-    racer_model = models.ForeignKey(RacerModel, on_delete=models.CASCADE, related_name="entries")
-    entered_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OK)
-    failure = models.CharField("failure reason", max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["entered_at", "pk"]
-        verbose_name_plural = "entries"
-        constraints = [models.UniqueConstraint(fields=["race", "user"], name="one_entry_per_racer_per_race")]
-
-    def __str__(self) -> str:
-        return f"{self.racer_model} in {self.race}"
-
-    def mark_failed(self, reason: str) -> None:
-        """The model failed to submit or to load for the race (shown red in the queue)."""
-        self.status = self.Status.FAILED
-        self.failure = reason[:500]
-        self.save(update_fields=["status", "failure"])
 
 
 # -- uploads ---------------------------------------------------------------------------------
@@ -342,8 +224,6 @@ class ModelInUse(ValidationError):
 
 def delete_model(model: RacerModel) -> None:
     """Delete a model and its file, unless it is entered in a race that has not closed yet."""
-    from .models import Race
-
     for entry in model.entries.select_related("race"):
         if entry.race.status != Race.Status.CLOSED:
             raise ModelInUse(
@@ -358,8 +238,6 @@ def entry_refusal(race, user) -> str | None:
     """Why `user` cannot enter a model in `race` right now (None when they can).
 
     Callers check access first: strangers never get here (404)."""
-    from .models import Race
-
     if not race.is_live:
         return "Model entries are for LIVE races."
     if race.participants.active().filter(user=user).first() is None:
@@ -387,40 +265,18 @@ def enter_race(race, user, racer_model: RacerModel) -> Entry:
         entry, _ = Entry.objects.update_or_create(
             race=race, user=user,
             defaults={"participant": participant, "racer_model": racer_model,
-                      "entered_at": timezone.now(), "status": Entry.Status.OK, "failure": ""},
+                      "entered_at": timezone.now(), "status": Entry.Status.OK, "failure": "",
+                      "dropped_at": None},
         )
         transaction.on_commit(lambda: _announce_queue(race))
     return entry
 
 
 def _announce_queue(race) -> None:
-    from . import live_control, protocol
-
-    protocol.send(race.pk, protocol.event("queue.changed", queue=live_control.queue(race)))
+    protocol.send(race.pk, protocol.queue_changed(lineup.queue(race)))
 
 
 def entry_of(race, user) -> Entry | None:
     if not user.is_authenticated:
         return None
     return Entry.objects.filter(race=race, user=user).select_related("racer_model").first()
-
-
-def entries_for(race):
-    """The race's entries of active participants, first entered first (the LIVE queue order)."""
-    return (
-        Entry.objects.filter(race=race, participant__removed_at__isnull=True)
-        .select_related("racer_model", "participant__user__racer", "user")
-        .order_by("entered_at", "pk")
-    )
-
-
-def entry_status(participant) -> str:
-    """What the racers list, the CSV and the API show as a participant's submission status."""
-    entry = getattr(participant, "entry", None)
-    if entry is None:
-        return "No model submitted"
-    when = timezone.localtime(entry.entered_at, participant.race.tz).strftime("%Y-%m-%d %H:%M %Z")
-    text = f"Entered: {entry.racer_model.name} at {when}"
-    if entry.status == Entry.Status.FAILED:
-        text += f" (failed: {entry.failure})" if entry.failure else " (failed)"
-    return text

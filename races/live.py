@@ -1,46 +1,57 @@
 """The live runner: runs LIVE turns on livesim's real-time runner and streams them.
 
 A process that runs races (the server itself in embedded mode, `manage.py runlive` processes in
-scaled mode) owns one `LivePool`. Launching a run: the organizer's action creates the Run in
-state `countdown` (the database allows one active run per race, so a double-click launches once);
-the pool counts 10…1, says Go, and drives the racer's model for the race's time per racer.
-Every step goes out as a `run.frame` event; every completed lap is committed through
-`record_lap` before the frame that follows it. Only the racer whose run is live may change its
-speed multiplier.
+scaled mode) owns one `LivePool`. The organizer's launch begins a Run in `countdown`
+(`record.begin_run`: one active run per race, so a double-click launches once); the router
+(`races/router.py`) hands it to a pool, which claims it (`record.claim_run`), loads the model and
+warms the simulator up while it counts 10…1, says Go (`record.start_run`) and drives the racer's
+model for the race's time per racer.
+
+One lap, from the simulator to the browsers: livesim's runner ends a lap and calls `_on_lap`
+with its lap dict (`livesim.realtime.LAP_FIELDS`) before the frame of that step;
+`record.lap_from_sim` keeps the recorded fields and `record.record_lap` commits the Lap, then
+announces `run.lap` and sends `lap_committed` (the leaderboard announces `leaderboard.changed`).
+Every step goes out as a `run.frame` event. The run ends through `record.end_run`, which saves
+the replay before announcing the end.
+
+The pool only applies what the router hands it: permissions are checked there, once. While it
+drives runs, the pool renews their leases; every pool also recovers runs whose lease has passed
+(`record.recover_expired_runs`), at start and on a timer (`start_housekeeping`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import re
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.db import connection
-from django.utils import timezone
+from django.db import close_old_connections, connection
 
 from livesim.car import DT
 from livesim.config import ObjectSpec, RaceConfig
 from livesim.policies import create_policy
 from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
-from livesim.speed import MAX_MULTIPLIER, MIN_MULTIPLIER, SpeedMultiplier
+from livesim.speed import SpeedMultiplier
 
-from . import protocol
+from . import protocol, record
 from .models import Race, racer_alias
-from .racing import MAX_TRACE_FRAMES, Run, record_lap, save_trace, trace_frame
+from .run_models import Run
 
 log = logging.getLogger(__name__)
 
 COUNTDOWN_FROM = 10  # the racer sees 10…1, then Go
 # Who runs a run: also the name of that process's control channel (letters, digits, - and .).
-OWNER = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:60] + f".{os.getpid()}"
+# Host and pid are for people reading it; the random part makes every start a new owner, so a
+# restarted process with the same pid (pid 1 in a container) never takes an old run for its own.
+OWNER = (re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:50]
+         + f".{os.getpid()}.{secrets.token_hex(4)}")
 LAUNCH_CHANNEL = "live-runner"  # scaled mode: runlive processes take launches from here
 
 
@@ -78,10 +89,6 @@ def _release_db() -> None:
         connection.close()
 
 
-class SpeedRejected(Exception):
-    """A speed change that is not allowed; the message says why."""
-
-
 @dataclass
 class ActiveRun:
     run_id: int
@@ -90,6 +97,8 @@ class ActiveRun:
     multiplier: SpeedMultiplier = field(default_factory=SpeedMultiplier)
     runner: RealtimeRunner | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    duration_s: float = 0.0
+    error: str | None = None  # why the run could not be prepared
     lap_count: int = 0
     tick_phase_s: float | None = None
     trace: list[dict] = field(default_factory=list)  # the replay's frames, saved at the end
@@ -122,25 +131,80 @@ class Publisher:
 class LivePool:
     def __init__(self, publish: Callable[[str, dict], None] | None = None, *, fast: bool = False,
                  countdown_step_s: float = 1.0,
-                 policy_factory: Callable[[Run], object] = default_policy_for) -> None:
+                 policy_factory: Callable[[Run], object] = default_policy_for,
+                 owner: str = OWNER) -> None:
         self.publish = publish or Publisher()
         self.fast = fast
         self.countdown_step_s = countdown_step_s
         self.policy_factory = policy_factory
+        self.owner = owner
         self.active: dict[int, ActiveRun] = {}
         self._lock = threading.Lock()
         self.session_best: dict[str, dict] = {}
+        self._housekeeper: threading.Thread | None = None
 
-    # -- control ------------------------------------------------------------------------------
-    def launch(self, run: Run) -> ActiveRun:
-        """Count down and start a run already saved in state `countdown`."""
+    # -- what the router hands over ------------------------------------------------------------
+    def launch(self, run_id: int) -> ActiveRun | None:
+        """Claim a run begun in `countdown` and count it down to Go; None if another runner
+        has it already."""
+        run = record.claim_run(run_id, self.owner)
+        if run is None:
+            return None
         active = ActiveRun(run.pk, str(run.race_id), run.racer_id)
         with self._lock:
             self.active[run.pk] = active
-        Run.objects.filter(pk=run.pk).update(owner=OWNER)
         threading.Thread(target=self._countdown_then_go, args=(active,), daemon=True,
                          name=f"live-run-{run.pk}").start()
         return active
+
+    def stop(self, run_id: int) -> bool:
+        """Stop one of this pool's runs; False if it is not running here."""
+        active = self.active.get(run_id)
+        if active is None:
+            return False
+        active.cancelled.set()
+        if active.runner is not None:
+            active.runner.stop()
+        return True
+
+    def apply_speed(self, run_id: int, value: float) -> float:
+        """Set the speed multiplier of one of this pool's runs (the router has checked who
+        asks); returns the value applied, clamped by livesim to the slider's range."""
+        active = self.active.get(run_id)
+        if active is None:
+            raise LookupError(f"run {run_id} is not running here")
+        return active.multiplier.set(value)
+
+    def wait(self, run_id: int, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while run_id in self.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return run_id not in self.active
+
+    # -- leases ---------------------------------------------------------------------------------
+    def start_housekeeping(self) -> None:
+        """Recover runs whose runner is gone now, then renew this pool's leases and recover
+        again every third of a lease, on a daemon thread (once per pool)."""
+        if self._housekeeper is not None:
+            return
+        self._housekeeper = threading.Thread(target=self._keep_house, daemon=True,
+                                             name="live-housekeeping")
+        self._housekeeper.start()
+
+    def housekeeping_pass(self) -> None:
+        record.renew_leases(self.owner, list(self.active))
+        record.recover_expired_runs(publish=self.publish)
+
+    def _keep_house(self) -> None:
+        while True:
+            try:
+                close_old_connections()
+                self.housekeeping_pass()
+            except Exception:  # the database is away: try again next time
+                log.exception("live housekeeping failed")
+            finally:
+                connection.close()
+            time.sleep(record.lease_s() / 3)
 
     def _tick_phase(self) -> float:
         """A tick phase for a new run: the middle of the widest gap between the phases of this
@@ -152,41 +216,28 @@ class LivePool:
         width, start = max(gaps)
         return (start + width / 2) % DT
 
-    def stop(self, run_id: int) -> None:
-        active = self.active.get(run_id)
-        if active is None:
-            return
-        active.cancelled.set()
-        if active.runner is not None:
-            active.runner.stop()
-
-    def set_speed(self, race_id, user_id: int, value) -> float:
-        """Apply a racer's speed multiplier to their live run; returns the value applied."""
-        number = _speed_value(value)
-        for active in list(self.active.values()):
-            if active.race_id == str(race_id):
-                if active.racer_id != user_id:
-                    raise SpeedRejected("only the racer on track can change the speed")
-                if active.runner is None:
-                    raise SpeedRejected("the run has not started yet")
-                return active.runner.set_speed_multiplier(number)
-        raise SpeedRejected("no run is live in this race")
-
-    def wait(self, run_id: int, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while run_id in self.active and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return run_id not in self.active
-
     # -- the run's thread -------------------------------------------------------------------
     def _countdown_then_go(self, active: ActiveRun) -> None:
+        """Count 10…1 while the model loads and the simulator warms up, so the car moves at Go."""
         try:
+            step_s = 0 if self.fast else self.countdown_step_s
+            go_at = time.monotonic() + COUNTDOWN_FROM * step_s
+            preparing = threading.Thread(target=self._prepare_safely, args=(active,), daemon=True,
+                                         name=f"live-run-{active.run_id}-prepare")
+            preparing.start()
             for count in range(COUNTDOWN_FROM, 0, -1):
-                self.publish(active.race_id, protocol.event(
-                    "run.state", run={"id": active.run_id, "state": "countdown", "count": count}))
-                if active.cancelled.wait(0 if self.fast else self.countdown_step_s):
+                self.publish(active.race_id, protocol.run_state(
+                    {"id": active.run_id, "state": "countdown", "count": count}))
+                next_at = go_at - (count - 1) * step_s
+                if active.cancelled.wait(max(0.0, next_at - time.monotonic())):
                     self._end(active, Run.State.ABORTED, "stopped during the countdown")
                     return
+                if active.error is not None:  # the model cannot race: say so now, not at Go
+                    break
+            preparing.join()  # a slow model may hold Go back; it never starts half-loaded
+            if active.error is not None:
+                self._end(active, Run.State.FAILED, active.error)
+                return
             self._go(active)
         except Exception as exc:  # a broken model or track must not take the server down
             log.exception("live run %s failed to start", active.run_id)
@@ -194,53 +245,55 @@ class LivePool:
         finally:
             _release_db()
 
-    def _go(self, active: ActiveRun) -> None:
+    def _prepare_safely(self, active: ActiveRun) -> None:
+        try:
+            self._prepare(active)
+        except Exception as exc:
+            log.exception("live run %s could not be prepared", active.run_id)
+            active.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+
+    def _prepare(self, active: ActiveRun) -> None:
         run = Run.objects.select_related("race__track", "racer_model", "racer__racer").get(pk=active.run_id)
         race = run.race
-        duration = (race.time_per_racer or 3) * 60
-        policy = self.policy_factory(run)
+        active.duration_s = (race.time_per_racer or 3) * 60
         with self._lock:
             active.tick_phase_s = self._tick_phase()
-        now = timezone.now()
-        Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, started_at=now,
-                                             ends_at=now + timedelta(seconds=duration))
         runner = RealtimeRunner(
-            race.track.to_livesim(), race_config(race), policy,
+            race.track.to_livesim(), race_config(race), self.policy_factory(run),
             on_frame=lambda frame: self._on_frame(active, frame),
             on_lap=lambda lap: self._on_lap(active, run, lap),
             on_state=lambda state, info: self._on_state(active, state, info),
-            duration_s=duration, seed=run.seed, multiplier=active.multiplier, fast=self.fast,
-            session_best=self.session_best.get(active.race_id), tick_phase_s=active.tick_phase_s,
+            duration_s=active.duration_s, seed=run.seed, multiplier=active.multiplier,
+            fast=self.fast, session_best=self.session_best.get(active.race_id),
+            tick_phase_s=active.tick_phase_s,
         )
+        runner.warm_up()
         active.runner = runner
-        self.publish(active.race_id, protocol.event(
-            "run.state", run={"id": run.pk, "state": "running", "racer_id": run.racer_id,
-                              "racer": racer_alias(run.racer),
-                              "ends_at": (now + timedelta(seconds=duration)).isoformat(),
-                              "started_at": now.isoformat(), "duration_s": duration}))
-        if active.cancelled.is_set():
+
+    def _go(self, active: ActiveRun) -> None:
+        run = record.start_run(active.run_id, self.owner, active.duration_s)
+        if run is None or active.cancelled.is_set():  # ended or stopped meanwhile
             self._end(active, Run.State.ABORTED, "stopped before Go")
             return
-        runner.start()
+        self.publish(active.race_id, protocol.run_state(run.as_event(racer_alias(run.racer))))
+        active.runner.start()
+        if active.cancelled.is_set():  # a stop that came between the check and the start
+            active.runner.stop()
 
     def _on_frame(self, active: ActiveRun, frame: dict) -> None:
-        if len(active.trace) < MAX_TRACE_FRAMES:
-            active.trace.append(trace_frame(frame))
-        self.publish(active.race_id, protocol.event(
-            "run.frame", run_id=active.run_id, ts=time.time(), frame=frame))
+        if len(active.trace) < record.MAX_TRACE_FRAMES:
+            active.trace.append(record.trace_frame(frame))
+        self.publish(active.race_id, protocol.run_frame(active.run_id, time.time(), frame))
 
     def _on_lap(self, active: ActiveRun, run: Run, lap: dict) -> None:
-        if not lap.get("completed"):
-            return  # a lap cut by time-up or a failure is not a lap
+        fields = record.lap_from_sim(lap)
+        if fields is None:
+            return
         try:
             active.lap_count += 1
-            record_lap(
-                run, number=active.lap_count, time_ms=int(lap["time_ms"]),
-                off_tracks=lap.get("off_tracks", 0), collisions=lap.get("collisions", 0),
-                resets=lap.get("resets", 0), sector_ms=list(lap.get("sector_times_ms") or []),
-                source_started=lap.get("started_at"), source_ended=lap.get("ended_at"),
-                publish=self.publish,
-            )
+            record.record_lap(run, **{**fields, "number": active.lap_count}, publish=self.publish)
         finally:
             _release_db()
 
@@ -255,81 +308,12 @@ class LivePool:
             _release_db()
 
     def _end(self, active: ActiveRun, state: str, failure: str = "") -> None:
-        Run.objects.filter(pk=active.run_id, state__in=Run.ACTIVE_STATES).update(
-            state=state, ended_at=timezone.now(), failure=failure[:300])
-        try:  # before the end is announced, so that the racer's replay finds it
-            has_trace = save_trace(active.run_id, active.trace) is not None
-        except Exception:  # a replay is nice to have: it must not keep the run from ending
-            log.exception("could not save the trace of run %s", active.run_id)
-            has_trace = False
-        active.trace = []
-        self.publish(active.race_id, protocol.event(
-            "run.state", run={"id": active.run_id, "state": state, "failure": failure,
-                              "has_trace": has_trace}))
-        with self._lock:
-            self.active.pop(active.run_id, None)
-        from .live_control import queue  # the queue shows each racer's last run
-
-        race = Race.objects.filter(pk=active.race_id).first()
-        if race is not None:
-            self.publish(active.race_id, protocol.event("queue.changed", queue=queue(race)))
-
-
-def recover_interrupted_runs(is_alive: Callable[[str], bool] | None = None) -> int:
-    """After a crash: runs left in countdown/running by a process that is gone become `aborted`
-    (their committed laps stay), so the organizer can relaunch the racer."""
-    alive = is_alive or owner_alive
-    stale = [r.pk for r in Run.objects.filter(state__in=Run.ACTIVE_STATES) if not alive(r.owner)]
-    return Run.objects.filter(pk__in=stale).update(
-        state=Run.State.ABORTED, ended_at=timezone.now(), failure="the live runner stopped")
-
-
-def owner_alive(owner: str) -> bool:
-    if not owner:
-        return False  # never picked up by a runner
-    host, _, pid = owner.rpartition(".")
-    if host != OWNER.rpartition(".")[0]:
-        return True  # another machine's runner: not ours to judge
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def set_speed_anywhere(race_id, user_id: int, value) -> float:
-    """Apply a speed change wherever the race's run lives: in this process, or (scaled mode)
-    in the runlive process that owns it. The same rules hold on both paths."""
-    pool = get_pool()
-    if any(a.race_id == str(race_id) for a in pool.active.values()):
-        return pool.set_speed(race_id, user_id, value)
-    run = Run.objects.filter(race_id=race_id, state=Run.State.RUNNING).first()
-    if run is None or not run.owner:
-        raise SpeedRejected("no run is live in this race")
-    if run.racer_id != user_id:
-        raise SpeedRejected("only the racer on track can change the speed")
-    number = _speed_value(value)
-    try:
-        protocol.send_to_channel(control_channel(run.owner), {
-            "type": "live.speed", "race_id": str(race_id), "user_id": user_id, "value": number})
-    except Exception as exc:
-        log.exception("could not pass a speed change to the live runner of race %s", race_id)
-        raise SpeedRejected("the live runner cannot be reached: speed not changed") from exc
-    return number
-
-
-def _speed_value(value) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SpeedRejected("the speed multiplier must be a number") from None
-    if not math.isfinite(number):
-        raise SpeedRejected("the speed multiplier must be a finite number")
-    return min(max(number, MIN_MULTIPLIER), MAX_MULTIPLIER)
+        trace, active.trace = active.trace, []
+        try:
+            record.end_run(active.run_id, state, failure, trace=trace, publish=self.publish)
+        finally:
+            with self._lock:
+                self.active.pop(active.run_id, None)
 
 
 def control_channel(owner: str) -> str:

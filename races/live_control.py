@@ -13,20 +13,18 @@ import threading
 import time
 from datetime import timedelta
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from leaderboard.board import race_leaderboard
 
-from . import protocol
-from .garage import Entry, entries_for
-from .live import LAUNCH_CHANNEL, control_channel, get_pool, owner_alive, recover_interrupted_runs
+from . import protocol, record, router
+from .garage_models import Entry
+from .lineup import queue
 from .models import Race, racer_alias
-from .racing import Run, RunTrace
+from .run_models import Run, RunTrace
 
 log = logging.getLogger(__name__)
-UNREACHABLE = "The live runners cannot be reached (is Redis running?): nothing was sent. Try again."
 SIMULATOR_OPENS_BEFORE_START = timedelta(hours=1)
 SIM_STEP_S = 1.0  # Ready → Set → Go, one second each
 REMINDERS_S = (120, 30)  # warn the next racers 2 min and 30 s before the current run ends
@@ -42,37 +40,10 @@ def publish(race_id, message: dict) -> None:
 
 # -- what everyone sees -----------------------------------------------------------------------
 
-def queue(race: Race) -> list[dict]:
-    """COMING UP: the racers in racing order with their slot times."""
-    entries = {e.user_id: e for e in entries_for(race)}
-    order = [uid for uid in race.queue_order if uid in entries] if not race.entries_open else []
-    order += [uid for uid in entries if uid not in order]
-    # Ordered oldest first, so each racer's latest run wins.
-    last_runs = dict(Run.objects.filter(race=race).order_by("created_at").values_list("racer_id", "state"))
-    slot = timedelta(minutes=race.time_per_racer or 3)
-    rows = []
-    for i, uid in enumerate(order):
-        entry = entries[uid]
-        rows.append({
-            "user_id": uid,
-            "alias": racer_alias(entry.user),
-            "model": entry.racer_model.name,
-            "slot_at": (race.start_at + i * slot).isoformat(),
-            "status": entry.status,
-            "failure": entry.failure,
-            "last_run": last_runs.get(uid),
-        })
-    return rows
-
-
 def active_run(race: Race) -> Run | None:
-    """The run on track, if its runner is still alive (a run whose process died is recovered
-    here, so the page shows the true state and the racer can be relaunched)."""
-    run = Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
-    if run is not None and run.owner and not owner_alive(run.owner):
-        recover_interrupted_runs()
-        return None
-    return run
+    """The run in countdown or on track, as recorded (a read: runs whose runner died are
+    recovered by the runners' housekeeping, `record.recover_expired_runs`)."""
+    return Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
 
 
 def snapshot(race: Race, viewer=None) -> dict:
@@ -89,13 +60,9 @@ def snapshot(race: Race, viewer=None) -> dict:
               "race_type": race.race_type, "status": race.status,
               "time_per_racer": race.time_per_racer, "sim_state": race.sim_state,
               "entries_open": race.entries_open, "winner": winner,
+              "reminders_s": list(REMINDERS_S),
               "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
-        run=None if run is None else {
-            "id": run.pk, "state": run.state, "racer_id": run.racer_id,
-            "racer": racer_alias(run.racer),
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "ends_at": run.ends_at.isoformat() if run.ends_at else None,
-        },
+        run=None if run is None else run.as_event(racer_alias(run.racer)),
         queue=queue(race),
         leaderboard=race_leaderboard(race),
         me=None if viewer is None else {
@@ -180,7 +147,7 @@ def set_entries_open(race: Race, is_open: bool) -> None:
             race.queue_order = [row["user_id"] for row in queue(race)]
         race.entries_open = is_open
         race.save(update_fields=["entries_open", "queue_order", "updated_at"])
-    publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+    publish(race.pk, protocol.queue_changed(queue(race)))
     _announce(race)
 
 
@@ -200,11 +167,11 @@ def save_queue(race: Race, user_ids: list) -> None:
         raise LiveActionError("Some racers are not in the queue.")
     dropped = current - set(ids)
     with transaction.atomic():
-        if dropped:
-            Entry.objects.filter(race=race, user_id__in=dropped).delete()
+        if dropped:  # out of the queue, not out of the race: their submission stays on record
+            Entry.objects.filter(race=race, user_id__in=dropped).update(dropped_at=timezone.now())
         race.queue_order = ids
         race.save(update_fields=["queue_order", "updated_at"])
-    publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+    publish(race.pk, protocol.queue_changed(queue(race)))
 
 
 # -- runs ---------------------------------------------------------------------------------------
@@ -215,7 +182,8 @@ def launch_racer(race: Race, user_id: int) -> Run:
         raise LiveActionError("Launch the simulator first.")
     if race.entries_open:
         raise LiveActionError("Close model entries before launching racers.")
-    entry = (Entry.objects.filter(race=race, user_id=user_id, participant__removed_at__isnull=True)
+    entry = (Entry.objects.filter(race=race, user_id=user_id, participant__removed_at__isnull=True,
+                                  dropped_at__isnull=True)
              .select_related("racer_model").first())
     if entry is None or user_id not in race.queue_order:
         raise LiveActionError("This racer is not in the queue.")
@@ -223,52 +191,32 @@ def launch_racer(race: Race, user_id: int) -> Run:
         entry.racer_model.create_policy()
     except Exception as exc:  # the model cannot drive: show the racer red in the queue
         entry.mark_failed(f"the model cannot be loaded: {exc}")
-        publish(race.pk, protocol.event("queue.changed", queue=queue(race)))
+        publish(race.pk, protocol.queue_changed(queue(race)))
         raise LiveActionError(f"{entry.racer_model.name} cannot race: {exc}") from exc
     try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                race=race, racer_id=user_id, racer_model=entry.racer_model,
-                model_name=entry.racer_model.name, state=Run.State.COUNTDOWN,
-                seed=secrets.randbelow(2**31),
-            )
-    except IntegrityError:
-        raise LiveActionError("Another racer is on track.") from None
-    transaction.on_commit(lambda: dispatch(run))
+        run = record.begin_run(race, user_id, racer_model=entry.racer_model,
+                               model_name=entry.racer_model.name, seed=secrets.randbelow(2**31))
+    except record.RaceBusy as exc:
+        raise LiveActionError(str(exc)) from None
+    transaction.on_commit(lambda: _hand_over(run))
     return run
 
 
-def dispatch(run: Run) -> None:
-    """Embedded mode runs it in this process; scaled mode hands it to a runlive process."""
-    if settings.LIVE_RUNNER == "embedded":
-        get_pool().launch(run)
-        return
+def _hand_over(run: Run) -> None:
     try:
-        protocol.send_to_channel(LAUNCH_CHANNEL, {"type": "live.launch", "run_id": run.pk})
-    except Exception as exc:  # Redis is away: say so, and do not leave a countdown nobody runs
-        log.exception("could not hand run %s to the live runners", run.pk)
-        Run.objects.filter(pk=run.pk, state=Run.State.COUNTDOWN, owner="").update(
-            state=Run.State.FAILED, ended_at=timezone.now(), failure="the live runners could not be reached")
-        raise LiveActionError(UNREACHABLE) from exc
+        router.launch(run)
+    except router.CommandRefused as exc:
+        raise LiveActionError(str(exc)) from exc
 
 
 def stop_run(race: Race) -> None:
     run = active_run(race)
     if run is None:
         raise LiveActionError("No racer is on track.")
-    pool = get_pool()
-    if run.pk in pool.active:
-        pool.stop(run.pk)
-    elif run.owner:
-        try:
-            protocol.send_to_channel(control_channel(run.owner), {"type": "live.stop", "run_id": run.pk})
-        except Exception as exc:
-            log.exception("could not tell the live runner of run %s to stop", run.pk)
-            raise LiveActionError(UNREACHABLE) from exc
-    else:
-        Run.objects.filter(pk=run.pk).update(state=Run.State.ABORTED, ended_at=timezone.now(),
-                                             failure="stopped by the organizer")
-        _announce(race)
+    try:
+        router.stop(run)
+    except router.CommandRefused as exc:
+        raise LiveActionError(str(exc)) from exc
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -277,7 +225,7 @@ def clear_leaderboard(race: Race) -> None:
     race.leaderboard_cleared_at = timezone.now()
     race.winner = None
     race.save(update_fields=["leaderboard_cleared_at", "winner", "updated_at"])
-    publish(race.pk, protocol.event("leaderboard.changed", leaderboard=race_leaderboard(race)))
+    publish(race.pk, protocol.leaderboard_changed(race_leaderboard(race)))
     _announce(race)
 
 

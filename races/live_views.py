@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import live_control
 from .access import race_view
 from .live_control import LiveActionError
-from .racing import RunTrace
+from .run_models import RunTrace
 
 
 def live_action(view):

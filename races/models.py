@@ -552,5 +552,6 @@ class Participant(models.Model):
         return entry_status(self)
 
 
-from .garage import Entry, RacerModel, entry_status  # noqa: E402, F401  (model garage, LIVE entries)
-from .racing import Lap, Run, RunTrace  # noqa: E402, F401  (the Run / Lap record lives in its own module)
+# The app's other tables live in their own modules (tables only, like this one).
+from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
+from .run_models import Lap, Run, RunTrace  # noqa: E402, F401

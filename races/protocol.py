@@ -1,26 +1,38 @@
-"""The one event protocol between processes and browsers.
+"""The one message protocol between browsers, servers and runners, declared in one place.
 
-Every message on the channel layer and every websocket frame is a small JSON object with a
-`type` and a protocol version `v`. The same dict travels from the producer (live runner, timer
-reader, timekeeper, organizer action) through the race's channel-layer group to each server
-process, whose fan-out (races/fanout.py) writes it to every browser of the race unchanged (one
-JSON encoding per process; `race.state` gets each browser's own `me`).
+Every message is a small JSON object with a `type` and its version `v`. `MESSAGES` declares each
+one: who sends it to whom, its version and its fields; the builders below are the only way to
+make one, so a message on the wire always matches its declaration.
 
-Types (payload keys beyond `type` and `v`):
+Server → browsers of a race (events, on the race's channel-layer group; every server process's
+fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON encoding per event;
+`race.state` gets each browser's own `me`):
 
-- `race.state`        full snapshot of a race for a (re)connecting browser: race, live, queue,
-                      run, leaderboard, me {user_id, is_organizer, last_run (the viewer's latest
-                      ended run: id, state, racer, has_trace; in the snapshot on connect)}
-- `run.state`         a run's state changed: run {id, racer, state, started_at, ends_at, ...};
-                      when it ended also failure and has_trace (its replay is at
-                      /races/<race>/runs/<id>/trace/)
-- `run.frame`         one simulator step of the running run (15 Hz): run_id, ts (epoch s when
-                      the runner emitted it, for latency figures), frame {...} (keys in
-                      livesim/realtime.py)
-- `run.lap`           a lap was committed: run_id, lap {number, time_ms, off_tracks, ...}
-- `queue.changed`     the LIVE queue changed: queue [...]
+- `race.state`          full snapshot for a (re)connecting browser: race, run, queue,
+                        leaderboard, me {user_id, is_organizer, last_run (the viewer's latest
+                        ended run: id, state, racer, failure, has_trace)}
+- `run.state`           a run's state changed: run (`Run.as_event()`: id, state, racer_id, racer,
+                        started_at, ends_at, duration_s; count during the countdown; failure and
+                        has_trace once ended; its replay is at /races/<race>/runs/<id>/trace/)
+- `run.frame`           one simulator step (15 Hz): run_id, ts (epoch s when the runner sent it,
+                        for latency figures), frame (`livesim.realtime.FRAME_FIELDS`)
+- `run.lap`             a lap was committed: run_id, lap (`Lap.as_event()`: `run_models.LAP_FIELDS`)
+- `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
-- `car.telemetry`     a physical car reported battery, temperature, ...
+- `car.telemetry`       a physical car reported battery, temperature, ...
+- `race.access`         viewers' access may have ended (link reset, racer removed, race
+                        deleted): each server re-checks its viewers of the race and closes the
+                        sockets of those who lost it (close code 4404); never sent to browsers
+
+Server → one browser (replies on its own socket): `speed.ack` (value: the multiplier the runner
+applied), `error` (message: what was wrong).
+
+Browser → server: `speed.set` (value: the multiplier asked for; the racer on track only).
+
+Server → runners (commands, on the runners' layer: Redis lists in scaled mode, where a command
+waits for a runner): `live.launch` (run_id; to any runner), `live.stop` (run_id; to the owner),
+`live.speed` (run_id, value, reply_to; to the owner, which answers `live.speed.applied` (value)
+or `error` (message) on `reply_to`).
 
 A browser that misses messages loses nothing: on reconnect it gets a new `race.state`.
 """
@@ -28,6 +40,8 @@ A browser that misses messages loses nothing: on reconnect it gets a new `race.s
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -35,18 +49,139 @@ from channels.layers import get_channel_layer
 
 from config.layers import RUNNERS
 
-VERSION = 1
-TYPES = frozenset(
-    {"race.state", "run.state", "run.frame", "run.lap", "queue.changed", "leaderboard.changed",
-     "car.telemetry"}
-)
+VERSION = 1  # of the protocol as a whole; each message carries its own in `v`
+
+
+@dataclass(frozen=True)
+class Message:
+    direction: str  # "event", "reply", "browser" or "command"
+    fields: tuple[str, ...]
+    version: int = VERSION
+
+
+MESSAGES: dict[str, Message] = {
+    "race.state": Message("event", ("race", "run", "queue", "leaderboard", "me")),
+    "run.state": Message("event", ("run",)),
+    "run.frame": Message("event", ("run_id", "ts", "frame")),
+    "run.lap": Message("event", ("run_id", "lap")),
+    "queue.changed": Message("event", ("queue",)),
+    "leaderboard.changed": Message("event", ("leaderboard",)),
+    "car.telemetry": Message("event", ()),
+    "race.access": Message("event", ("race_id",)),
+    "speed.ack": Message("reply", ("value",)),
+    "error": Message("reply", ("message",)),
+    "speed.set": Message("browser", ("value",)),
+    "live.launch": Message("command", ("run_id",)),
+    "live.stop": Message("command", ("run_id",)),
+    "live.speed": Message("command", ("run_id", "value", "reply_to")),
+    "live.speed.applied": Message("reply", ("value",)),
+}
+TYPES = frozenset(t for t, m in MESSAGES.items() if m.direction == "event")
+
+
+class ProtocolError(ValueError):
+    """A message that does not follow the protocol; the text says what is wrong."""
+
+
+def message(type_: str, **payload: Any) -> dict:
+    """Build a declared message; its declared fields are required."""
+    spec = MESSAGES.get(type_)
+    if spec is None:
+        raise ValueError(f"unknown message type {type_!r}")
+    missing = [f for f in spec.fields if f not in payload]
+    if missing:
+        raise ValueError(f"{type_} needs {', '.join(missing)}")
+    return {"type": type_, "v": spec.version, **payload}
 
 
 def event(type_: str, **payload: Any) -> dict:
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    return {"type": type_, "v": VERSION, **payload}
+    return message(type_, **payload)
 
+
+# -- builders -----------------------------------------------------------------------------------
+
+def run_state(run: dict) -> dict:
+    return message("run.state", run=run)
+
+
+def run_frame(run_id: int, ts: float, frame: dict) -> dict:
+    return message("run.frame", run_id=run_id, ts=ts, frame=frame)
+
+
+def run_lap(run_id: int, lap: dict) -> dict:
+    return message("run.lap", run_id=run_id, lap=lap)
+
+
+def queue_changed(queue: list[dict]) -> dict:
+    return message("queue.changed", queue=queue)
+
+
+def leaderboard_changed(leaderboard: list[dict]) -> dict:
+    return message("leaderboard.changed", leaderboard=leaderboard)
+
+
+def race_access(race_id) -> dict:
+    return message("race.access", race_id=str(race_id))
+
+
+def speed_ack(value: float) -> dict:
+    return message("speed.ack", value=value)
+
+
+def error(text: str) -> dict:
+    return message("error", message=text)
+
+
+def launch_command(run_id: int) -> dict:
+    return message("live.launch", run_id=run_id)
+
+
+def stop_command(run_id: int) -> dict:
+    return message("live.stop", run_id=run_id)
+
+
+def speed_command(run_id: int, value: float, reply_to: str) -> dict:
+    return message("live.speed", run_id=run_id, value=value, reply_to=reply_to)
+
+
+def speed_applied(value: float) -> dict:
+    return message("live.speed.applied", value=value)
+
+
+# -- what browsers send -------------------------------------------------------------------------
+
+def speed_value(value: Any) -> float:
+    """The multiplier of a `speed.set`: a finite number (the runner clamps it to its range)."""
+    if isinstance(value, bool):
+        raise ProtocolError("the speed multiplier must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ProtocolError("the speed multiplier must be a number") from None
+    if not math.isfinite(number):
+        raise ProtocolError("the speed multiplier must be a finite number")
+    return number
+
+
+def parse_browser_message(content: Any) -> tuple[str, dict]:
+    """The type and payload of a message from a browser; ProtocolError names what is wrong."""
+    if not isinstance(content, dict):
+        raise ProtocolError("a message must be a JSON object")
+    type_ = content.get("type")
+    spec = MESSAGES.get(type_) if isinstance(type_, str) else None
+    if spec is None or spec.direction != "browser":
+        raise ProtocolError(f"unknown message type {type_!r}"[:120])
+    missing = [f for f in spec.fields if f not in content]
+    if missing:
+        raise ProtocolError(f"{type_} needs {', '.join(missing)}")
+    if type_ == "speed.set":
+        return type_, {"value": speed_value(content["value"])}
+    return type_, {f: content[f] for f in spec.fields}
+
+
+# -- sending ------------------------------------------------------------------------------------
 
 def race_group(race_id) -> str:
     return f"race.{race_id}"

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.board import race_leaderboard
 
-from . import access, live_control
+from . import access, lineup, live_control
 from .access import race_view
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
@@ -229,7 +229,7 @@ def race_detail(request, race: Race):
         opens_at = live_control.simulator_opens_at(race)
         context.update(
             live_run=live_control.active_run(race),  # first: it recovers a dead runner's run
-            live_queue=live_control.queue(race),
+            live_queue=lineup.queue(race),
             sim_opens_at=opens_at,
             sim_can_open=opens_at <= timezone.now() and race.status != Race.Status.CLOSED,
         )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from leaderboard.board import race_leaderboard
 from races import protocol
 from races.models import Run
-from races.racing import record_lap
+from races.record import record_lap
 from tests.events import RaceEvents
 
 
 def test_it_ranks_best_valid_lap_per_racer(race, bob, charlie):
     bob_run = Run.objects.create(race=race, racer=bob)
     charlie_run = Run.objects.create(race=race, racer=charlie)
-    record_lap(bob_run, number=1, time_ms=12500, off_tracks=1)
+    record_lap(bob_run, number=1, time_ms=12500, off_track_count=1)
     record_lap(bob_run, number=2, time_ms=11800)
     record_lap(charlie_run, number=1, time_ms=9000, valid=False, invalid_reason="too many resets")
     record_lap(charlie_run, number=2, time_ms=12000)
@@ -21,7 +21,7 @@ def test_it_ranks_best_valid_lap_per_racer(race, bob, charlie):
         (1, "BobTheRacer", 11800, "--"),
         (2, "CharlieC", 12000, "+00:00.200"),
     ]
-    assert board[0]["off_tracks"] == 1
+    assert board[0]["off_track_count"] == 1
 
 
 def test_a_lap_is_committed_before_it_is_announced(race, bob, django_capture_on_commit_callbacks, monkeypatch):
@@ -29,7 +29,7 @@ def test_a_lap_is_committed_before_it_is_announced(race, bob, django_capture_on_
     seen = []
 
     def fake_send(race_id, message):
-        from races.racing import Lap
+        from races.models import Lap
 
         seen.append((message["type"], Lap.objects.filter(run=run, number=1).exists()))
 
@@ -54,9 +54,9 @@ def test_the_lap_event_reaches_the_race_group(race, bob, django_capture_on_commi
     run = Run.objects.create(race=race, racer=bob)
     with RaceEvents(race.pk) as events:
         with django_capture_on_commit_callbacks(execute=True):
-            record_lap(run, number=1, time_ms=10432, sector_ms=[3000, 3500, 3932])
+            record_lap(run, number=1, time_ms=10432, sector_times_ms=[3000, 3500, 3932])
         message = events.next()
         assert message["type"] == "run.lap" and message["v"] == protocol.VERSION
-        assert message["lap"]["time_ms"] == 10432 and message["lap"]["sector_ms"] == [3000, 3500, 3932]
+        assert message["lap"]["time_ms"] == 10432 and message["lap"]["sector_times_ms"] == [3000, 3500, 3932]
         board = events.next()
         assert board["type"] == "leaderboard.changed" and board["leaderboard"][0]["racer"] == "BobTheRacer"

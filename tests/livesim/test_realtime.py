@@ -11,16 +11,23 @@ import pytest
 from livesim import get_track
 from livesim.config import RaceConfig
 from livesim.policy_base import Action
-from livesim.realtime import RealtimeRunner
+from livesim.realtime import FRAME_FIELDS, LAP_FIELDS, TRACE_FIELDS, RealtimeRunner
 from livesim.reference import ReferenceDriver
 
 FRAME_KEYS = {"type", "step", "t", "x", "y", "heading", "speed", "speed_command", "multiplier",
               "steering", "progress", "lap", "laps_completed", "lap_time", "time_remaining",
-              "status", "sector", "sectors", "best_lap", "last_lap", "resets", "off_tracks",
-              "collisions", "lap_resets", "lap_off_tracks", "lap_collisions", "objects", "late_ms"}
-LAP_KEYS = {"type", "lap", "time_ms", "completed", "status", "progress", "off_tracks",
-            "collisions", "resets", "sector_times_ms", "sector_flags", "personal_best",
-            "session_best", "started_at", "ended_at"}
+              "status", "sector", "sectors", "best_lap", "last_lap", "reset_count",
+              "off_track_count", "crash_count", "lap_reset_count", "lap_off_track_count",
+              "lap_crash_count", "objects", "late_ms"}
+LAP_KEYS = {"type", "number", "time_ms", "completed", "status", "progress", "off_track_count",
+            "crash_count", "reset_count", "sector_times_ms", "sector_flags", "personal_best",
+            "session_best", "start_time", "end_time"}
+
+
+def test_the_declared_fields_are_the_fields_sent() -> None:
+    assert set(FRAME_FIELDS) == FRAME_KEYS and len(FRAME_FIELDS) == len(FRAME_KEYS)
+    assert set(LAP_FIELDS) == LAP_KEYS
+    assert set(TRACE_FIELDS) <= FRAME_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,7 @@ def test_fast_run_emits_frames_and_laps_and_ends_the_lap_at_time_up(loop) -> Non
         if kind == "lap":
             nxt_kind, nxt = seq[i + 1]
             assert nxt_kind == "frame"
-            assert nxt["t"] >= payload["ended_at"] > nxt["t"] - 1 / 15 - 1e-6
+            assert nxt["t"] >= payload["end_time"] > nxt["t"] - 1 / 15 - 1e-6
     assert laps[0]["personal_best"] and laps[0]["session_best"]
     assert frames[-1]["best_lap"] == pytest.approx(
         min(lap["time_ms"] for lap in laps if lap["completed"]) / 1000, abs=1e-3)

@@ -16,7 +16,7 @@ LAPS = 3
 def three_laps(track, driver) -> tuple[int, int]:
     """(completed laps, off-tracks) of a 3-lap continuous run."""
     w = run(World(track, RaceConfig(laps=LAPS), seed=0), driver, max_steps=40_000)
-    return sum(lap.completed for lap in w.laps), sum(lap.off_tracks for lap in w.laps)
+    return sum(lap.completed for lap in w.laps), sum(lap.off_track_count for lap in w.laps)
 
 
 def check_all(tracks, driver) -> None:

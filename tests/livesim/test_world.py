@@ -42,7 +42,7 @@ def test_off_track_penalty_is_part_of_the_lap_time(oval) -> None:
     for penalty in (2.0, 4.0):
         w = run(World(oval, RaceConfig(laps=1, off_track_penalty=penalty)), swerve_once(5.0))
         (lap,) = w.laps
-        assert lap.completed and lap.off_tracks == 1 and lap.resets == 1
+        assert lap.completed and lap.off_track_count == 1 and lap.reset_count == 1
         times[penalty] = lap.time
     # identical driving; only the pause differs, and the clock ran during it
     assert times[4.0] - times[2.0] == pytest.approx(2.0, abs=1e-6)
@@ -111,7 +111,7 @@ def test_a_driver_that_avoids_boxes_does_not_collide(oval) -> None:
                                                        ObjectSpec("outside", 60.0)))
     w = run(World(oval, cfg), Scripted())
     assert [lap.completed for lap in w.laps] == [True, True]
-    assert sum(lap.crashes for lap in w.laps) == 0
+    assert sum(lap.crash_count for lap in w.laps) == 0
 
 
 def _h2b_world(oval, racer_line: float, bot_speed: float):
@@ -130,7 +130,7 @@ def test_racer_running_into_a_bot_from_behind_counts(oval) -> None:
     w, bot = _h2b_world(oval, 0.5, bot_speed=0.4)
     bot.s = 3.0
     run(w, Scripted(avoid_horizon=0.0, line_offset=0.5), max_steps=300)
-    assert w.crashes >= 1 or any(lap.crashes for lap in w.laps)
+    assert w.crashes >= 1 or any(lap.crash_count for lap in w.laps)
 
 
 def test_bot_running_into_the_racer_from_behind_does_not_count(oval) -> None:
@@ -153,11 +153,11 @@ def test_max_resets_ends_the_trial(oval) -> None:
     assert w.done
     (lap,) = w.laps  # continuous: the run ends with the failed lap
     assert not lap.completed and lap.status == "off_track"
-    assert lap.off_tracks == 2 and lap.resets == 2
+    assert lap.off_track_count == 2 and lap.reset_count == 2
 
     w = run(World(oval, RaceConfig(laps=2, max_resets=0, continuous=False)), always_right,
             max_steps=2000)
-    assert [(lap.number, lap.status, lap.resets) for lap in w.laps] == [
+    assert [(lap.number, lap.status, lap.reset_count) for lap in w.laps] == [
         (1, "off_track", 1), (2, "off_track", 1)]
 
 

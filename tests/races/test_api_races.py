@@ -338,8 +338,8 @@ def test_it_replaces_a_race_with_put(api_alice, race, student_track):
 
 
 def test_it_keeps_the_track_once_laps_are_recorded(api_alice, race, bob, tracks):
-    from races.models import Participant
-    from races.racing import Run, record_lap
+    from races.models import Participant, Run
+    from races.record import record_lap
 
     Participant.objects.create(race=race, user=bob)
     record_lap(Run.objects.create(race=race, racer=bob), number=1, time_ms=12345)

@@ -82,7 +82,7 @@ async def test_the_fanout_works_on_either_redis_layer(settings, kind):
     await hub.join(race_id, viewer)
     try:
         await viewer.ready()
-        frames = [protocol.event("run.frame", run_id=1, frame={"step": n}) for n in range(5)]
+        frames = [protocol.run_frame(1, 1.0, {"step": n}) for n in range(5)]
         for frame in frames:
             await protocol.asend(race_id, frame)
         for _ in range(200):

@@ -142,7 +142,8 @@ def test_it_rejects_a_bad_racing_image(as_alice, race, upload, message):
 
 
 def test_it_keeps_the_track_format_and_type_once_laps_are_recorded(as_alice, race, joined, bob, tracks):
-    from races.racing import Run, record_lap
+    from races.models import Run
+    from races.record import record_lap
 
     record_lap(Run.objects.create(race=race, racer=bob), number=1, time_ms=12345)
     other = tracks.filter(closed=True).exclude(pk=race.track_id).first()

@@ -110,7 +110,7 @@ async def test_a_broken_viewer_does_not_stop_the_others(setup):
 
         broken.send = fail
         for step in range(2):
-            await protocol.asend(race.pk, protocol.event("run.frame", run_id=1, frame={"step": step}))
+            await protocol.asend(race.pk, protocol.run_frame(1, 1.0, {"step": step}))
         assert [(await comms[1].receive_json_from())["frame"]["step"] for _ in range(2)] == [0, 1]
         assert broken not in fanout.hub().races[str(race.pk)].viewers
     finally:
@@ -122,7 +122,7 @@ async def test_race_state_carries_each_viewers_own_me(setup):
     comms = []
     try:
         comms = [await connect(race, alice), await connect(race, bob)]
-        await protocol.asend(race.pk, protocol.event("race.state", race={"name": "Live Cup"}))
+        await protocol.asend(race.pk, protocol.event("race.state", race={"name": "Live Cup"}, run=None, queue=[], leaderboard=[], me=None))
         organizer, racer = [await comm.receive_json_from() for comm in comms]
         assert organizer["me"] == {"user_id": alice.pk, "is_organizer": True}
         assert racer["me"] == {"user_id": bob.pk, "is_organizer": False}
@@ -143,7 +143,7 @@ async def test_events_during_the_snapshot_follow_it(setup):
     await hub.join(race.pk, viewer)
     try:
         for step in (7, 8):
-            await protocol.asend(race.pk, protocol.event("run.frame", run_id=1, frame={"step": step}))
+            await protocol.asend(race.pk, protocol.run_frame(1, 1.0, {"step": step}))
         for _ in range(100):
             if len(viewer.pending) == 2:
                 break
@@ -153,7 +153,7 @@ async def test_events_during_the_snapshot_follow_it(setup):
         await viewer.ready()
         assert sent[0] == "snapshot"
         assert [json.loads(text)["frame"]["step"] for text in sent[1:]] == [7, 8]
-        await protocol.asend(race.pk, protocol.event("run.frame", run_id=1, frame={"step": 9}))
+        await protocol.asend(race.pk, protocol.run_frame(1, 1.0, {"step": 9}))
         for _ in range(100):
             if len(sent) == 4:
                 break

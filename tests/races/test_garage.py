@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from races.garage import Entry, RacerModel, enter_race, entries_for, reference_model
+from races.garage import Entry, RacerModel, enter_race, reference_model
+from races.lineup import entries_for
 from races.models import Participant, Race
 
 from .model_packages import live_race, stored_files

@@ -11,7 +11,7 @@ from races import live_control
 from races.garage import enter_race, reference_model
 from races.live_control import LiveActionError
 from races.models import Participant, Race, Run
-from races.racing import record_lap
+from races.record import record_lap
 from tests.conftest import make_user
 from tests.events import RaceEvents
 
@@ -183,7 +183,7 @@ def test_entering_and_run_ends_update_coming_up(live, bob, django_capture_on_com
 
 
 def test_the_snapshot_gives_each_racer_their_last_ended_run(live, bob, charlie, alice):
-    from races.racing import save_trace
+    from races.record import save_trace
 
     older = Run.objects.create(race=live, racer=bob, state="finished")
     last = Run.objects.create(race=live, racer=bob, state="aborted", failure="stopped")
@@ -204,7 +204,7 @@ def unreachable(channel, message):
 def test_stopping_a_run_whose_runner_cannot_be_reached_says_so(live, bob, monkeypatch):
     from races import protocol
 
-    run = Run.objects.create(race=live, racer=bob, state="running", owner="track-laptop.4242")
+    run = Run.objects.create(race=live, racer=bob, state="running", owner="track-laptop.4242.ab")
     monkeypatch.setattr(protocol, "send_to_channel", unreachable)
     with pytest.raises(LiveActionError, match="cannot be reached"):
         live_control.stop_run(live)
@@ -212,11 +212,24 @@ def test_stopping_a_run_whose_runner_cannot_be_reached_says_so(live, bob, monkey
     assert run.state == "running"  # nothing pretended: the organizer can try again
 
 
-def test_a_speed_change_the_runner_cannot_get_is_refused(live, bob, monkeypatch):
-    from races import protocol
-    from races.live import SpeedRejected, set_speed_anywhere
+def test_taking_a_racer_out_of_the_queue_keeps_their_submission(client, live, alice, bob, charlie):
+    go(live)
+    close_entries(live)
+    live_control.save_queue(live, [charlie.pk])
+    assert [row["user_id"] for row in live_control.queue(live)] == [charlie.pk]
+    bob_entry = Participant.objects.get(race=live, user=bob)
+    assert bob_entry.submission_status.startswith("Entered: Steady")
+    client.force_login(alice)
+    assert "No model submitted" not in client.get(f"/races/{live.pk}/racers/").content.decode()
+    csv = client.get(f"/races/{live.pk}/racers.csv").content.decode()
+    assert "No model submitted" not in csv and "Entered: Steady" in csv
+    with pytest.raises(LiveActionError, match="not in the queue"):
+        live_control.launch_racer(live, bob.pk)
 
-    Run.objects.create(race=live, racer=bob, state="running", owner="track-laptop.4242")
-    monkeypatch.setattr(protocol, "send_to_channel", unreachable)
-    with pytest.raises(SpeedRejected, match="cannot be reached"):
-        set_speed_anywhere(live.pk, bob.pk, 1.2)
+
+def test_entering_again_puts_a_racer_back_in_the_queue(live, bob, charlie):
+    close_entries(live)
+    live_control.save_queue(live, [charlie.pk])
+    live_control.set_entries_open(live, True)
+    enter_race(live, bob, reference_model(bob, "Steady", temperament="steady"))
+    assert {row["user_id"] for row in live_control.queue(live)} == {bob.pk, charlie.pk}

@@ -1,5 +1,5 @@
-"""The live runner: countdown, Go, frames, laps committed before they are announced, speed
-control only for the racer on track, recovery after a crash."""
+"""The live runner: countdown (the model loaded and warm by Go), frames, laps committed before
+they are announced, the speed it is handed, leases and recovery after a crash."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from races.live import LivePool, SpeedRejected, race_config, recover_interrupted_runs
+from races import record
+from races.live import LivePool, race_config
 from races.models import Lap, Race, Run, RunTrace
 from tests.conftest import make_user
 
@@ -57,7 +58,7 @@ def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
     run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
-    pool.launch(run)
+    pool.launch(run.pk)
     assert pool.wait(run.pk, timeout=60)
     states = [e["run"]["state"] for e in recorder.of("run.state")]
     counts = [e["run"]["count"] for e in recorder.of("run.state") if e["run"]["state"] == "countdown"]
@@ -73,7 +74,7 @@ def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
     assert [lap.number for lap in laps] == list(range(1, len(laps) + 1))
     announced = recorder.of("run.lap")
     assert len(announced) == len(laps) and all(e["committed"] for e in announced)
-    assert all(len(lap.sector_ms) == 3 for lap in laps)
+    assert all(len(lap.sector_times_ms) == 3 for lap in laps)
     # the replay's trace: every frame, saved before the end was announced
     ended = recorder.of("run.state")[-1]
     assert ended["run"]["has_trace"] and ended["trace_saved"]
@@ -82,8 +83,7 @@ def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
     assert trace[-1]["x"] == frames[-1]["frame"]["x"] and "late_ms" not in trace[-1]
 
 
-def test_only_the_racer_on_track_changes_the_speed(live_race, bob_user):
-    mallory = make_user("mallory", "Mallory")
+def test_the_runner_applies_the_speed_it_is_handed_clamped(live_race, bob_user):
     run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
@@ -91,23 +91,53 @@ def test_only_the_racer_on_track_changes_the_speed(live_race, bob_user):
 
     def steer(message):
         if message["frame"]["step"] == 30 and not outcome:
-            with pytest.raises(SpeedRejected, match="only the racer on track"):
-                pool.set_speed(live_race.pk, mallory.pk, 3.0)
-            outcome["bad"] = True
-            with pytest.raises(SpeedRejected, match="number"):
-                pool.set_speed(live_race.pk, bob_user.pk, "fast")
-            outcome["applied"] = pool.set_speed(live_race.pk, bob_user.pk, 1.5)
-            outcome["clamped"] = pool.set_speed(live_race.pk, bob_user.pk, 99)
-            pool.set_speed(live_race.pk, bob_user.pk, 1.5)
+            outcome["applied"] = pool.apply_speed(run.pk, 1.5)
+            outcome["clamped"] = pool.apply_speed(run.pk, 99)
+            pool.apply_speed(run.pk, 1.5)
 
     recorder.on_frame = steer
-    pool.launch(run)
+    pool.launch(run.pk)
     assert pool.wait(run.pk, timeout=60)
-    assert outcome == {"bad": True, "applied": 1.5, "clamped": 4.0}
+    assert outcome == {"applied": 1.5, "clamped": 4.0}
     multipliers = [e["frame"]["multiplier"] for e in recorder.of("run.frame")]
     assert multipliers[5] == 1.0 and multipliers[-1] == 1.5
-    with pytest.raises(SpeedRejected, match="no run is live"):
-        pool.set_speed(live_race.pk, bob_user.pk, 1.0)
+    with pytest.raises(LookupError):
+        pool.apply_speed(run.pk, 1.0)
+
+
+def test_the_model_is_loaded_and_warm_before_go(live_race, bob_user):
+    """The first frame comes at Go: the policy is made and has driven a scratch world while
+    the racer watched the countdown, not after it."""
+    from livesim.policies import create_policy
+
+    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
+    recorder = Recorder()
+    seen: list[str] = []
+
+    class Watched:
+        def __init__(self):
+            self.inner = create_policy("reference:steady")
+
+        def reset(self):
+            self.inner.reset()
+
+        def act(self, world):
+            seen.append("act" if recorder.of("run.frame") else "warm-up")
+            return self.inner.act(world)
+
+    def factory(run):
+        seen.append(f"loaded at {len(recorder.of('run.state'))} countdown events")
+        return Watched()
+
+    pool = LivePool(recorder, countdown_step_s=0.05, policy_factory=factory)
+    pool.launch(run.pk)
+    assert pool.wait(run.pk, timeout=120)
+    assert seen[0] in {"loaded at 0 countdown events", "loaded at 1 countdown events"}
+    assert seen[1] == "warm-up"
+    first_frame = recorder.events.index(recorder.of("run.frame")[0])
+    running = next(i for i, e in enumerate(recorder.events)
+                   if e["type"] == "run.state" and e["run"]["state"] == "running")
+    assert running < first_frame
 
 
 def test_one_active_run_per_race(live_race, bob_user):
@@ -120,7 +150,7 @@ def test_stopping_during_the_countdown_aborts(live_race, bob_user):
     run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference")
     recorder = Recorder()
     pool = LivePool(recorder, countdown_step_s=0.2)
-    pool.launch(run)
+    pool.launch(run.pk)
     pool.stop(run.pk)
     assert pool.wait(run.pk, timeout=10)
     run.refresh_from_db()
@@ -132,20 +162,61 @@ def test_stopping_during_the_countdown_aborts(live_race, bob_user):
 def test_a_broken_model_fails_the_run(live_race, bob_user):
     run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:reckless")
     pool = LivePool(Recorder(), fast=True)
-    pool.launch(run)
+    pool.launch(run.pk)
     assert pool.wait(run.pk, timeout=10)
     run.refresh_from_db()
     assert run.state == "failed" and "temperament" in run.failure
 
 
-def test_runs_of_a_dead_runner_are_recovered_with_their_laps(live_race, bob_user):
-    from races.racing import record_lap
+def test_runs_whose_lease_passed_are_recovered_with_their_laps(live_race, bob_user):
+    from races.record import record_lap
 
-    run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="nohost:1")
+    past = timezone.now() - timedelta(seconds=1)
+    run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="gone.1.ab",
+                             lease_expires_at=past)
     record_lap(run, number=1, time_ms=15000)
-    assert recover_interrupted_runs(is_alive=lambda owner: False) == 1
+    assert record.recover_expired_runs() == 1
     run.refresh_from_db()
-    assert run.state == "aborted" and run.laps.count() == 1
+    assert run.state == "aborted" and run.laps.count() == 1 and run.failure == record.RECOVERED
+
+
+def test_a_run_of_this_very_process_is_recovered_once_its_lease_passed(live_race, bob_user):
+    """Ownership is not a pid: a restarted server with the same pid (pid 1 in a container) or
+    on another host recovers a run whose lease nobody renews."""
+    from races.live import OWNER
+
+    past = timezone.now() - timedelta(seconds=1)
+    same_pid = Run.objects.create(race=live_race, racer=bob_user, state="running", owner=OWNER,
+                                  lease_expires_at=past)
+    assert record.recover_expired_runs() == 1
+    same_pid.refresh_from_db()
+    assert same_pid.state == "aborted"
+
+
+def test_a_run_whose_lease_is_renewed_is_left_alone(live_race, bob_user):
+    run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="elsewhere.7.cd",
+                             lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert record.renew_leases("elsewhere.7.cd", [run.pk]) == 1
+    assert record.recover_expired_runs() == 0
+    run.refresh_from_db()
+    assert run.state == "running"
+
+
+def test_a_launch_no_runner_claims_is_recovered(live_race, bob_user, settings):
+    settings.LIVE_LEASE_S = 0
+    run = record.begin_run(live_race, bob_user.pk, model_name="reference")
+    assert run.state == "countdown" and run.owner == ""
+    assert record.recover_expired_runs() == 1
+    run.refresh_from_db()
+    assert run.state == "aborted"
+
+
+def test_a_run_is_claimed_by_one_runner_only(live_race, bob_user):
+    run = record.begin_run(live_race, bob_user.pk, model_name="reference")
+    assert record.claim_run(run.pk, "first.1.aa") is not None
+    assert record.claim_run(run.pk, "second.2.bb") is None
+    run.refresh_from_db()
+    assert run.owner == "first.1.aa"
 
 
 def test_race_config_follows_the_race_options(live_race):
@@ -167,7 +238,7 @@ def test_head_to_bot_frames_carry_the_bots(live_race, bob_user):
     run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:cautious")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
-    pool.launch(run)
+    pool.launch(run.pk)
     assert pool.wait(run.pk, timeout=60)
     frames = recorder.of("run.frame")
     bots = frames[10]["frame"]["objects"]

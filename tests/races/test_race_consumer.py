@@ -30,8 +30,8 @@ def setup(transactional_db, tracks):
     return race, alice, bob, mallory
 
 
-def communicator(race, user):
-    comm = WebsocketCommunicator(app, f"/ws/races/{race.pk}/")
+def communicator(race, user, race_id: str | None = None):
+    comm = WebsocketCommunicator(app, f"/ws/races/{race_id or race.pk}/")
     comm.scope["user"] = user
     comm.scope["session"] = {}
     return comm
@@ -47,8 +47,9 @@ async def test_it_sends_a_snapshot_then_forwards_events(setup):
         assert state["type"] == "race.state" and state["v"] == protocol.VERSION
         assert state["race"]["name"] == "Live Cup" and state["run"] is None
         assert len(state["race"]["track"]["geometry"]["center"]) > 10
-        await protocol.asend(race.pk, protocol.event("run.frame", run_id=1, frame={"step": 1}))
-        assert await comm.receive_json_from() == {"type": "run.frame", "v": 1, "run_id": 1, "frame": {"step": 1}}
+        await protocol.asend(race.pk, protocol.run_frame(1, 1.0, {"step": 1}))
+        assert await comm.receive_json_from() == {"type": "run.frame", "v": 1, "run_id": 1, "ts": 1.0,
+                                                 "frame": {"step": 1}}
     finally:
         await comm.disconnect()
 
@@ -63,27 +64,41 @@ async def test_it_validates_access(setup):
         await comm.disconnect()
 
 
-async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
-    race, alice, bob, _ = setup
-    pool = live.LivePool(lambda race_id, message: None, countdown_step_s=0.05)
-    monkeypatch.setattr(live, "_pool", pool)
+async def launched(race, racer, monkeypatch):
+    """A run of `racer` on track in this process's pool (embedded mode)."""
+    import asyncio
+
     from channels.db import database_sync_to_async
 
-    run = await database_sync_to_async(Run.objects.create)(
-        race=race, racer=bob, state="countdown", model_name="reference:steady")
-    active = await database_sync_to_async(pool.launch)(run)
+    from races import record
+
+    pool = live.LivePool(lambda race_id, message: None, countdown_step_s=0.05)
+    monkeypatch.setattr(live, "_pool", pool)
+    run = await database_sync_to_async(record.begin_run)(race, racer.pk, model_name="reference:steady")
+    active = await database_sync_to_async(pool.launch)(run.pk)
+    for _ in range(200):
+        if await database_sync_to_async(Run.objects.filter(pk=run.pk, state="running").exists)():
+            break
+        await asyncio.sleep(0.05)
+    return pool, run, active
+
+
+async def stopped(pool, run):
+    from channels.db import database_sync_to_async
+
+    pool.stop(run.pk)
+    assert await database_sync_to_async(pool.wait)(run.pk, 10)
+
+
+async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
+    race, alice, bob, _ = setup
+    pool, run, active = await launched(race, bob, monkeypatch)
     organizer, racer = communicator(race, alice), communicator(race, bob)
     await organizer.connect()
     await racer.connect()
     try:
         await organizer.receive_json_from()
         await racer.receive_json_from()
-        import asyncio
-
-        for _ in range(100):
-            if active.runner is not None:
-                break
-            await asyncio.sleep(0.05)
         await organizer.send_json_to({"type": "speed.set", "value": 2})
         refused = await organizer.receive_json_from()
         assert refused["type"] == "error" and "only the racer on track" in refused["message"]
@@ -93,7 +108,24 @@ async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
         await racer.send_json_to({"type": "speed.set", "value": "nan"})
         assert (await racer.receive_json_from())["type"] == "error"
     finally:
-        await database_sync_to_async(pool.stop)(run.pk)
-        assert await database_sync_to_async(pool.wait)(run.pk, 10)
+        await stopped(pool, run)
         await organizer.disconnect()
+        await racer.disconnect()
+
+
+async def test_a_race_id_in_another_spelling_reaches_the_same_run(setup, monkeypatch):
+    """One canonical race id: a socket opened on the id in upper case changes the speed of the
+    race's run, and the ack is the value the runner applied (not a message sent into the void)."""
+    race, _, bob, _ = setup
+    pool, run, active = await launched(race, bob, monkeypatch)
+    racer = communicator(race, bob, race_id=str(race.pk).upper())
+    connected, _ = await racer.connect()
+    try:
+        assert connected
+        await racer.receive_json_from()
+        await racer.send_json_to({"type": "speed.set", "value": 9})
+        assert (await racer.receive_json_from()) == {"type": "speed.ack", "v": 1, "value": 4.0}
+        assert active.multiplier.value == 4.0
+    finally:
+        await stopped(pool, run)
         await racer.disconnect()

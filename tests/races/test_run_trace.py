@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from races.models import Participant
-from races.racing import TRACE_KEYS, Run, save_trace, trace_frame
+from livesim.realtime import TRACE_FIELDS as TRACE_KEYS
+from races.models import Participant, Run
+from races.record import save_trace, trace_frame
 from tests.conftest import make_user
 
 FRAMES = [{"type": "frame", "step": n, "t": n / 15, "x": 1.0 + n, "y": 2.0, "heading": 90.0,

@@ -226,7 +226,7 @@
     el.bestLap.textContent = fmtLap(frame.best_lap);
     el.remaining.textContent = fmtClock(frame.time_remaining);
     el.speed.textContent = isFinite(frame.speed) ? Number(frame.speed).toFixed(2) : "0.00";
-    el.resets.textContent = frame.resets != null ? String(frame.resets) : "0";
+    el.resets.textContent = frame.reset_count != null ? String(frame.reset_count) : "0";
     if (frame.multiplier != null && !replay && speedIdle()) showSpeed(frame.multiplier, true);
   }
 
@@ -272,7 +272,7 @@
     el.board.replaceChildren(...rows.map((r) => {
       const tr = document.createElement("tr");
       if (r.rank === 1) tr.className = "first";
-      [r.rank, r.racer, r.time, r.gap, r.off_tracks, r.collisions, r.resets].forEach((v) => cell(tr, v));
+      [r.rank, r.racer, r.time, r.gap, r.off_track_count, r.crash_count, r.reset_count].forEach((v) => cell(tr, v));
       return tr;
     }));
   }

@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,26 +49,51 @@ def wait_for(predicate, what: str, timeout: float = 60.0, log: Path | None = Non
 
 # -- the request does not wait for its job ------------------------------------------------------
 
-class CeleryWorker:
-    """`celery -A config worker` on a queue of its own, as a process group we end ourselves."""
+def job_env(mode: str, queue: str = "test-jobs-unused") -> dict:
+    """The environment of a server, worker or script of this test in a given JOBS mode."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.support.jobs_settings",
+           "RACESERVER_NO_BOOTSTRAP": "1", "DATABASE_URL": test_database_url(), "JOBS": mode,
+           "TEST_JOBS_QUEUE": queue}
+    env.pop("REDIS_URL", None)
+    if mode == "celery":
+        env["REDIS_URL"] = redis_url()
+    return env
 
-    def __init__(self, env: dict, log: Path):
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-             "--concurrency", "1", "--hostname", f"{env['TEST_JOBS_QUEUE']}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
 
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
+def run_python(code: str, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@contextmanager
+def celery_worker(env: dict, log: Path):
+    """`celery -A config worker` on the queue of `env`, as a process group we end ourselves;
+    the queue is removed from Redis afterwards."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
+         "--concurrency", "1", "--hostname", f"{env['TEST_JOBS_QUEUE']}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        stop(proc, group=True)  # warm shutdown: its pool process goes too
+        forget_queue(env["TEST_JOBS_QUEUE"])
+
+
+def stop(proc: subprocess.Popen, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 20 s (e.g. stuck in a request)."""
+    for sig, wait_s in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        if proc.poll() is not None:
             return
-        os.killpg(self.proc.pid, signal.SIGTERM)  # warm shutdown: the pool process goes too
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         try:
-            self.proc.wait(20)
+            proc.wait(wait_s)
         except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+            continue
 
 
 def forget_queue(queue: str) -> None:
@@ -78,50 +104,69 @@ def forget_queue(queue: str) -> None:
     client.close()
 
 
+def new_queue() -> str:
+    return f"test-jobs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["thread", pytest.param("celery", marks=pytest.mark.redis)])
 def test_a_request_returns_before_its_job_ends(mode, transactional_db, tmp_path):
-    queue = f"test-jobs-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.support.jobs_settings",
-           "RACESERVER_NO_BOOTSTRAP": "1", "DATABASE_URL": test_database_url(), "JOBS": mode,
-           "TEST_JOBS_QUEUE": queue}
-    env.pop("REDIS_URL", None)
-    if mode == "celery":
-        env["REDIS_URL"] = redis_url()
+    env = job_env(mode, new_queue())
     gate = tmp_path / "gate"
     gate.mkdir()
     server_log, worker_log = tmp_path / "daphne.log", tmp_path / "worker.log"
-    worker = CeleryWorker(env, worker_log) if mode == "celery" else None
-    server = None
-    try:
-        server, port = start_daphne(env, server_log.open("w"))
+    job_log = worker_log if mode == "celery" else server_log
+    with ExitStack() as stack:
+        if mode == "celery":
+            stack.enter_context(celery_worker(env, worker_log))
+        server, port = start_daphne(env, stack.enter_context(server_log.open("w")))
+        stack.callback(stop, server)
+
         request = urllib.request.Request(f"http://127.0.0.1:{port}/dispatch/",
                                          data=urllib.parse.urlencode({"directory": gate}).encode())
         with urllib.request.urlopen(request, timeout=20) as response:
             assert response.read() == b"dispatched"
         assert not (gate / "done").exists()
 
-        wait_for((gate / "started").exists, "the job to start", log=worker_log if worker else server_log)
+        wait_for((gate / "started").exists, "the job to start", log=job_log)
         assert not (gate / "done").exists()  # it waits for `go`: it was running when the answer came
         ran_in = int((gate / "started").read_text())
-        if mode == "thread":
-            assert ran_in == server.pid
-        else:
-            assert ran_in != server.pid
+        assert (ran_in == server.pid) is (mode == "thread")
 
         (gate / "go").touch()
-        wait_for((gate / "done").exists, "the job to end", log=worker_log if worker else server_log)
-        if worker is not None:
-            wait_for(lambda: "wait_then_mark" in worker_log.read_text()
+        wait_for((gate / "done").exists, "the job to end", log=job_log)
+        if mode == "celery":
+            wait_for(lambda: "tests.support.jobs.wait_then_mark" in worker_log.read_text()
                      and "succeeded" in worker_log.read_text(), "the worker to report success",
                      log=worker_log)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(20)
-        if worker is not None:
-            worker.stop()
-            forget_queue(queue)
+
+
+DISPATCH_WAIT_THEN_MARK = """
+import sys
+import django
+django.setup()
+from tests.support import jobs
+jobs.wait_then_mark.dispatch(sys.argv[1])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_job_whose_worker_process_is_killed_runs_again(transactional_db, tmp_path):
+    env = job_env("celery", new_queue())
+    worker_log = tmp_path / "worker.log"
+    with celery_worker(env, worker_log):
+        dispatched = run_python(DISPATCH_WAIT_THEN_MARK, env, str(tmp_path))
+        assert dispatched.returncode == 0, dispatched.stderr
+        wait_for((tmp_path / "started").exists, "the job to start", log=worker_log)
+        first = int((tmp_path / "started").read_text())
+
+        os.kill(first, signal.SIGKILL)  # the pool process running the job, not the worker
+        wait_for(lambda: (tmp_path / "started").read_text() != str(first),
+                 "the job to start again", log=worker_log)
+        (tmp_path / "go").touch()
+        wait_for((tmp_path / "done").exists, "the job to end", log=worker_log)
+        assert (tmp_path / "done").read_text() != str(first)
 
 
 # -- transactions -------------------------------------------------------------------------------
@@ -201,8 +246,9 @@ def test_the_process_exits_without_waiting_for_its_jobs(tmp_path):
     env = {**os.environ, "RACESERVER_NO_BOOTSTRAP": "1", "JOBS": "thread",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     env.pop("REDIS_URL", None)
-    result = subprocess.run([sys.executable, "-c", EXIT_WHILE_A_JOB_RUNS, str(tmp_path)], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=30)
+    started = time.monotonic()
+    result = run_python(EXIT_WHILE_A_JOB_RUNS, env, str(tmp_path))
+    assert time.monotonic() - started < jobs.GATE_TIMEOUT_S / 3
     assert result.returncode == 0, result.stderr
     assert "stopping with 1 job(s) running and 1 queued: they will not run" in result.stderr
     assert not (tmp_path / "done").exists()
@@ -242,8 +288,7 @@ def test_it_says_when_redis_cannot_take_the_job(tmp_path):
     env = {**os.environ, "RACESERVER_NO_BOOTSTRAP": "1", "JOBS": "celery",
            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    result = subprocess.run([sys.executable, "-c", DISPATCH_WITHOUT_REDIS], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = run_python(DISPATCH_WITHOUT_REDIS, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
         "tests.support.jobs.mark could not be queued, Redis cannot be reached: ")

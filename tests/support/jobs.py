@@ -21,23 +21,30 @@ from config.jobs import job
 GATE_TIMEOUT_S = 60.0
 
 
+def _write(path: Path, text: str = "") -> None:
+    """Whole or not at all: the test may read the file the moment it appears."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text)
+    os.replace(part, path)
+
+
 @job
 def wait_then_mark(directory: str) -> None:
     """Write `started` (holding this process's id), wait for the test to create `go`, then
     write `done`."""
     folder = Path(directory)
-    (folder / "started").write_text(str(os.getpid()))
+    _write(folder / "started", str(os.getpid()))
     deadline = time.monotonic() + GATE_TIMEOUT_S
     while not (folder / "go").exists():
         if time.monotonic() > deadline:
             raise TimeoutError(f"nobody created {folder / 'go'}")
         time.sleep(0.02)
-    (folder / "done").write_text(str(os.getpid()))
+    _write(folder / "done", str(os.getpid()))
 
 
 @job
 def mark(directory: str, name: str) -> None:
-    (Path(directory) / name).write_text(str(os.getpid()))
+    _write(Path(directory) / name, str(os.getpid()))
 
 
 @job
@@ -51,7 +58,7 @@ def record_user_seen(directory: str, user_id: int) -> None:
     from django.contrib.auth import get_user_model
 
     seen = get_user_model().objects.filter(pk=user_id).exists()
-    (Path(directory) / ("seen" if seen else "missing")).write_text("")
+    _write(Path(directory) / ("seen" if seen else "missing"))
 
 
 connections_used = []  # the job threads' database connections, for the test to look at after

@@ -1,6 +1,7 @@
 """config/jobs.py: a request that dispatches a job answers before the job ends, in embedded mode
 (a thread pool inside a real daphne) and scaled mode (a real Celery worker on the real Redis); a
-job starts only once its transaction commits; a failing job is logged and the pool goes on; a bad
+job whose worker process is killed runs again; a job starts only once its transaction commits; a
+failing job is logged and the pool goes on; the server exits without waiting for its jobs; a bad
 setting stops the server with the reason."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The Celery app. Scaled mode: `celery -A config worker` with REDIS_URL set."""
+"""The Celery app: it carries the background jobs of config/jobs.py in scaled mode (JOBS=celery),
+run by `celery -A config worker` with REDIS_URL set. The worker finds the jobs in the `tasks`
+module of each installed app."""
 
 import os
 

@@ -1,8 +1,8 @@
 """Settings, all from environment variables, with defaults that run on one laptop.
 
-Embedded mode (no variables set): SQLite under ./var, the in-memory channel layer, Celery tasks
-run inside the server process. Scaled mode: set DATABASE_URL (PostgreSQL) and REDIS_URL (channel
-layer and Celery broker). See the README for the full list.
+Embedded mode (no variables set): SQLite under ./var, the in-memory channel layer, background
+jobs on threads inside the server process. Scaled mode: set DATABASE_URL (PostgreSQL) and
+REDIS_URL (channel layer, and the Celery broker the job workers take jobs from). See the README for the full list.
 """
 
 import os
@@ -126,11 +126,47 @@ LIVE_RUNNER = os.environ.get("LIVE_RUNNER", "embedded")
 # passed (its runner was killed or lost) is recovered as aborted so the racer can be relaunched.
 LIVE_LEASE_S = float(os.environ.get("LIVE_LEASE_S", "15"))
 
-# Celery: the broker is Redis in scaled mode; embedded mode runs tasks in-process.
+# Background jobs (config/jobs.py): "thread" runs them on a pool of JOBS_THREADS threads inside
+# the server process, "celery" on `celery -A config worker` processes through Redis, "inline" at
+# once in the dispatching thread (tests, scripts). One thread by default: the simulator holds the
+# interpreter lock, so a second one would add no speed and only slow down the live runner's ticks.
+JOBS = os.environ.get("JOBS", "celery" if REDIS_URL else "thread").strip().lower()
+if JOBS not in ("thread", "celery", "inline"):
+    raise ImproperlyConfigured(f"JOBS must be one of thread, celery, inline, not {JOBS!r}")
+if JOBS == "celery" and not REDIS_URL:
+    raise ImproperlyConfigured("JOBS=celery needs REDIS_URL: the Celery workers take jobs from Redis")
+try:
+    JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "1"))
+except ValueError:
+    JOBS_THREADS = 0
+if JOBS_THREADS < 1:
+    raise ImproperlyConfigured(
+        f"JOBS_THREADS must be a whole number of 1 or more, not {os.environ['JOBS_THREADS']!r}")
+
+# Celery carries the jobs in scaled mode (JOBS=celery), as JSON on Redis; it never runs one
+# inside a request.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "jobs"
+# A job is acknowledged when it ends, so a job whose worker dies runs again: jobs must be
+# idempotent. A worker reserves only the jobs it runs (they take minutes).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a killed pool process: the job is queued again at once
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job is stopped after 30 min. A job whose whole worker went away goes back to the queue when it
+# has been unacknowledged for the visibility timeout, an hour: longer than any job may run, so a
+# job that is still running is never given to a second worker.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# A Redis outage does not cancel running jobs: they finish. If their acknowledgement is lost with
+# the connection, Redis hands them out again after the visibility timeout and they find their
+# work done (idempotent), which beats starting them over an hour later.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -13,10 +13,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 VIEWPORT = {"width": 1280, "height": 800}
 CLOCK_AHEAD_S = 5  # an organizer's computer clock a few seconds ahead of the server's is common
 
-# Every change of the reminder, with the time-left clock as it reads at that moment.
+# Every reading of the time-left clock, and every change of the reminder with the clock as it
+# reads at that moment.
 RECORD_REMINDERS = """
 document.addEventListener("DOMContentLoaded", () => {
   window.reminderLog = [];
+  window.clockLog = [];
+  const clock = document.getElementById("time-remaining");
+  new MutationObserver(() => window.clockLog.push(clock.textContent))
+    .observe(clock, { childList: true, characterData: true, subtree: true });
   const reminder = document.getElementById("reminder");
   if (!reminder) return;
   new MutationObserver(() => {
@@ -90,6 +95,8 @@ def test_the_reminders_show_over_the_track_map_in_step_with_the_clock(live_race,
         assert reminder["left"] >= 0 and reminder["right"] <= VIEWPORT["width"], reminder
     canvas = page.locator("#track-canvas").bounding_box()
     assert final["bottom"] <= canvas["y"] + 1  # above the track map, not over the car
+    readings = [seconds(text) for text in page.evaluate("window.clockLog") if text != "--:--"]
+    assert readings == sorted(readings, reverse=True)  # it counts down, never jumps back
 
     page.click("#stop-run")
     page.wait_for_selector("text=Run stopped.")

@@ -29,7 +29,7 @@
     race: null, run: null, ended: null, queue: [], leaderboard: [], connected: false,
     me: { user_id: dataUser ? Number(dataUser) : null, is_organizer: false },
   };
-  const view = { state, lastFrame: null, frames: [], send, timeLeft: liveTimeLeft };
+  const view = { state, lastFrame: null, frames: [], send };
   window.liveView = view;
 
   let geom = null;          // track geometry prepared for drawing (see buildGeometry)
@@ -217,26 +217,23 @@
     if (!frame) {
       el.lapTime.textContent = lapFlash ? lapFlash.text : fmtLap(null);
       el.bestLap.textContent = fmtLap(null); el.speed.textContent = "0.00"; el.resets.textContent = "0";
-      showClock(liveTimeLeft());
+      showClock(wholeTurn());
       return;
     }
     el.lapTime.textContent = lapFlash ? lapFlash.text : fmtLap(frame.lap_time);
     el.bestLap.textContent = fmtLap(frame.best_lap);
-    showClock(frame.time_remaining);  // live, the same reading as liveTimeLeft()
+    showClock(frame.time_remaining);
     el.speed.textContent = isFinite(frame.speed) ? Number(frame.speed).toFixed(2) : "0.00";
     el.resets.textContent = frame.resets != null ? String(frame.resets) : "0";
     if (frame.multiplier != null && !replay && speedIdle()) showSpeed(frame.multiplier, true);
   }
 
-  // Seconds left in the run on track, as its time-left clock shows them: the simulator's own
-  // clock (frame.time_remaining) once it drives, the whole turn before that. Not ends_at: it is
-  // stamped before the simulator has started (the clock would jump back a few seconds at the
+  // The time-left clock reads the simulator's own clock (frame.time_remaining) once the car
+  // drives, and the whole turn before the first frame. Not ends_at: it is stamped before the
+  // simulator has set up the track (the clock would run a few seconds early, then jump back at the
   // first frame), and this computer's clock may be off the server's.
-  function liveTimeLeft() {
-    const run = state.run;
-    const f = view.lastFrame;
-    if (run && f && f.time_remaining != null && isFinite(f.time_remaining)) return Number(f.time_remaining);
-    if (run && run.duration_s) return Number(run.duration_s);
+  function wholeTurn() {
+    if (state.run && state.run.duration_s) return Number(state.run.duration_s);
     const minutes = state.race && state.race.time_per_racer;
     return minutes ? minutes * 60 : null;
   }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
@@ -14,11 +15,26 @@ from django.views.decorators.http import require_GET, require_POST
 from . import live_control
 from .access import race_view
 from .live_control import LiveActionError
+from .models import racer_alias
 from .run_models import RunTrace
 
 
+class Done(NamedTuple):
+    """What an action says when done, with extra message tags for the page (base.html puts
+    them on the message as classes)."""
+
+    text: str
+    extra_tags: str = ""
+
+
+# live.js removes a message with this tag once the launched run is under way or over: the
+# countdown is on the track map, and the message must not stay up for the whole run.
+UNTIL_RUN = "until-run"
+
+
 def live_action(view):
-    """POST only, organizer only, LIVE races only; turns LiveActionError into a message."""
+    """POST only, organizer only, LIVE races only; turns LiveActionError into a message.
+    The view returns its message (a str or a Done)."""
 
     @require_POST
     @race_view(role="organizer")
@@ -34,9 +50,10 @@ def live_action(view):
                 return JsonResponse({"error": str(exc)}, status=400)
             messages.error(request, str(exc))
         else:
+            done = Done(done) if isinstance(done, str) else done
             if wants_json:
-                return JsonResponse({"ok": True, "message": done})
-            messages.success(request, done)
+                return JsonResponse({"ok": True, "message": done.text})
+            messages.success(request, done.text, extra_tags=done.extra_tags)
         return redirect("race_detail", race_id=race.pk)
 
     return wrapper
@@ -72,7 +89,7 @@ def save_queue(request, race):
 @live_action
 def launch_racer(request, race, user_id: int):
     run = live_control.launch_racer(race, user_id)
-    return f"Launching {run.model_name}: 10… 9… 8…"
+    return Done(f"Launching {racer_alias(run.racer)} ({run.model_name}).", UNTIL_RUN)
 
 
 @live_action

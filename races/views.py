@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -33,7 +34,8 @@ from .garage_views import entry_context
 from .invitations import invitation_url, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 
-WIZARD_SESSION = "race_wizard"
+WIZARD_SESSION = "race_wizards"
+WIZARDS_KEPT = 5
 WIZARD_STEPS = {1: "details", 2: "customize", 3: "review"}
 
 
@@ -121,9 +123,34 @@ def manage(request):
 
 
 # -- the creation wizard -------------------------------------------------------------------
+# Each wizard has its own id (in its URLs), and its draft is kept in the session under that id:
+# two tabs creating two races never see each other's draft. Only the WIZARDS_KEPT most recently
+# used drafts are kept, so the session stays small however many wizards are left unfinished.
 
-def _wizard_data(request) -> dict:
+def _drafts(request) -> dict:
+    """{wizard id: draft}, least recently used first (JSON keeps the order of the keys)."""
     return dict(request.session.get(WIZARD_SESSION) or {})
+
+
+def _load_draft(request, wizard: str | None) -> dict | None:
+    """The wizard's draft so far; {} for a wizard not started yet, None for one not kept."""
+    if wizard is None:
+        return {}
+    draft = _drafts(request).get(wizard)
+    return None if draft is None else dict(draft)
+
+
+def _save_draft(request, wizard: str, data: dict) -> None:
+    drafts = _drafts(request)
+    drafts.pop(wizard, None)
+    drafts[wizard] = data  # last: the most recently used
+    request.session[WIZARD_SESSION] = dict(list(drafts.items())[-WIZARDS_KEPT:])
+
+
+def _drop_draft(request, wizard: str) -> None:
+    drafts = _drafts(request)
+    drafts.pop(wizard, None)
+    request.session[WIZARD_SESSION] = drafts
 
 
 def _wizard_form(request, data: dict, files=None) -> RaceForm:
@@ -143,46 +170,55 @@ def _step_fields(step: int) -> list[str]:
 
 
 @login_required
-def race_create(request, step: int = 1):
-    data = _wizard_data(request)
-    if step > 1 and not data:
+def race_create(request, wizard: str | None = None, step: int = 1):
+    """One wizard's step: `/races/new/` starts a wizard (its first POST gives it an id), then
+    `/races/new/<wizard>/<step>/` shows and takes that wizard's steps."""
+    if step not in WIZARD_STEPS:
+        raise Http404("The race wizard has three steps.")
+    data = _load_draft(request, wizard)
+    if data is None or (step > 1 and not data):
+        if data is None:
+            messages.info(request, "That race draft is no longer kept: start again.")
         return redirect("race_create")
     if request.method == "POST":
-        posted = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
-        if step in (1, 2):
-            if step == 2:  # unchecked checkboxes are absent from a POST: clear them first
-                for name in ("random_objects", "lane_change"):
-                    data.pop(name, None)
-            data.update(posted)
-            request.session[WIZARD_SESSION] = data
-            form = _wizard_form(request, data)
-            form.is_valid()
-            step_errors = {f: e for f, e in form.errors.items() if f in _step_fields(step) or f == "__all__"}
-            if not step_errors:
-                return redirect("race_create_step", step=step + 1)
-            return render(request, "races/wizard.html", _wizard_context(form, step))
-        if "previous" in request.POST:
-            return redirect("race_create_step", step=2)
-        form = _wizard_form(request, data, request.FILES)
-        if form.is_valid():
-            with transaction.atomic():
-                race = form.save()
-            request.session.pop(WIZARD_SESSION, None)
-            messages.success(request, f"{race.name} is created. Share its invitation link.")
-            return redirect(reverse("race_invitation", args=[race.pk]) + "?created=1")
-        bad_steps = sorted({wizard_step_of(f) for f in form.errors if f not in ("image", "__all__")})
-        if bad_steps and bad_steps[0] < 3:
-            return render(request, "races/wizard.html", _wizard_context(form, bad_steps[0]))
-        return render(request, "races/wizard.html", _wizard_context(form, 3))
-    if step == 1 and "continue" not in request.GET:
-        request.session.pop(WIZARD_SESSION, None)
-        data = {}
+        return _wizard_post(request, wizard or secrets.token_urlsafe(8), step, data)
     form = _wizard_form(request, data) if data else RaceForm(initial=_initial(), organizer=request.user)
     if data:
         form.is_valid()
         if step < 3:
             form._errors = {f: e for f, e in form.errors.items() if f in _step_fields(step)}
-    return render(request, "races/wizard.html", _wizard_context(form, step, fresh=not data))
+    return render(request, "races/wizard.html", _wizard_context(form, step, wizard, fresh=not data))
+
+
+def _wizard_post(request, wizard: str, step: int, data: dict):
+    """Steps 1 and 2 save what was posted into this wizard's draft and move on when their own
+    fields are valid; step 3 creates the race from the whole draft."""
+    if step in (1, 2):
+        posted = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        if step == 2:  # unchecked checkboxes are absent from a POST: clear them first
+            for name in ("random_objects", "lane_change"):
+                data.pop(name, None)
+        data.update(posted)
+        _save_draft(request, wizard, data)
+        form = _wizard_form(request, data)
+        form.is_valid()
+        step_errors = {f: e for f, e in form.errors.items() if f in _step_fields(step) or f == "__all__"}
+        if not step_errors:
+            return redirect("race_create_step", wizard=wizard, step=step + 1)
+        return render(request, "races/wizard.html", _wizard_context(form, step, wizard))
+    if "previous" in request.POST:
+        return redirect("race_create_step", wizard=wizard, step=2)
+    form = _wizard_form(request, data, request.FILES)
+    if form.is_valid():
+        with transaction.atomic():
+            race = form.save()
+        _drop_draft(request, wizard)
+        messages.success(request, f"{race.name} is created. Share its invitation link.")
+        return redirect(reverse("race_invitation", args=[race.pk]) + "?created=1")
+    bad_steps = sorted({wizard_step_of(f) for f in form.errors if f not in ("image", "__all__")})
+    if bad_steps and bad_steps[0] < 3:
+        return render(request, "races/wizard.html", _wizard_context(form, bad_steps[0], wizard))
+    return render(request, "races/wizard.html", _wizard_context(form, 3, wizard))
 
 
 def _initial() -> dict:
@@ -203,9 +239,9 @@ def _form_state(form: RaceForm, fresh: bool = False) -> dict:
     } | {"fresh": fresh}
 
 
-def _wizard_context(form: RaceForm, step: int, fresh: bool = False) -> dict:
+def _wizard_context(form: RaceForm, step: int, wizard: str | None, fresh: bool = False) -> dict:
     return {
-        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.all(),
+        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.all(), "wizard": wizard,
         "form_state": _form_state(form, fresh),
     }
 

@@ -33,7 +33,7 @@ def test_it_creates_shares_joins_and_revokes(people, new_page, tmp_path):
     alice_page.click("#next")
 
     # Step 2: OA options are shown, Classic-only ones hidden.
-    alice_page.wait_for_url("**/races/new/2/")
+    alice_page.wait_for_url("**/races/new/*/2/")
     assert alice_page.locator("#field-object_count").is_visible()
     assert not alice_page.locator("#field-ranking_method").is_visible()
     assert not alice_page.locator("#field-bot_count").is_visible()
@@ -47,7 +47,7 @@ def test_it_creates_shares_joins_and_revokes(people, new_page, tmp_path):
     alice_page.fill("input[name=time_per_racer]", "4")
     alice_page.click("#next")
 
-    alice_page.wait_for_url("**/races/new/3/")
+    alice_page.wait_for_url("**/races/new/*/3/")
     review = alice_page.locator("dl.specs").inner_text()
     assert "Friday Night Dodgeball" in review and "inside 25 %" in review and "4 min" in review
     alice_page.click("#submit")

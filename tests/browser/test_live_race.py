@@ -5,30 +5,11 @@ replays the run from its saved trace."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from races.garage import enter_race, reference_model
-from races.models import Participant, Race, RunTrace
-from tests.conftest import make_user
+from races.models import RunTrace
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def live_race(transactional_db, tracks):
-    alice = make_user("alice", "AliceRaces")
-    bob, charlie = make_user("bob", "BobTheRacer"), make_user("charlie", "CharlieC")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Browser GP", format="live",
-                               track=tracks.get(slug="oval"), start_at=now + timedelta(minutes=5),
-                               end_at=now + timedelta(hours=4), time_per_racer=1)
-    for user, temperament in ((bob, "steady"), (charlie, "brisk")):
-        Participant.objects.create(race=race, user=user)
-        enter_race(race, user, reference_model(user, temperament.title(), temperament=temperament))
-    return race, bob, charlie
 
 
 def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
@@ -60,7 +41,7 @@ def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
     assert racer.locator("#speed-slider").is_hidden() or racer.locator("#speed-slider").is_disabled()
 
     organizer.locator(f"tr[data-user-id='{charlie.pk}'] button.launch-racer").click()
-    organizer.wait_for_selector("text=Launching Brisk")
+    organizer.wait_for_selector("text=Launching CharlieC (Brisk).")
     racer.wait_for_selector("#countdown:not([hidden])", timeout=5_000)
     countdown = racer.locator("#countdown").inner_text()
     assert countdown.strip() and countdown.strip() != "GO!"

@@ -1,7 +1,9 @@
-"""The 3-step race creation wizard: details, customizations, review (kept in the session)."""
+"""The 3-step race creation wizard: details, customizations, review (each wizard's draft kept in
+the session under the wizard's id; two wizards at once are in test_wizard_tabs.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,7 +12,7 @@ from django.test import Client
 
 from races.forms import DETAIL_FIELDS
 from races.models import Race
-from races.views import WIZARD_SESSION
+from races.views import WIZARD_SESSION, WIZARDS_KEPT
 
 from .helpers import (
     H2B_LANES,
@@ -33,15 +35,32 @@ def split(data: dict) -> tuple[dict, dict]:
     return step1, step2
 
 
+STEP = re.compile(r"^/races/new/([-\w]+)/([123])/$")
+
+
+def step_of(response, step: int) -> str:
+    """The address of `step` in the wizard a response redirects within."""
+    match = STEP.match(path_of(response))
+    assert match, response["Location"]
+    return f"/races/new/{match[1]}/{step}/"
+
+
+def start(client, step1: dict) -> str:
+    """Post step 1 of a new wizard; returns the wizard's step 2 address."""
+    response = client.post(NEW, step1)
+    assert response.status_code == 302, _errors(response)
+    assert path_of(response) == step_of(response, 2)
+    return response["Location"]
+
+
 def run_wizard(client, data: dict, files: dict | None = None):
     """Post the three steps; returns the last response."""
     step1, step2 = split(data)
-    response = client.post(NEW, step1)
-    assert response.status_code == 302 and path_of(response) == "/races/new/2/", _errors(response)
-    response = client.post("/races/new/2/", step2)
-    assert response.status_code == 302 and path_of(response) == "/races/new/3/", _errors(response)
-    assert client.get("/races/new/3/").status_code == 200
-    return client.post("/races/new/3/", files or {})
+    response = client.post(start(client, step1), step2)
+    assert response.status_code == 302 and path_of(response) == step_of(response, 3), _errors(response)
+    review = response["Location"]
+    assert client.get(review).status_code == 200
+    return client.post(review, files or {})
 
 
 def _errors(response):
@@ -58,43 +77,69 @@ def test_it_works(as_alice, alice, student_track):
     assert race.off_track_penalty == 2 and race.max_resets is None
     assert response.status_code == 302
     assert response["Location"] == f"/races/{race.pk}/invitation/?created=1"
-    assert WIZARD_SESSION not in as_alice.session
+    assert as_alice.session[WIZARD_SESSION] == {}  # the submitted draft is gone
 
 
 def test_it_requires_login(client, tracks):
     response = client.get(NEW)
     assert response.status_code == 302 and path_of(response) == "/accounts/login/"
-    assert client.post("/races/new/3/", {}).status_code == 302
+    assert client.post("/races/new/abc/3/", {}).status_code == 302
     assert Race.objects.count() == 0
 
 
 def test_it_keeps_the_entered_details_in_the_session(as_alice, student_track):
     step1, _ = split(form_data(student_track, name="Kept Cup"))
-    as_alice.post(NEW, step1)
-    assert as_alice.session[WIZARD_SESSION]["name"] == "Kept Cup"
-    back = as_alice.get(NEW + "?continue=1")
+    step2 = start(as_alice, step1)
+    wizard = step2.split("/")[3]
+    assert as_alice.session[WIZARD_SESSION][wizard]["name"] == "Kept Cup"
+    back = as_alice.get(f"/races/new/{wizard}/1/")
     assert back.context["form"]["name"].value() == "Kept Cup"
-    review = as_alice.get("/races/new/3/")
+    assert f'action="/races/new/{wizard}/1/"' in back.content.decode()  # posting again updates this draft
+    review = as_alice.get(f"/races/new/{wizard}/3/")
     assert b"Kept Cup" in review.content
-    fresh = as_alice.get(NEW)  # starting over forgets the draft
-    assert WIZARD_SESSION not in as_alice.session
+    fresh = as_alice.get(NEW)  # a new wizard starts empty
     assert fresh.context["form"]["name"].value() in (None, "")
+    assert 'action="/races/new/"' in fresh.content.decode()
 
 
 def test_it_sends_later_steps_back_to_the_start_without_a_draft(as_alice, tracks):
-    for step in (2, 3):
-        response = as_alice.get(f"/races/new/{step}/")
+    for step in (1, 2, 3):
+        response = as_alice.get(f"/races/new/unknown/{step}/")
         assert response.status_code == 302 and response["Location"] == NEW
-    assert as_alice.post("/races/new/3/", {}).status_code == 302
+    response = as_alice.post("/races/new/unknown/3/", {}, follow=True)
+    assert b"That race draft is no longer kept: start again." in response.content
     assert Race.objects.count() == 0
+
+
+def test_it_validates_the_step_number(as_alice, student_track):
+    step2 = start(as_alice, split(form_data(student_track))[0])
+    assert as_alice.get(step2.replace("/2/", "/4/")).status_code == 404
+
+
+def test_it_keeps_only_the_last_few_drafts(as_alice, student_track):
+    starts = [start(as_alice, split(form_data(student_track, name=f"Draft {i}"))[0])
+              for i in range(WIZARDS_KEPT + 2)]
+    drafts = as_alice.session[WIZARD_SESSION]
+    assert [draft["name"] for draft in drafts.values()] == [f"Draft {i}" for i in range(2, WIZARDS_KEPT + 2)]
+    assert as_alice.get(starts[0])["Location"] == NEW  # the oldest is forgotten
+    assert as_alice.get(starts[-1]).status_code == 200
+
+
+def test_it_keeps_a_draft_in_use_over_newer_ones(as_alice, student_track):
+    first = start(as_alice, split(form_data(student_track, name="Draft 0"))[0])
+    for i in range(1, WIZARDS_KEPT):
+        start(as_alice, split(form_data(student_track, name=f"Draft {i}"))[0])
+    as_alice.post(first, split(form_data(student_track))[1])  # used again: now the newest
+    start(as_alice, split(form_data(student_track, name="One more"))[0])
+    names = [draft["name"] for draft in as_alice.session[WIZARD_SESSION].values()]
+    assert "Draft 0" in names and "Draft 1" not in names and len(names) == WIZARDS_KEPT
 
 
 def test_it_goes_back_from_the_review(as_alice, student_track):
     step1, step2 = split(form_data(student_track))
-    as_alice.post(NEW, step1)
-    as_alice.post("/races/new/2/", step2)
-    response = as_alice.post("/races/new/3/", {"previous": "1"})
-    assert response.status_code == 302 and response["Location"] == "/races/new/2/"
+    review = as_alice.post(start(as_alice, step1), step2)["Location"]
+    response = as_alice.post(review, {"previous": "1"})
+    assert response.status_code == 302 and response["Location"] == review.replace("/3/", "/2/")
     assert Race.objects.count() == 0
 
 
@@ -125,11 +170,11 @@ def test_it_creates_a_head_to_bot_race_with_lane_changes(as_alice, student_track
 
 def test_it_clears_an_unticked_checkbox_when_a_step_is_posted_again(as_alice, student_track):
     step1, step2 = split(form_data(student_track, **H2B_LANES))
-    as_alice.post(NEW, step1)
-    as_alice.post("/races/new/2/", step2)
+    second = start(as_alice, step1)
+    as_alice.post(second, step2)
     step2.pop("lane_change")
-    as_alice.post("/races/new/2/", step2)
-    as_alice.post("/races/new/3/", {})
+    review = as_alice.post(second, step2)["Location"]
+    as_alice.post(review, {})
     race = Race.objects.get()
     assert race.lane_change is False and race.lane_change_min is None
 
@@ -173,18 +218,17 @@ def test_it_rejects_a_name_the_organizer_already_used(as_alice, race, student_tr
 
 def test_it_rejects_an_option_out_of_range_on_step_two(as_alice, student_track):
     step1, step2 = split(form_data(student_track, **{**H2B_LANES, "bot_count": 7}))
-    assert as_alice.post(NEW, step1).status_code == 302
-    response = as_alice.post("/races/new/2/", step2)
+    second = start(as_alice, step1)
+    response = as_alice.post(second, step2)
     assert response.status_code == 200 and response.context["step"] == 2
     assert "bot_count" in response.context["form"].errors
-    assert as_alice.post("/races/new/3/", {}).status_code == 200  # the review refuses it too
+    assert as_alice.post(second.replace("/2/", "/3/"), {}).status_code == 200  # the review refuses it too
     assert Race.objects.count() == 0
 
 
 def test_it_rejects_a_lane_change_minimum_above_the_maximum_on_step_two(as_alice, student_track):
     step1, step2 = split(form_data(student_track, **{**H2B_LANES, "lane_change_min": 6, "lane_change_max": 3}))
-    as_alice.post(NEW, step1)
-    response = as_alice.post("/races/new/2/", step2)
+    response = as_alice.post(start(as_alice, step1), step2)
     assert response.status_code == 200
     assert b"The maximum must not be below the minimum." in response.content
 
@@ -192,8 +236,7 @@ def test_it_rejects_a_lane_change_minimum_above_the_maximum_on_step_two(as_alice
 def test_it_rejects_an_object_at_location_zero(as_alice, student_track):
     step1, step2 = split(form_data(student_track, race_type="oa", collision_penalty=3, object_count=1,
                                    obj_lane_1="inside", obj_location_1=0))
-    as_alice.post(NEW, step1)
-    response = as_alice.post("/races/new/2/", step2)
+    response = as_alice.post(start(as_alice, step1), step2)
     assert response.status_code == 200 and "obj_location_1" in response.context["form"].errors
 
 
@@ -234,16 +277,16 @@ def test_it_enforces_csrf(alice, student_track):
     client.get(NEW)  # the page sets the CSRF cookie
     token = client.cookies["csrftoken"].value
     response = client.post(NEW, {**step1, "csrfmiddlewaretoken": token})
-    assert response.status_code == 302 and response["Location"] == "/races/new/2/"
-    assert "csrfmiddlewaretoken" not in client.session[WIZARD_SESSION]
+    assert response.status_code == 302 and path_of(response) == step_of(response, 2)
+    [draft] = client.session[WIZARD_SESSION].values()
+    assert "csrfmiddlewaretoken" not in draft
 
 
 @pytest.mark.parametrize(("context", "field", "value"), bound_cases(accepted=True))
 def test_it_accepts_each_option_at_its_bounds(as_alice, student_track, context, field, value):
     data = form_data(student_track, **{**context, field: value})
     step1, step2 = split(data)
-    as_alice.post(NEW, step1)
-    assert as_alice.get("/races/new/2/").status_code == 200
+    assert as_alice.get(start(as_alice, step1)).status_code == 200
     run_wizard(as_alice, data)
     assert getattr(Race.objects.get(), field) == Decimal(str(value))
 
@@ -251,10 +294,10 @@ def test_it_accepts_each_option_at_its_bounds(as_alice, student_track, context, 
 @pytest.mark.parametrize(("context", "field", "value"), bound_cases(accepted=False))
 def test_it_rejects_each_option_just_outside_its_bounds(as_alice, student_track, context, field, value):
     step1, step2 = split(form_data(student_track, **{**context, field: value}))
-    assert as_alice.post(NEW, step1).status_code == 302
-    response = as_alice.post("/races/new/2/", step2)
+    second = start(as_alice, step1)
+    response = as_alice.post(second, step2)
     assert response.status_code == 200 and response.context["step"] == 2
     assert field in response.context["form"].errors
     assert f'id="field-{field}"' in response.content.decode()
-    assert as_alice.post("/races/new/3/", {}).status_code == 200
+    assert as_alice.post(second.replace("/2/", "/3/"), {}).status_code == 200
     assert Race.objects.count() == 0

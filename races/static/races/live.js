@@ -217,17 +217,33 @@
     if (!frame) {
       el.lapTime.textContent = lapFlash ? lapFlash.text : fmtLap(null);
       el.bestLap.textContent = fmtLap(null); el.speed.textContent = "0.00"; el.resets.textContent = "0";
-      const ends = state.run && state.run.ends_at ? (Date.parse(state.run.ends_at) - Date.now()) / 1000 : null;
-      const minutes = state.race && state.race.time_per_racer;
-      el.remaining.textContent = fmtClock(ends != null && !isNaN(ends) ? ends : (minutes ? minutes * 60 : null));
+      showClock(wholeTurn());
       return;
     }
     el.lapTime.textContent = lapFlash ? lapFlash.text : fmtLap(frame.lap_time);
     el.bestLap.textContent = fmtLap(frame.best_lap);
-    el.remaining.textContent = fmtClock(frame.time_remaining);
+    showClock(frame.time_remaining);
     el.speed.textContent = isFinite(frame.speed) ? Number(frame.speed).toFixed(2) : "0.00";
     el.resets.textContent = frame.reset_count != null ? String(frame.reset_count) : "0";
     if (frame.multiplier != null && !replay && speedIdle()) showSpeed(frame.multiplier, true);
+  }
+
+  // The time-left clock reads the simulator's own clock (frame.time_remaining) once the car
+  // drives, and the whole turn before the first frame. Not ends_at: it is stamped before the
+  // simulator has set up the track (the clock would run a few seconds early, then jump back at the
+  // first frame), and this computer's clock may be off the server's.
+  function wholeTurn() {
+    if (state.run && state.run.duration_s) return Number(state.run.duration_s);
+    const minutes = state.race && state.race.time_per_racer;
+    return minutes ? minutes * 60 : null;
+  }
+  // The time-left clock; every reading is announced as `live:clock` on the live view (detail:
+  // seconds left while a run drives, else null), so that the organizer's reminders
+  // (live_panel.js) change in the same moment as the clock they are about.
+  function showClock(seconds) {
+    el.remaining.textContent = fmtClock(seconds);
+    const driving = !replay && state.run && state.run.state === "running";
+    root.dispatchEvent(new CustomEvent("live:clock", { detail: { seconds: driving ? seconds : null } }));
   }
 
   function showCountdown(text, cls) {
@@ -291,6 +307,16 @@
     }));
   }
 
+  // The organizer's "Launching …" message (races/live_views.py UNTIL_RUN) is about the countdown
+  // the stage shows anyway: it goes once the launched run drives or is over.
+  function dropLaunchNotices() {
+    document.querySelectorAll(".messages li.until-run").forEach((li) => {
+      const list = li.parentElement;
+      li.remove();
+      if (list && !list.children.length) list.remove();
+    });
+  }
+
   let toastTimer = null;
   function toast(text) {
     el.toast.textContent = text; el.toast.hidden = false;
@@ -310,6 +336,7 @@
     const prev = [state.run, state.ended].find((x) => x && sameId(x.id, r.id));
     const run = Object.assign({}, prev, r);  // events may omit racer / racer_id: keep what we knew
     if (r.count == null) delete run.count;   // a count belongs to the one countdown event
+    if (run.state !== "countdown") dropLaunchNotices();
     if (run.state === "countdown" || run.state === "running") {
       startRecording(run.id);
       const wasRunning = prev && prev.state === "running";
@@ -333,9 +360,13 @@
     state.queue = Array.isArray(msg.queue) ? msg.queue : [];
     state.leaderboard = Array.isArray(msg.leaderboard) ? msg.leaderboard : [];
     if (!geom || (race.track && race.track.slug !== oldSlug)) { geom = buildGeometry(race.track); fit = null; }
-    if (msg.run) applyRun(msg.run, true);
-    else if (state.run) { state.ended = Object.assign({}, state.run, { state: "ended" }); state.run = null; hideCountdown(); }
-    else if (!state.ended && msg.me && msg.me.last_run) state.ended = Object.assign({}, msg.me.last_run);  // after a reload
+    if (msg.run) {
+      applyRun(msg.run, true);
+    } else {
+      dropLaunchNotices();
+      if (state.run) { state.ended = Object.assign({}, state.run, { state: "ended" }); state.run = null; hideCountdown(); }
+      else if (!state.ended && msg.me && msg.me.last_run) state.ended = Object.assign({}, msg.me.last_run);  // after a reload
+    }
     speedInflight = 0;
     refreshControls(); renderLeaderboard(); renderQueue(); renderOverlays(); dirty = true;
   }

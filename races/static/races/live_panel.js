@@ -1,5 +1,6 @@
 // The organizer's panel: queue editing (drag to reorder, ✕ to remove, Save / Cancel), and the
-// reminders to warn the next racers 2 minutes and 30 seconds before the current run ends.
+// reminders to warn the next racers 2 minutes and 30 seconds before the current run ends
+// (shown above the track map of the live view).
 (function () {
   const panel = document.getElementById("control-panel");
   if (!panel) return;
@@ -46,24 +47,37 @@
     body.addEventListener("drop", (event) => { event.preventDefault(); dragged = null; });
   }
 
-  // Reminders, from the live view's state (live.js keeps it in window.liveView).
+  // Reminders to warn the next racers, over the track map where the organizer watches the run.
+  // They follow the time-left clock of the live view (live.js announces each reading as
+  // `live:clock`), so a reminder appears when that clock reads its time.
+  const live = document.getElementById("live");
   const reminder = document.getElementById("reminder");
-  const text = document.getElementById("reminder-text");
-  setInterval(() => {
+  if (!live || !reminder) return;
+  const REMINDERS_S = [120, 30];  // races/live_control.py REMINDERS_S (the snapshot may carry them)
+
+  function spoken(s) {
+    return s % 60 === 0 ? `${s / 60} minute${s === 60 ? "" : "s"}` : `${s} seconds`;
+  }
+  // The text for `seconds` left: the reminder of the nearest time reached, "" for none.
+  function reminderText(seconds) {
     const state = window.liveView && window.liveView.state;
     const run = state && state.run;
-    if (!run || run.state !== "running" || !run.ends_at) { reminder.hidden = true; return; }
-    const left = (Date.parse(run.ends_at) - Date.now()) / 1000;
-    const queue = (state.queue || []).filter((row) => row.user_id !== run.racer_id && !row.last_run);
-    const next = queue.slice(0, 2).map((row) => row.alias);
-    if (left <= 30 && next.length) {
-      text.textContent = `30 seconds left: ${next[0]} is next — tell them to get ready.`;
-      reminder.hidden = false;
-    } else if (left <= 120 && next.length) {
-      text.textContent = `2 minutes left: contact the next racers (${next.join(", ")}).`;
-      reminder.hidden = false;
-    } else {
-      reminder.hidden = true;
-    }
-  }, 500);
+    if (seconds == null || !run) return "";
+    const times = ((state.race && state.race.reminders_s) || REMINDERS_S).slice().sort((a, b) => a - b);
+    const due = times.find((s) => seconds <= s);
+    const next = (state.queue || []).filter((row) => row.user_id !== run.racer_id && !row.last_run)
+      .slice(0, 2).map((row) => row.alias);
+    if (due == null || !next.length) return "";
+    if (due === times[0]) return `${spoken(due)} left: ${next[0]} is next — tell them to get ready.`;
+    return `${spoken(due)} left: contact the next racers (${next.join(", ")}).`;
+  }
+  live.addEventListener("live:clock", (event) => {
+    const text = reminderText(event.detail.seconds);
+    if (reminder.textContent === text) return;
+    reminder.textContent = text;
+    reminder.hidden = !text;
+    reminder.classList.remove("fresh");
+    void reminder.offsetWidth;  // restart the attention flash for each new reminder
+    reminder.classList.add("fresh");
+  });
 })();

@@ -5,7 +5,8 @@ racer whose run is live; the server answers `speed.ack` with the value applied, 
 Anything else (not JSON, not an object, a binary or oversized frame, an unknown type) is
 answered with an `error` naming the problem, and the socket stays open. Each socket may send
 `RATE_PER_S` messages a second (bursts of `BURST`); the excess is dropped, with one `error`
-and one log line per `FLOOD_WINDOW_S`.
+and one log line per `FLOOD_WINDOW_S`. Refused speed changes are logged once per socket and
+window too (the browser is told each time).
 
 A socket whose access ends while it is open (invitation link reset, racer removed, race closed
 or deleted) is closed with `NO_ACCESS` by the fan-out (races/fanout.py, `access.announce_change`).
@@ -65,6 +66,22 @@ class TokenBucket:
         return True
 
 
+class Throttle:
+    """Reports at most one occurrence per `window_s`; counts the others."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s, self.until, self.skipped = window_s, float("-inf"), 0
+
+    def due(self, now: float) -> int | None:
+        """None while the window of the last report lasts (this one is counted); else a new
+        window starts and the answer is how many were counted in the last one."""
+        if now < self.until:
+            self.skipped += 1
+            return None
+        skipped, self.skipped, self.until = self.skipped, 0, now + self.window_s
+        return skipped
+
+
 def parse_message(text: str | None, data: bytes | None) -> tuple[dict | None, str | None]:
     """A browser's frame as a JSON object, or None and what is wrong with it."""
     if text is None:
@@ -73,8 +90,10 @@ def parse_message(text: str | None, data: bytes | None) -> tuple[dict | None, st
         return None, f"message too large: at most {MAX_MESSAGE_CHARS} characters"
     try:
         content = json.loads(text)
-    except (ValueError, RecursionError):
+    except ValueError:
         return None, "message is not valid JSON"
+    except RecursionError:
+        return None, "message is nested too deeply"
     if not isinstance(content, dict):
         return None, f"message must be a JSON object, not {JSON_KINDS.get(type(content), 'that')}"
     return content, None
@@ -131,7 +150,7 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
               "is_organizer": getattr(user, "pk", None) == race.organizer_id}
         self.race_pk = race.pk
         self.bucket = TokenBucket(RATE_PER_S, BURST, clock())
-        self.flood_until, self.dropped = float("-inf"), 0
+        self.flood, self.refusals = Throttle(FLOOD_WINDOW_S), Throttle(FLOOD_WINDOW_S)
         self.viewer = fanout.Viewer(self.base_send, me, visitor)
         await fanout.hub().join(race.pk, self.viewer)
         try:
@@ -150,6 +169,9 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "viewer"):
             fanout.hub().leave(self.race_pk, self.viewer)
+            if self.flood.skipped:  # the last window's count, which no later warning reported
+                log.warning("race %s: user %s: %d more messages dropped before the socket closed",
+                            self.race_id, self.user_id(), self.flood.skipped)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Every frame spends a token before it is even parsed; bad frames get an `error`."""
@@ -167,14 +189,16 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
 
     async def refuse_flood(self, now: float) -> None:
         """Drop a message over the rate; the first of each window is answered and logged."""
-        self.dropped += 1
-        if now < self.flood_until:
+        skipped = self.flood.due(now)
+        if skipped is None:
             return
-        self.flood_until = now + FLOOD_WINDOW_S
-        log.warning("race %s: user %s sends over %g messages a second; dropping the excess for %g s "
-                    "(%d dropped so far)", self.race_id, getattr(self.scope.get("user"), "pk", None),
-                    RATE_PER_S, FLOOD_WINDOW_S, self.dropped)
+        log.warning("race %s: user %s sends over %g messages a second: dropping the excess for %g s "
+                    "(%d more dropped in the window before)", self.race_id, self.user_id(), RATE_PER_S,
+                    FLOOD_WINDOW_S, skipped)
         await self.send_json(error("too many messages: slow down"))
+
+    def user_id(self) -> int | None:
+        return getattr(self.scope.get("user"), "pk", None)
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")
@@ -187,8 +211,10 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
                 raise SpeedRejected("log in to change the speed")
             applied = await database_sync_to_async(set_speed_anywhere)(self.race_id, user.pk, content.get("value"))
         except SpeedRejected as exc:
-            log.warning("speed change refused for user %s in race %s: %s",
-                        getattr(user, "pk", None), self.race_id, exc)
+            skipped = self.refusals.due(clock())  # a script within the rate must not fill the log either
+            if skipped is not None:
+                log.warning("speed change refused for user %s in race %s: %s (%d more refused in the "
+                            "last %g s)", self.user_id(), self.race_id, exc, skipped, FLOOD_WINDOW_S)
             await self.send_json(error(str(exc)))
             return
         await self.send_json({"type": "speed.ack", "v": protocol.VERSION, "value": applied})

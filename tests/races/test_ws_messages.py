@@ -50,7 +50,7 @@ def applied(monkeypatch) -> list:
 def frozen_clock(monkeypatch) -> list:
     """The consumers' clock stands still until a test moves it (now[0] += seconds)."""
     now = [1000.0]
-    monkeypatch.setattr(consumers, "clock", lambda: now[0], raising=False)  # raising: the test predates it
+    monkeypatch.setattr(consumers, "clock", lambda: now[0], raising=False)  # raising=False: also runs (and fails) on a consumer without a clock
     return now
 
 

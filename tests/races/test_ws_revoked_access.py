@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -267,3 +268,79 @@ def test_who_may_view_agrees_with_can_view(setup):
     assert access.who_may_view(s.race.pk, visitors) and not access.who_may_view(
         "00000000-0000-0000-0000-000000000000", visitors)
 
+
+
+# -- scaled mode: the announcement reaches every daphne over Redis ------------------------------
+
+@pytest.fixture
+def two_daphnes(redis_layers, setup):
+    """Two daphne processes on the Redis layers and this test's database, and the session
+    cookies of alice, bob and charlie (who holds the invitation link)."""
+    import os
+    from pathlib import Path
+
+    from tests.services import redis_url, start_daphne, test_database_url
+
+    s = setup
+    cookies = {}
+    for name in ("alice", "bob", "charlie"):
+        client = Client()
+        client.force_login(getattr(s, name))
+        if name == "charlie":
+            assert client.get(f"/join/{s.race.invite_token}/").status_code == 200
+        cookies[name] = f"sessionid={client.cookies['sessionid'].value}"
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url(),
+           "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "DEBUG": "1"}
+    env.pop("CHANNEL_LAYER", None)
+    var = Path(__file__).resolve().parents[2] / "var"
+    logs = [open(var / f"revoke-daphne-{n}-{os.getpid()}.log", "w+") for n in range(2)]  # noqa: SIM115
+    servers = []
+    try:
+        servers = [start_daphne(env, log) for log in logs]
+        yield s, [port for _, port in servers], cookies, logs
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(10)
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.redis
+def test_every_server_process_closes_the_removed_racer(two_daphnes):
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect as ws_connect
+
+    s, ports, cookies, logs = two_daphnes
+
+    def open_socket(port, who):
+        ws = ws_connect(f"ws://127.0.0.1:{port}/ws/races/{s.race.pk}/", origin=f"http://127.0.0.1:{port}",
+                        additional_headers={"Cookie": cookies[who]}, open_timeout=10)
+        assert json.loads(ws.recv(timeout=10))["type"] == "race.state"
+        return ws
+
+    # bob watches on both servers; charlie by link and alice on the second
+    bob_a, bob_b, charlie, alice = (open_socket(ports[0], "bob"), open_socket(ports[1], "bob"),
+                                    open_socket(ports[1], "charlie"), open_socket(ports[1], "alice"))
+    sockets = [bob_a, bob_b, charlie, alice]
+    try:
+        api = APIClient()
+        api.force_login(s.alice)  # this process: a third one, like a daphne serving the organizer
+        assert api.delete(f"/api/races/{s.race.pk}/participants/{s.participant.pk}/").status_code == 204
+        for ws in (bob_a, bob_b):
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == NO_ACCESS
+        frame = protocol.event("run.frame", run_id=1, frame={"step": 1})
+        protocol.send(s.race.pk, frame)
+        for ws in (charlie, alice):  # the others go on, and never see the race.access event
+            assert json.loads(ws.recv(timeout=10)) == frame
+        with pytest.raises(InvalidStatus) as refused:  # a reconnect is refused
+            open_socket(ports[0], "bob")
+        assert refused.value.response.status_code == 403  # daphne's answer to a close before accept
+    finally:
+        for ws in sockets:
+            ws.close()
+    for log in logs:
+        log.seek(0)
+        assert "Traceback" not in log.read()

@@ -7,6 +7,7 @@ answer 403 to people who can see the race but not control it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import wraps
@@ -19,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from . import protocol
 from .models import Participant, Race
 
+log = logging.getLogger(__name__)
 SESSION_LINKS = "race_links"  # session key: {race id: invitation token}
 # The race-group event of an organizer action that may end someone's access (see `announce_change`).
 ACCESS_CHANGED = "race.access"
@@ -133,4 +135,14 @@ def announce_change(race_id, reason: str) -> None:
     and closes the websockets of those who lost it. Sent once the current transaction commits,
     so the re-check reads the new state; call it after the change (the race's id, not the race,
     since a deleted race has none)."""
-    transaction.on_commit(lambda: protocol.send(race_id, access_changed(reason)))
+    transaction.on_commit(lambda: _send_change(race_id, reason))
+
+
+def _send_change(race_id, reason: str) -> None:
+    # The change is saved: a channel layer that is away must not turn it into an error page.
+    try:
+        protocol.send(race_id, access_changed(reason))
+    except Exception as exc:
+        log.warning("race %s: could not announce the access change (%s: %s); open websockets of "
+                    "people who lost access keep streaming until they reconnect",
+                    race_id, type(exc).__name__, exc)

@@ -269,7 +269,6 @@ class _Race:
                 log.warning("race %s: dropped a viewer whose send failed", self.race_id, exc_info=True)
                 self.hub.leave(self.race_id, viewer)
 
-
     def access_changed(self, event: dict) -> None:
         """Start a re-check of this race's viewers, or have the one under way run once more
         (it may have read the database before this change): changes coalesce."""
@@ -286,6 +285,7 @@ class _Race:
             while self.recheck_again and self.viewers:
                 self.recheck_again = False
                 viewers = list(self.viewers)
+                # a viewer that does not say whom it belongs to cannot be re-checked: it is closed
                 visitors = [viewer.visitor for viewer in viewers if viewer.visitor is not None]
                 try:
                     allowed = await database_sync_to_async(access.who_may_view)(self.race_id, visitors)

@@ -344,3 +344,19 @@ def test_every_server_process_closes_the_removed_racer(two_daphnes):
     for log in logs:
         log.seek(0)
         assert "Traceback" not in log.read()
+
+
+def test_a_layer_that_is_away_does_not_fail_the_revocation(setup, monkeypatch, caplog):
+    """The link is reset and the page answers; the lost announcement is logged."""
+    s = setup
+
+    def layer_away(race_id, message):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(protocol, "send", layer_away)
+    client = Client()
+    client.force_login(s.alice)
+    old = s.race.invite_token
+    assert client.post(f"/races/{s.race.pk}/invitation/reset/").status_code == 302
+    assert Race.objects.get(pk=s.race.pk).invite_token != old
+    assert "could not announce the access change" in caplog.text

@@ -29,8 +29,9 @@ from .models import Race
 
 log = logging.getLogger(__name__)
 NO_ACCESS = fanout.NO_ACCESS  # close code: unknown race or no access (the websocket twin of a 404)
-# A speed.set is about 40 characters; a frame far larger is not from our page. (Daphne has
-# already buffered it whole by then: this bounds the parsing, not the memory.)
+# A speed.set is about 40 characters; a frame far larger is not from our page, and is refused
+# before parsing. Daphne itself drops a connection whose message passes 1 MiB (its
+# --websocket-max-message-size), which bounds the memory a frame can take.
 MAX_MESSAGE_CHARS = 4096
 # The page sends at most one speed.set per 100 ms while the slider is dragged (SPEED_SEND_MS in
 # live.js): 10 a second sustained is all a human can use. The burst of 20 absorbs timers that

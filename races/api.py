@@ -47,11 +47,21 @@ class RaceViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             serializer.save(organizer=self.request.user)
 
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        access.announce_change(serializer.instance.pk, "race edited")  # an end in the past closes it
+
+    def perform_destroy(self, race: Race):
+        race_id = race.pk  # a deleted race has no pk
+        race.delete()
+        access.announce_change(race_id, "race deleted")
+
     @extend_schema(request=None, responses=RaceSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, race_id=None):
         race = self.get_object()
         race.close()
+        access.announce_change(race.pk, "race closed")
         return Response(RaceSerializer(race, context={"request": request}).data)
 
     @extend_schema(responses=InvitationSerializer)
@@ -66,6 +76,7 @@ class RaceViewSet(viewsets.ModelViewSet):
     def reset_invitation(self, request, race_id=None):
         race = self.get_object()
         race.reset_invite_token()
+        access.announce_change(race.pk, "invitation link reset")
         url = invitation_url(request, race)
         return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
 
@@ -94,6 +105,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewse
     def perform_destroy(self, participant: Participant):
         participant.removed_at = timezone.now()
         participant.save(update_fields=["removed_at"])
+        access.announce_change(participant.race_id, "racer removed")
 
 
 class JoinView(APIView):

@@ -23,6 +23,12 @@ kept and written after the snapshot, in order (the same order a consumer that jo
 before its snapshot saw). A viewer whose send fails is dropped and the others go on; sends are
 awaited one after the other because the server's send only queues the bytes on the socket (it
 never waits for a slow browser).
+
+Access: an organizer action that may end someone's access (access.announce_change) sends a
+`race.access` event to the race's group, so it reaches the hub of every server process. The hub
+re-checks its viewers of that race in one database call, off the event loop and off the receive
+loop (frames go on meanwhile), and closes the websockets of those who lost access with
+`NO_ACCESS`. The event itself is not written to browsers; frames pay nothing for this.
 """
 
 from __future__ import annotations
@@ -35,10 +41,11 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper
 
-from . import protocol
+from . import access, protocol
 
 try:  # the server this project runs on; without it every viewer takes the ASGI path
     from autobahn.websocket.protocol import PreparedMessage
@@ -54,6 +61,10 @@ RENEW_S = 3600.0
 # frame for it. Past this backlog (about a minute of frames) its connection is dropped; the page
 # reconnects by itself and starts again from a fresh snapshot.
 MAX_BACKLOG_BYTES = 1024 * 1024
+NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of a 404)
+# A re-check of access that fails (the database is away) is tried again after this long: a
+# revocation must not be lost.
+RECHECK_RETRY_S = 5.0
 
 
 def websocket_send(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], Awaitable[None]]:
@@ -128,16 +139,20 @@ class Message:
 
 class Viewer:
     """One websocket: `send` takes an ASGI message; `me` is its part of `race.state`;
-    `socket` is the daphne connection to write prepared frames to, when there is one."""
+    `visitor` (an access.Visitor) is whom it belongs to; `socket` is the daphne connection to
+    write prepared frames to, when there is one; `close_code` is set once its access ended."""
 
-    __slots__ = ("send", "socket", "direct", "me", "pending", "__weakref__")
+    __slots__ = ("send", "socket", "direct", "me", "visitor", "pending", "close_code", "__weakref__")
 
-    def __init__(self, send: Callable[[dict], Awaitable[None]], me: dict | None = None) -> None:
+    def __init__(self, send: Callable[[dict], Awaitable[None]], me: dict | None = None,
+                 visitor: access.Visitor | None = None) -> None:
         self.send = websocket_send(send)
         self.socket = daphne_socket(self.send)
         self.direct = self.socket is not None and _can_send_now(self.socket.transport)
         self.me = me
+        self.visitor = visitor
         self.pending: list[Message] | None = []  # held back until the snapshot went out
+        self.close_code: int | None = None
 
     def push(self, message: Message) -> bool:
         """Queue a frame on the socket without awaiting anything; False if this viewer needs
@@ -164,11 +179,23 @@ class Viewer:
             await self.send({"type": "websocket.send", "text": message.text})
 
     async def ready(self) -> None:
-        """The snapshot went out: write what arrived meanwhile, then go live."""
+        """The snapshot went out: write what arrived meanwhile, then go live (or close, if its
+        access ended meanwhile)."""
         while self.pending:
             message = self.pending.pop(0)
             await self.send({"type": "websocket.send", "text": message.text})
         self.pending = None
+        if self.close_code is not None:
+            await self.send({"type": "websocket.close", "code": self.close_code})
+
+    async def end(self, code: int) -> None:
+        """Close the websocket with `code`; one still connecting closes after its snapshot
+        (`ready`), since it cannot be closed before the consumer accepted it."""
+        if self.close_code is not None:
+            return
+        self.close_code = code
+        if self.pending is None:
+            await self.send({"type": "websocket.close", "code": code})
 
 
 class _Race:
@@ -181,6 +208,8 @@ class _Race:
         self.channel: str | None = None
         self.tasks: list[asyncio.Task] = []
         self.opened = asyncio.ensure_future(self._open())
+        self.recheck: asyncio.Task | None = None  # the re-check of access under way
+        self.recheck_again = False  # another access change arrived during it
 
     async def _open(self) -> None:
         self.channel = await self.layer.new_channel()
@@ -221,8 +250,11 @@ class _Race:
 
     async def deliver(self, event: dict) -> None:
         kind = event.get("type")
-        if kind not in protocol.TYPES:
-            log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
+        if kind not in protocol.TYPES or kind == access.ACCESS_CHANGED:
+            if kind == access.ACCESS_CHANGED:
+                self.access_changed(event)
+            else:
+                log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
             return
         per_viewer = kind == "race.state"
         shared = None if per_viewer else Message(json.dumps(event))
@@ -236,6 +268,44 @@ class _Race:
             except Exception:
                 log.warning("race %s: dropped a viewer whose send failed", self.race_id, exc_info=True)
                 self.hub.leave(self.race_id, viewer)
+
+    def access_changed(self, event: dict) -> None:
+        """Start a re-check of this race's viewers, or have the one under way run once more
+        (it may have read the database before this change): changes coalesce."""
+        log.info("race %s: access changed (%s): re-checking %d viewers",
+                 self.race_id, event.get("reason"), len(self.viewers))
+        if self.recheck is not None:
+            self.recheck_again = True
+        else:
+            self.recheck = asyncio.ensure_future(self._recheck_access())
+
+    async def _recheck_access(self) -> None:
+        try:
+            self.recheck_again = True
+            while self.recheck_again and self.viewers:
+                self.recheck_again = False
+                viewers = list(self.viewers)
+                # a viewer that does not say whom it belongs to cannot be re-checked: it is closed
+                visitors = [viewer.visitor for viewer in viewers if viewer.visitor is not None]
+                try:
+                    allowed = await database_sync_to_async(access.who_may_view)(self.race_id, visitors)
+                except Exception:
+                    log.exception("race %s: re-checking access failed; trying again", self.race_id)
+                    self.recheck_again = True
+                    await asyncio.sleep(RECHECK_RETRY_S)
+                    continue
+                lost = [viewer for viewer in viewers if viewer.visitor not in allowed]
+                for viewer in lost:  # out of the stream at once, before any await
+                    self.hub.leave(self.race_id, viewer)
+                for viewer in lost:
+                    try:
+                        await viewer.end(NO_ACCESS)
+                    except Exception:  # already gone
+                        log.debug("race %s: closing a viewer failed", self.race_id, exc_info=True)
+                if lost:
+                    log.info("race %s: closed %d websockets that lost access", self.race_id, len(lost))
+        finally:
+            self.recheck = None
 
 
 class Hub:

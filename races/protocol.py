@@ -20,9 +20,10 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
 - `car.telemetry`       a physical car reported battery, temperature, ...
-- `race.access`         viewers' access may have ended (link reset, racer removed, race
-                        deleted): each server re-checks its viewers of the race and closes the
-                        sockets of those who lost it (close code 4404); never sent to browsers
+- `race.access`         an organizer action may have ended someone's access (link reset, racer
+                        removed, race closed, edited or deleted): reason. Each server process
+                        re-checks its viewers of the race and closes those who lost access with
+                        4404 (races/fanout.py); never forwarded to browsers
 
 Server → one browser (replies on its own socket): `speed.ack` (value: the multiplier the runner
 applied), `error` (message: what was wrong).
@@ -67,7 +68,7 @@ MESSAGES: dict[str, Message] = {
     "queue.changed": Message("event", ("queue",)),
     "leaderboard.changed": Message("event", ("leaderboard",)),
     "car.telemetry": Message("event", ()),
-    "race.access": Message("event", ("race_id",)),
+    "race.access": Message("event", ("reason",)),
     "speed.ack": Message("reply", ("value",)),
     "error": Message("reply", ("message",)),
     "speed.set": Message("browser", ("value",)),
@@ -122,8 +123,8 @@ def leaderboard_changed(leaderboard: list[dict]) -> dict:
     return message("leaderboard.changed", leaderboard=leaderboard)
 
 
-def race_access(race_id) -> dict:
-    return message("race.access", race_id=str(race_id))
+def race_access(reason: str) -> dict:
+    return message("race.access", reason=reason)
 
 
 def speed_ack(value: float) -> dict:
@@ -172,7 +173,8 @@ def parse_browser_message(content: Any) -> tuple[str, dict]:
     type_ = content.get("type")
     spec = MESSAGES.get(type_) if isinstance(type_, str) else None
     if spec is None or spec.direction != "browser":
-        raise ProtocolError(f"unknown message type {type_!r}"[:120])
+        known = ", ".join(t for t, m in MESSAGES.items() if m.direction == "browser")
+        raise ProtocolError(f"unknown message type {type_!r}"[:80] + f": the only one is {known}")
     missing = [f for f in spec.fields if f not in content]
     if missing:
         raise ProtocolError(f"{type_} needs {', '.join(missing)}")

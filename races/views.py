@@ -277,6 +277,7 @@ def race_edit(request, race: Race):
     form = RaceForm(request.POST or None, request.FILES or None, instance=race)
     if request.method == "POST" and form.is_valid():
         form.save()
+        access.announce_change(race.pk, "race edited")  # an end moved into the past closes it
         messages.success(request, "Race details saved.")
         return redirect("race_detail", race_id=race.pk)
     return render(
@@ -289,6 +290,7 @@ def race_edit(request, race: Race):
 @race_view(role="organizer")
 def race_close(request, race: Race):
     race.close()
+    access.announce_change(race.pk, "race closed")
     messages.success(request, f"{race.name} is closed.")
     return redirect("race_detail", race_id=race.pk)
 
@@ -296,8 +298,9 @@ def race_close(request, race: Race):
 @race_view(role="organizer")
 def race_delete(request, race: Race):
     if request.method == "POST":
-        name = race.name
+        name, race_id = race.name, race.pk  # a deleted race has no pk
         race.delete()
+        access.announce_change(race_id, "race deleted")
         messages.success(request, f"{name} is deleted.")
         return redirect("manage")
     return render(request, "races/race_delete.html", {"race": race})
@@ -317,6 +320,7 @@ def race_invitation(request, race: Race):
 @race_view(role="organizer")
 def race_reset_link(request, race: Race):
     race.reset_invite_token()
+    access.announce_change(race.pk, "invitation link reset")
     messages.success(request, "The invitation link is reset: the old link no longer lets anyone join.")
     return redirect("race_invitation", race_id=race.pk)
 
@@ -336,6 +340,7 @@ def race_remove_racers(request, race: Race):
     ids = request.POST.getlist("participant")
     removed = race.participants.active().filter(pk__in=[i for i in ids if i.isdigit()])
     count = removed.update(removed_at=timezone.now())
+    access.announce_change(race.pk, "racers removed")
     if count:
         messages.success(request, f"Removed {count} racer{'s' if count > 1 else ''}: their access is revoked.")
     else:

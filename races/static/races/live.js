@@ -497,7 +497,8 @@
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const sock = new WebSocket(`${proto}://${location.host}/ws/races/${encodeURIComponent(root.dataset.raceId)}/`);
     ws = sock;
-    sock.onopen = () => { backoff = 500; state.connected = true; setConn("connected", "Live"); };
+    let opened = false;
+    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; setConn("connected", "Live"); };
     sock.onmessage = (e) => {
       let msg;
       try { msg = JSON.parse(e.data); } catch (_) { return; }
@@ -506,7 +507,13 @@
     sock.onclose = (e) => {
       if (ws !== sock) return;
       ws = null; state.connected = false; speedInflight = 0;
-      if (e.code === 4404) return setConn("offline", "No access to this race");
+      // 4404: no access (refused on connect, or revoked while watching). Never reconnect: the
+      // server would refuse again; a reload after being let back in starts over.
+      if (e.code === 4404) {
+        const why = opened ? "You no longer have access to this race" : "No access to this race";
+        setConn("offline", why);
+        return toast(why);
+      }
       setConn("reconnecting", "Reconnecting…");
       retry = setTimeout(connect, backoff);
       backoff = Math.min(5000, backoff * 2);

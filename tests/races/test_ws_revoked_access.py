@@ -1,0 +1,362 @@
+"""A race websocket closes (4404) when its viewer's access ends while it is open: invitation link
+reset, racer removed, race closed or deleted (pages and API). Channels' WebsocketCommunicator on
+the default layer; every communicator is disconnected at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from config.routing import websocket_urlpatterns
+from races import access, fanout, protocol
+from races.models import Participant, Race
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+app = URLRouter(websocket_urlpatterns)
+NO_ACCESS = 4404
+
+
+@pytest.fixture
+def setup(transactional_db, tracks):
+    """alice organizes; bob has joined; charlie only holds the invitation link."""
+    alice, bob, charlie = make_user("alice", "AliceRaces"), make_user("bob", "Bob"), make_user("charlie", "Charlie")
+    now = timezone.now()
+    race = Race.objects.create(organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
+                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
+    participant = Participant.objects.create(race=race, user=bob)
+    return SimpleNamespace(race=race, alice=alice, bob=bob, charlie=charlie, participant=participant)
+
+
+def link_session(race, token=None) -> dict:
+    return {access.SESSION_LINKS: {str(race.pk): token or race.invite_token}}
+
+
+async def connect(race, user, session=None) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(app, f"/ws/races/{race.pk}/")
+    comm.scope["user"] = user
+    comm.scope["session"] = session or {}
+    connected, code = await comm.connect()
+    assert connected, code
+    assert (await comm.receive_json_from())["type"] == "race.state"
+    return comm
+
+
+async def assert_closed_for_no_access(comm) -> None:
+    assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": NO_ACCESS}
+
+
+async def assert_still_streaming(race, *comms) -> None:
+    frame = protocol.event("run.frame", run_id=1, frame={"step": 1})
+    await protocol.asend(race.pk, frame)
+    for comm in comms:
+        assert await comm.receive_json_from(timeout=5) == frame  # and not the race.access event
+
+
+async def as_organizer(s, method: str, path: str, api: bool = False, data=None) -> int:
+    def call():
+        client = APIClient() if api else Client()
+        client.force_login(s.alice)
+        return getattr(client, method)(path, data).status_code
+
+    return await database_sync_to_async(call)()
+
+
+async def disconnect_all(*comms) -> None:
+    for comm in comms:
+        await comm.disconnect()
+    await fanout.hub().settle()
+
+
+async def test_resetting_the_link_closes_those_who_watch_by_link_only(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob),
+                 await connect(s.race, s.alice)]
+        assert await as_organizer(s, "post", f"/races/{s.race.pk}/invitation/reset/") == 302
+        await assert_closed_for_no_access(comms[0])
+        await assert_still_streaming(s.race, *comms[1:])
+        assert await comms[0].receive_nothing(0.1)
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_resetting_the_link_in_the_api_closes_link_holders(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob)]
+        assert await as_organizer(s, "post", f"/api/races/{s.race.pk}/invitation/reset/", api=True) == 200
+        await assert_closed_for_no_access(comms[0])
+        await assert_still_streaming(s.race, comms[1])
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_removing_a_racer_closes_their_websockets(setup):
+    s = setup
+    comms = []
+    try:
+        # bob also holds the link: a removed racer may not watch by link either
+        comms = [await connect(s.race, s.bob), await connect(s.race, s.bob, link_session(s.race)),
+                 await connect(s.race, s.charlie, link_session(s.race))]
+        path = f"/races/{s.race.pk}/racers/remove/"
+        assert await as_organizer(s, "post", path, data={"participant": [s.participant.pk]}) == 302
+        await assert_closed_for_no_access(comms[0])
+        await assert_closed_for_no_access(comms[1])
+        await assert_still_streaming(s.race, comms[2])
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_removing_a_racer_in_the_api_closes_their_websocket(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.bob), await connect(s.race, s.alice)]
+        path = f"/api/races/{s.race.pk}/participants/{s.participant.pk}/"
+        assert await as_organizer(s, "delete", path, api=True) == 204
+        await assert_closed_for_no_access(comms[0])
+        await assert_still_streaming(s.race, comms[1])
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_closing_the_race_closes_link_holders(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob)]
+        assert await as_organizer(s, "post", f"/races/{s.race.pk}/close/") == 302
+        await assert_closed_for_no_access(comms[0])
+        await assert_still_streaming(s.race, comms[1])  # racers still see their closed race
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_closing_the_race_in_the_api_closes_link_holders(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.charlie, link_session(s.race))]
+        assert await as_organizer(s, "post", f"/api/races/{s.race.pk}/close/", api=True) == 200
+        await assert_closed_for_no_access(comms[0])
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_deleting_the_race_closes_every_websocket(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.alice), await connect(s.race, s.bob)]
+        assert await as_organizer(s, "post", f"/races/{s.race.pk}/delete/") == 302
+        for comm in comms:
+            await assert_closed_for_no_access(comm)
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_deleting_the_race_in_the_api_closes_every_websocket(setup):
+    s = setup
+    comms = []
+    try:
+        comms = [await connect(s.race, s.alice), await connect(s.race, s.bob)]
+        assert await as_organizer(s, "delete", f"/api/races/{s.race.pk}/", api=True) == 204
+        for comm in comms:
+            await assert_closed_for_no_access(comm)
+    finally:
+        await disconnect_all(*comms)
+
+
+async def test_a_reconnect_after_revocation_is_refused(setup):
+    s = setup
+    old = link_session(s.race)
+    comm = await connect(s.race, s.charlie, old)
+    try:
+        assert await as_organizer(s, "post", f"/races/{s.race.pk}/invitation/reset/") == 302
+        await assert_closed_for_no_access(comm)
+    finally:
+        await disconnect_all(comm)
+    again = WebsocketCommunicator(app, f"/ws/races/{s.race.pk}/")
+    again.scope["user"], again.scope["session"] = s.charlie, old
+    try:
+        assert await again.connect() == (False, NO_ACCESS)
+    finally:
+        await again.disconnect()
+
+
+async def test_a_revocation_during_connect_closes_after_the_snapshot(setup):
+    """A viewer still connecting when its access ends gets its snapshot, then the close."""
+    s = setup
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    visitor = access.Visitor(s.charlie.pk, s.race.invite_token)
+    viewer, hub = fanout.Viewer(send, visitor=visitor), fanout.hub()
+    await hub.join(s.race.pk, viewer)
+    try:
+        await database_sync_to_async(s.race.reset_invite_token)()
+        await protocol.asend(s.race.pk, access.access_changed("invitation link reset"))
+        for _ in range(200):
+            if viewer.close_code is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert viewer.close_code == NO_ACCESS and sent == []  # not closed before it was accepted
+        await viewer.ready()
+        assert sent == [{"type": "websocket.close", "code": NO_ACCESS}]
+    finally:
+        hub.leave(s.race.pk, viewer)
+        await hub.settle()
+
+
+async def test_a_socket_refused_after_joining_the_stream_is_closed(setup, monkeypatch):
+    """Access is checked again once the stream is subscribed: a revocation in between refuses."""
+    s = setup
+    join = fanout.Hub.join
+
+    async def join_then_reset(self, race_id, viewer):
+        await join(self, race_id, viewer)
+        await database_sync_to_async(s.race.reset_invite_token)()  # no announcement reaches us
+
+    monkeypatch.setattr(fanout.Hub, "join", join_then_reset)
+    comm = WebsocketCommunicator(app, f"/ws/races/{s.race.pk}/")
+    comm.scope["user"], comm.scope["session"] = s.charlie, link_session(s.race)
+    try:
+        assert await comm.connect() == (False, NO_ACCESS)
+        await fanout.hub().settle()
+        assert str(s.race.pk) not in fanout.hub().races
+    finally:
+        await comm.disconnect()
+
+
+def test_who_may_view_agrees_with_can_view(setup):
+    """The batch check of open websockets is the rule of `access.can_view`, case by case."""
+    s = setup
+    dave = make_user("dave", "Dave")
+    Participant.objects.create(race=s.race, user=dave, removed_at=timezone.now())
+    old_token = s.race.invite_token
+    users = [s.alice, s.bob, s.charlie, dave, AnonymousUser()]
+    for state in ("open", "reset", "closed"):
+        if state == "reset":
+            s.race.reset_invite_token()
+        if state == "closed":
+            s.race.close()
+        race = Race.objects.get(pk=s.race.pk)
+        cases = list(itertools.product(users, (None, old_token, race.invite_token)))
+        visitors = [access.Visitor.of(user, link_session(race, token) if token else {}, race.pk)
+                    for user, token in cases]
+        allowed = access.who_may_view(race.pk, visitors)
+        for (user, token), visitor in zip(cases, visitors, strict=True):
+            request = SimpleNamespace(user=user, session=link_session(race, token) if token else {})
+            assert (visitor in allowed) == access.can_view(request, race), (state, user, token)
+    assert access.who_may_view(s.race.pk, visitors) and not access.who_may_view(
+        "00000000-0000-0000-0000-000000000000", visitors)
+
+
+
+# -- scaled mode: the announcement reaches every daphne over Redis ------------------------------
+
+@pytest.fixture
+def two_daphnes(redis_layers, setup):
+    """Two daphne processes on the Redis layers and this test's database, and the session
+    cookies of alice, bob and charlie (who holds the invitation link)."""
+    import os
+    from pathlib import Path
+
+    from tests.services import redis_url, start_daphne, test_database_url
+
+    s = setup
+    cookies = {}
+    for name in ("alice", "bob", "charlie"):
+        client = Client()
+        client.force_login(getattr(s, name))
+        if name == "charlie":
+            assert client.get(f"/join/{s.race.invite_token}/").status_code == 200
+        cookies[name] = f"sessionid={client.cookies['sessionid'].value}"
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url(),
+           "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "DEBUG": "1"}
+    env.pop("CHANNEL_LAYER", None)
+    var = Path(__file__).resolve().parents[2] / "var"
+    logs = [open(var / f"revoke-daphne-{n}-{os.getpid()}.log", "w+") for n in range(2)]  # noqa: SIM115
+    servers = []
+    try:
+        servers = [start_daphne(env, log) for log in logs]
+        yield s, [port for _, port in servers], cookies, logs
+    finally:
+        for proc, _ in servers:
+            proc.terminate()
+            proc.wait(10)
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.redis
+def test_every_server_process_closes_the_removed_racer(two_daphnes):
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect as ws_connect
+
+    s, ports, cookies, logs = two_daphnes
+
+    def open_socket(port, who):
+        ws = ws_connect(f"ws://127.0.0.1:{port}/ws/races/{s.race.pk}/", origin=f"http://127.0.0.1:{port}",
+                        additional_headers={"Cookie": cookies[who]}, open_timeout=10)
+        assert json.loads(ws.recv(timeout=10))["type"] == "race.state"
+        return ws
+
+    # bob watches on both servers; charlie by link and alice on the second
+    bob_a, bob_b, charlie, alice = (open_socket(ports[0], "bob"), open_socket(ports[1], "bob"),
+                                    open_socket(ports[1], "charlie"), open_socket(ports[1], "alice"))
+    sockets = [bob_a, bob_b, charlie, alice]
+    try:
+        api = APIClient()
+        api.force_login(s.alice)  # this process: a third one, like a daphne serving the organizer
+        assert api.delete(f"/api/races/{s.race.pk}/participants/{s.participant.pk}/").status_code == 204
+        for ws in (bob_a, bob_b):
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd.code == NO_ACCESS
+        frame = protocol.event("run.frame", run_id=1, frame={"step": 1})
+        protocol.send(s.race.pk, frame)
+        for ws in (charlie, alice):  # the others go on, and never see the race.access event
+            assert json.loads(ws.recv(timeout=10)) == frame
+        with pytest.raises(InvalidStatus) as refused:  # a reconnect is refused
+            open_socket(ports[0], "bob")
+        assert refused.value.response.status_code == 403  # daphne's answer to a close before accept
+    finally:
+        for ws in sockets:
+            ws.close()
+    for log in logs:
+        log.seek(0)
+        assert "Traceback" not in log.read()
+
+
+def test_a_layer_that_is_away_does_not_fail_the_revocation(setup, monkeypatch, caplog):
+    """The link is reset and the page answers; the lost announcement is logged."""
+    s = setup
+
+    def layer_away(race_id, message):
+        raise ConnectionError("Redis is away")
+
+    monkeypatch.setattr(protocol, "send", layer_away)
+    client = Client()
+    client.force_login(s.alice)
+    old = s.race.invite_token
+    assert client.post(f"/races/{s.race.pk}/invitation/reset/").status_code == 302
+    assert Race.objects.get(pk=s.race.pk).invite_token != old
+    assert "could not announce the access change" in caplog.text

@@ -59,7 +59,7 @@ async def assert_closed_for_no_access(comm) -> None:
 
 
 async def assert_still_streaming(race, *comms) -> None:
-    frame = protocol.event("run.frame", run_id=1, frame={"step": 1})
+    frame = protocol.run_frame(1, 1.0, {"step": 1})
     await protocol.asend(race.pk, frame)
     for comm in comms:
         assert await comm.receive_json_from(timeout=5) == frame  # and not the race.access event
@@ -331,7 +331,7 @@ def test_every_server_process_closes_the_removed_racer(two_daphnes):
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
             assert closed.value.rcvd.code == NO_ACCESS
-        frame = protocol.event("run.frame", run_id=1, frame={"step": 1})
+        frame = protocol.run_frame(1, 1.0, {"step": 1})
         protocol.send(s.race.pk, frame)
         for ws in (charlie, alice):  # the others go on, and never see the race.access event
             assert json.loads(ws.recv(timeout=10)) == frame

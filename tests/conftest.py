@@ -1,4 +1,4 @@
-"""Shared fixtures: named users with their access spelled out, and the real-part suites.
+"""Shared fixtures (the named users and scenes are in tests/scenes.py), and the real-part suites.
 
 Suites marked `browser`, `postgres` or `redis` need those parts. On a machine without them the
 suite is skipped with the reason; under CI=true a missing part is an error, never a skip.
@@ -7,17 +7,17 @@ suite is skipped with the reason; under CI=true a missing part is an error, neve
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from tests.services import redis_url, service_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+pytest_plugins = ["tests.scenes"]  # alice, bob, race, live_race, as_alice, ...: see its docstring
 
 
 def pytest_configure(config):
@@ -52,21 +52,6 @@ def shared_dir() -> Path:
     return SHARED
 
 
-# -- named users ---------------------------------------------------------------------------
-# alice organizes races; bob and charlie are racers who join alice's race; mallory has no
-# access to anything of alice's.
-
-def make_user(username: str, alias: str | None = None, country: str = "DE"):
-    from django.contrib.auth import get_user_model
-
-    from races.models import RacerProfile
-
-    user = get_user_model().objects.create_user(username, f"{username}@example.org", "pw-" + username)
-    if alias:
-        RacerProfile.objects.create(user=user, alias=alias, country=country)
-    return user
-
-
 @pytest.fixture
 def tracks(db):
     from races.tracks import sync_builtin_tracks
@@ -75,45 +60,6 @@ def tracks(db):
     from races.models import Track
 
     return Track.objects.all()
-
-
-@pytest.fixture
-def alice(db):
-    return make_user("alice", "AliceRaces")
-
-
-@pytest.fixture
-def bob(db):
-    return make_user("bob", "BobTheRacer", "FR")
-
-
-@pytest.fixture
-def charlie(db):
-    return make_user("charlie", "CharlieC", "JP")
-
-
-@pytest.fixture
-def mallory(db):
-    return make_user("mallory", "Mallory", "US")
-
-
-@pytest.fixture
-def race(alice, tracks):
-    """alice's open Classic time trial (bob joins it through `joined`)."""
-    from races.models import Race
-
-    now = timezone.now()
-    return Race.objects.create(
-        organizer=alice, name="Alice Cup", track=tracks.filter(closed=True).first(),
-        start_at=now - timedelta(hours=1), end_at=now + timedelta(days=7),
-    )
-
-
-@pytest.fixture
-def joined(race, bob):
-    from races.models import Participant
-
-    return Participant.objects.create(race=race, user=bob)
 
 
 @pytest.fixture

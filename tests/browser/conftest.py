@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from races.garage import enter_race, reference_model
 from races.models import Participant, Race
-from tests.conftest import make_user
+from tests.scenes import make_user
 from tests.services import CHROMIUM, start_daphne
 
 ROOT = Path(__file__).resolve().parents[2]

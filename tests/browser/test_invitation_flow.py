@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from races.models import Participant, Race
-from tests.conftest import make_user
+from tests.scenes import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

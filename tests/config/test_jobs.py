@@ -22,7 +22,7 @@ import pytest
 from django.db import transaction
 
 from config.jobs import stop_pool
-from tests.conftest import make_user
+from tests.scenes import make_user
 from tests.services import free_port, redis_url, start_daphne, test_database_url
 from tests.support import jobs
 

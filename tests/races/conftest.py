@@ -1,9 +1,9 @@
-"""Fixtures of the race tests: logged-in clients, tracks of each set, uploads kept in tmp."""
+"""Fixtures of the race tests: tracks of each set, uploads kept in tmp (the cast, the scenes and
+logged-in clients are in tests/scenes.py)."""
 
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 
 @pytest.fixture(autouse=True)
@@ -46,78 +46,3 @@ def student_track(tracks):
 def pro_track(tracks):
     """A closed circuit outside the student track set."""
     return tracks.filter(student=False, closed=True).first()
-
-
-def _client(user):
-    from django.test import Client
-
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def _api(user):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def as_alice(alice):
-    return _client(alice)
-
-
-@pytest.fixture
-def as_bob(bob):
-    return _client(bob)
-
-
-@pytest.fixture
-def as_charlie(charlie):
-    return _client(charlie)
-
-
-@pytest.fixture
-def as_mallory(mallory):
-    return _client(mallory)
-
-
-@pytest.fixture
-def api_alice(alice):
-    return _api(alice)
-
-
-@pytest.fixture
-def api_bob(bob):
-    return _api(bob)
-
-
-@pytest.fixture
-def api_charlie(charlie):
-    return _api(charlie)
-
-
-@pytest.fixture
-def api_mallory(mallory):
-    return _api(mallory)
-
-
-@pytest.fixture
-def link_holder(race, charlie):
-    """charlie opened alice's invitation link while logged in but has not joined."""
-    client = _client(charlie)
-    response = client.get(f"/join/{race.invite_token}/")
-    assert response.status_code == 200
-    return client
-
-
-@pytest.fixture
-def removed(joined):
-    """bob joined alice's race and alice removed him."""
-    from django.utils import timezone
-
-    joined.removed_at = timezone.now()
-    joined.save(update_fields=["removed_at"])
-    return joined

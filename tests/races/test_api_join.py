@@ -43,7 +43,7 @@ def test_it_rejects_a_missing_or_unknown_token(api_charlie, race):
 def test_it_requires_a_racer_profile(race, db):
     from rest_framework.test import APIClient
 
-    from tests.conftest import make_user
+    from tests.scenes import make_user
 
     client = APIClient()
     client.force_authenticate(make_user("dana"))

@@ -15,7 +15,7 @@ URL = "/api/profile/"
 
 @pytest.fixture
 def api_newcomer(db):
-    from tests.conftest import make_user
+    from tests.scenes import make_user
 
     client = APIClient()
     client.force_authenticate(make_user("dana"))

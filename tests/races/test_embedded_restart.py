@@ -10,16 +10,11 @@ import signal
 import time
 import urllib.parse
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
-from django.utils import timezone
 
-from races.garage import enter_race, reference_model
-from races.models import Lap, Participant, Race, Run
-from tests.conftest import make_user
+from races.models import Lap, Race, Run
 from tests.services import start_daphne, test_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -68,32 +63,23 @@ def wait_until(predicate, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_killing_the_server_mid_run_loses_no_lap(tracks):
-    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Embedded Cup", format="live",
-                               track=tracks.get(slug="oval"), start_at=now,
-                               end_at=now + timedelta(hours=4), time_per_racer=1)
-    Participant.objects.create(race=race, user=bob)
-    enter_race(race, bob, reference_model(bob, "Steady", temperament="steady"))
-    client = Client()
-    client.force_login(alice)
-    session = client.cookies["sessionid"].value
+def test_killing_the_server_mid_run_loses_no_lap(live_race, bob, as_alice):
+    session = as_alice.cookies["sessionid"].value
 
     server = Server()
     try:
         organizer = Browser(server, session)
-        page = f"/races/{race.pk}/"
+        page = f"/races/{live_race.pk}/"
         assert "Launch simulator" in organizer.request(page)
         organizer.request(f"{page}live/simulator/launch/", {})
-        wait_until(lambda: Race.objects.get(pk=race.pk).sim_state == "go", 10, "Go")
+        wait_until(lambda: Race.objects.get(pk=live_race.pk).sim_state == "go", 10, "Go")
         organizer.request(f"{page}live/entries/", {"open": "0"})
         organizer.request(f"{page}live/launch/{bob.pk}/", {})
-        wait_until(lambda: Lap.objects.filter(run__race=race).exists(), 45, "a lap")
+        wait_until(lambda: Lap.objects.filter(run__race=live_race).exists(), 45, "a lap")
     finally:
         server.kill()
 
-    run = Run.objects.get(race=race)
+    run = Run.objects.get(race=live_race)
     laps = set(Lap.objects.filter(run=run).values_list("number", "time_ms"))
     assert laps and run.state == "running"  # the dead process could not say otherwise
 
@@ -105,10 +91,10 @@ def test_killing_the_server_mid_run_loses_no_lap(tracks):
         assert set(Lap.objects.filter(run=run).values_list("number", "time_ms")) == laps
         assert "Relaunch" in html and "BobTheRacer" in html
         organizer.request(f"{page}live/launch/{bob.pk}/", {})
-        wait_until(lambda: Run.objects.filter(race=race, state="running").exclude(pk=run.pk).exists(),
+        wait_until(lambda: Run.objects.filter(race=live_race, state="running").exclude(pk=run.pk).exists(),
                    30, "the relaunched run")
         organizer.request(f"{page}live/stop/", {})
-        wait_until(lambda: not Run.objects.filter(race=race, state__in=["countdown", "running"]).exists(),
+        wait_until(lambda: not Run.objects.filter(race=live_race, state__in=["countdown", "running"]).exists(),
                    15, "the stop")
     finally:
         server.kill()

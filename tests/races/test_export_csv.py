@@ -55,7 +55,7 @@ def test_it_validates_ownership(as_bob, as_mallory, race, joined):
 
 def test_it_neutralises_spreadsheet_formulas(as_alice, race, db):
     # An e-mail address may legally start with "=" or "+": a spreadsheet would run it as a formula.
-    from tests.conftest import make_user
+    from tests.scenes import make_user
 
     for name, email in (("eve", "=1+2@example.org"), ("zed", "+cmd@example.org")):
         user = make_user(name, alias=f"{name.title()}Racer")

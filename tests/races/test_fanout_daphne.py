@@ -10,19 +10,14 @@ import json
 import os
 import socket
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
-from django.test import Client
-from django.utils import timezone
 from twisted.internet import tcp
 
 from races import fanout, protocol
-from races.models import Participant, Race
-from tests.conftest import make_user
 from tests.services import redis_url, start_daphne, test_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,25 +132,17 @@ def test_any_other_server_keeps_the_asgi_send():
 # -- a real daphne ------------------------------------------------------------------------------
 
 @pytest.fixture
-def daphne_scaled(redis_layers, transactional_db, tracks):
-    alice, bob, carol = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer"), make_user("carol")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Fan Cup", format="live", track=tracks.get(slug="oval"),
-                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
-    for user in (bob, carol):
-        Participant.objects.create(race=race, user=user)
-    cookies = []
-    for user in (alice, bob, carol):
-        client = Client()
-        client.force_login(user)
-        cookies.append(f"sessionid={client.cookies['sessionid'].value}")
+def daphne_scaled(redis_layers, transactional_db, live_race, charlie_entered, as_alice, as_bob, as_charlie):
+    """A daphne in scaled mode serving alice's LIVE race, and the session cookies of alice, bob
+    and charlie (organizer first)."""
+    cookies = [f"sessionid={client.cookies['sessionid'].value}" for client in (as_alice, as_bob, as_charlie)]
     env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url(),
            "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "DEBUG": "1"}
     env.pop("CHANNEL_LAYER", None)
     log = open(ROOT / "var" / f"fanout-daphne-{os.getpid()}.log", "w+")  # noqa: SIM115
     proc, port = start_daphne(env, log)
     try:
-        yield race, port, cookies, log
+        yield live_race, port, cookies, log
     finally:
         proc.terminate()
         proc.wait(10)

@@ -39,7 +39,7 @@ def test_it_requires_login_and_comes_back(client, charlie, race):
 
 
 def test_it_sends_a_racer_without_a_profile_to_the_profile_page_and_back(race, db):
-    from tests.conftest import make_user
+    from tests.scenes import make_user
 
     dana = make_user("dana")
     client = Client()

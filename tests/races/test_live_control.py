@@ -10,24 +10,15 @@ from django.utils import timezone
 from races import live_control
 from races.garage import enter_race, reference_model
 from races.live_control import LiveActionError
-from races.models import Participant, Race, Run
+from races.models import Participant, Run
 from races.record import record_lap
-from tests.conftest import make_user
 from tests.events import RaceEvents
 
 
 @pytest.fixture
-def live(alice, bob, charlie, tracks):
-    now = timezone.now()
-    race = Race.objects.create(
-        organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
-        start_at=now + timedelta(minutes=30), end_at=now + timedelta(hours=4, minutes=30),
-        time_per_racer=3,
-    )
-    for user, temperament in ((bob, "steady"), (charlie, "brisk")):
-        Participant.objects.create(race=race, user=user)
-        enter_race(race, user, reference_model(user, temperament.title(), temperament=temperament))
-    return race
+def live(live_race, charlie_entered):
+    """alice's LIVE race with two racers entered: bob ("Steady"), then charlie ("Brisk")."""
+    return live_race
 
 
 def go(race):
@@ -55,6 +46,8 @@ def test_the_simulator_opens_one_hour_before_the_start(live):
 
 
 def test_closing_entries_builds_the_queue_in_entry_order(live, bob, charlie):
+    live.time_per_racer = 3  # the second slot is one 3-minute turn after the start
+    live.save()
     close_entries(live)
     assert live.queue_order == [bob.pk, charlie.pk]
     rows = live_control.queue(live)
@@ -123,43 +116,36 @@ def test_clear_leaderboard_and_declare_winner(live, bob, charlie):
     assert live_control.snapshot(live)["race"]["winner"] == {"alias": "CharlieC"}
 
 
-def test_the_panel_is_for_the_organizer_only(client, live, bob, mallory):
+def test_the_panel_is_for_the_organizer_only(as_bob, as_mallory, live):
     url = f"/races/{live.pk}/live/simulator/launch/"
-    client.force_login(bob)
-    assert client.post(url).status_code == 403
-    client.force_login(mallory)
-    assert client.post(url).status_code == 404
+    assert as_bob.post(url).status_code == 403
+    assert as_mallory.post(url).status_code == 404
     live.refresh_from_db()
     assert live.sim_state == "off"
 
 
-def test_it_answers_json_with_the_reason(client, live, alice, bob):
-    client.force_login(alice)
-    response = client.post(f"/races/{live.pk}/live/launch/{bob.pk}/", HTTP_ACCEPT="application/json")
+def test_it_answers_json_with_the_reason(as_alice, live, bob):
+    response = as_alice.post(f"/races/{live.pk}/live/launch/{bob.pk}/", HTTP_ACCEPT="application/json")
     assert response.status_code == 400 and response.json() == {"error": "Launch the simulator first."}
-    response = client.post(f"/races/{live.pk}/live/entries/", {"open": "0"}, HTTP_ACCEPT="application/json")
+    response = as_alice.post(f"/races/{live.pk}/live/entries/", {"open": "0"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     live.refresh_from_db()
     assert not live.entries_open
 
 
-def test_the_race_page_shows_the_panel_to_the_organizer(client, live, alice, bob):
-    client.force_login(alice)
-    page = client.get(f"/races/{live.pk}/").content.decode()
+def test_the_race_page_shows_the_panel_to_the_organizer(as_alice, as_bob, live):
+    page = as_alice.get(f"/races/{live.pk}/").content.decode()
     assert 'id="control-panel"' in page and "BobTheRacer" in page and "Launch simulator" in page
-    client.force_login(bob)
-    page = client.get(f"/races/{live.pk}/").content.decode()
+    page = as_bob.get(f"/races/{live.pk}/").content.decode()
     assert 'id="control-panel"' not in page and 'id="live"' in page
 
 
-def test_classic_races_have_no_panel(client, race, alice):
-    client.force_login(alice)
-    assert client.post(f"/races/{race.pk}/live/simulator/launch/").status_code == 404
+def test_classic_races_have_no_panel(as_alice, race):
+    assert as_alice.post(f"/races/{race.pk}/live/simulator/launch/").status_code == 404
 
 
-def test_it_requires_a_post(client, live, alice):
-    client.force_login(alice)
-    assert client.get(f"/races/{live.pk}/live/stop/").status_code == 405
+def test_it_requires_a_post(as_alice, live):
+    assert as_alice.get(f"/races/{live.pk}/live/stop/").status_code == 405
 
 
 def test_stop_without_a_run(live):
@@ -167,10 +153,8 @@ def test_stop_without_a_run(live):
         live_control.stop_run(live)
 
 
-def test_strangers_do_not_learn_about_runs(client, live):
-    stranger = make_user("eve", "Eve")
-    client.force_login(stranger)
-    assert client.post(f"/races/{live.pk}/live/declare-winner/").status_code == 404
+def test_strangers_do_not_learn_about_runs(as_mallory, live):
+    assert as_mallory.post(f"/races/{live.pk}/live/declare-winner/").status_code == 404
 
 
 def test_entering_and_run_ends_update_coming_up(live, bob, django_capture_on_commit_callbacks):
@@ -212,16 +196,15 @@ def test_stopping_a_run_whose_runner_cannot_be_reached_says_so(live, bob, monkey
     assert run.state == "running"  # nothing pretended: the organizer can try again
 
 
-def test_taking_a_racer_out_of_the_queue_keeps_their_submission(client, live, alice, bob, charlie):
+def test_taking_a_racer_out_of_the_queue_keeps_their_submission(as_alice, live, bob, charlie):
     go(live)
     close_entries(live)
     live_control.save_queue(live, [charlie.pk])
     assert [row["user_id"] for row in live_control.queue(live)] == [charlie.pk]
     bob_entry = Participant.objects.get(race=live, user=bob)
     assert bob_entry.submission_status.startswith("Entered: Steady")
-    client.force_login(alice)
-    assert "No model submitted" not in client.get(f"/races/{live.pk}/racers/").content.decode()
-    csv = client.get(f"/races/{live.pk}/racers.csv").content.decode()
+    assert "No model submitted" not in as_alice.get(f"/races/{live.pk}/racers/").content.decode()
+    csv = as_alice.get(f"/races/{live.pk}/racers.csv").content.decode()
     assert "No model submitted" not in csv and "Entered: Steady" in csv
     with pytest.raises(LiveActionError, match="not in the queue"):
         live_control.launch_racer(live, bob.pk)

@@ -12,25 +12,9 @@ from django.utils import timezone
 
 from races import record
 from races.live import LivePool, race_config
-from races.models import Lap, Race, Run, RunTrace
-from tests.conftest import make_user
+from races.models import Lap, Run, RunTrace
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live_race(transactional_db, tracks):
-    alice = make_user("alice", "AliceRaces")
-    now = timezone.now()
-    return Race.objects.create(
-        organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
-        start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1,
-    )
-
-
-@pytest.fixture
-def bob_user(transactional_db):
-    return make_user("bob", "BobTheRacer")
 
 
 class Recorder:
@@ -54,8 +38,8 @@ class Recorder:
         return [e for e in self.events if e["type"] == kind]
 
 
-def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
+def test_it_counts_down_races_and_commits_laps(live_race, bob):
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference:steady")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
     pool.launch(run.pk)
@@ -83,8 +67,8 @@ def test_it_counts_down_races_and_commits_laps(live_race, bob_user):
     assert trace[-1]["x"] == frames[-1]["frame"]["x"] and "late_ms" not in trace[-1]
 
 
-def test_the_runner_applies_the_speed_it_is_handed_clamped(live_race, bob_user):
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
+def test_the_runner_applies_the_speed_it_is_handed_clamped(live_race, bob):
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference:steady")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
     outcome = {}
@@ -105,12 +89,12 @@ def test_the_runner_applies_the_speed_it_is_handed_clamped(live_race, bob_user):
         pool.apply_speed(run.pk, 1.0)
 
 
-def test_the_model_is_loaded_and_warm_before_go(live_race, bob_user):
+def test_the_model_is_loaded_and_warm_before_go(live_race, bob):
     """The first frame comes at Go: the policy is made and has driven a scratch world while
     the racer watched the countdown, not after it."""
     from livesim.policies import create_policy
 
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:steady")
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference:steady")
     recorder = Recorder()
     seen: list[str] = []
 
@@ -140,14 +124,14 @@ def test_the_model_is_loaded_and_warm_before_go(live_race, bob_user):
     assert running < first_frame
 
 
-def test_one_active_run_per_race(live_race, bob_user):
-    Run.objects.create(race=live_race, racer=bob_user, state="countdown")
+def test_one_active_run_per_race(live_race, bob):
+    Run.objects.create(race=live_race, racer=bob, state="countdown")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Run.objects.create(race=live_race, racer=bob_user, state="running")
+        Run.objects.create(race=live_race, racer=bob, state="running")
 
 
-def test_stopping_during_the_countdown_aborts(live_race, bob_user):
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference")
+def test_stopping_during_the_countdown_aborts(live_race, bob):
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference")
     recorder = Recorder()
     pool = LivePool(recorder, countdown_step_s=0.2)
     pool.launch(run.pk)
@@ -159,8 +143,8 @@ def test_stopping_during_the_countdown_aborts(live_race, bob_user):
     assert recorder.of("run.state")[-1]["run"]["has_trace"] is False
 
 
-def test_a_broken_model_fails_the_run(live_race, bob_user):
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:reckless")
+def test_a_broken_model_fails_the_run(live_race, bob):
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference:reckless")
     pool = LivePool(Recorder(), fast=True)
     pool.launch(run.pk)
     assert pool.wait(run.pk, timeout=10)
@@ -168,11 +152,11 @@ def test_a_broken_model_fails_the_run(live_race, bob_user):
     assert run.state == "failed" and "temperament" in run.failure
 
 
-def test_runs_whose_lease_passed_are_recovered_with_their_laps(live_race, bob_user):
+def test_runs_whose_lease_passed_are_recovered_with_their_laps(live_race, bob):
     from races.record import record_lap
 
     past = timezone.now() - timedelta(seconds=1)
-    run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="gone.1.ab",
+    run = Run.objects.create(race=live_race, racer=bob, state="running", owner="gone.1.ab",
                              lease_expires_at=past)
     record_lap(run, number=1, time_ms=15000)
     assert record.recover_expired_runs() == 1
@@ -180,21 +164,21 @@ def test_runs_whose_lease_passed_are_recovered_with_their_laps(live_race, bob_us
     assert run.state == "aborted" and run.laps.count() == 1 and run.failure == record.RECOVERED
 
 
-def test_a_run_of_this_very_process_is_recovered_once_its_lease_passed(live_race, bob_user):
+def test_a_run_of_this_very_process_is_recovered_once_its_lease_passed(live_race, bob):
     """Ownership is not a pid: a restarted server with the same pid (pid 1 in a container) or
     on another host recovers a run whose lease nobody renews."""
     from races.live import OWNER
 
     past = timezone.now() - timedelta(seconds=1)
-    same_pid = Run.objects.create(race=live_race, racer=bob_user, state="running", owner=OWNER,
+    same_pid = Run.objects.create(race=live_race, racer=bob, state="running", owner=OWNER,
                                   lease_expires_at=past)
     assert record.recover_expired_runs() == 1
     same_pid.refresh_from_db()
     assert same_pid.state == "aborted"
 
 
-def test_a_run_whose_lease_is_renewed_is_left_alone(live_race, bob_user):
-    run = Run.objects.create(race=live_race, racer=bob_user, state="running", owner="elsewhere.7.cd",
+def test_a_run_whose_lease_is_renewed_is_left_alone(live_race, bob):
+    run = Run.objects.create(race=live_race, racer=bob, state="running", owner="elsewhere.7.cd",
                              lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert record.renew_leases("elsewhere.7.cd", [run.pk]) == 1
     assert record.recover_expired_runs() == 0
@@ -202,17 +186,17 @@ def test_a_run_whose_lease_is_renewed_is_left_alone(live_race, bob_user):
     assert run.state == "running"
 
 
-def test_a_launch_no_runner_claims_is_recovered(live_race, bob_user, settings):
+def test_a_launch_no_runner_claims_is_recovered(live_race, bob, settings):
     settings.LIVE_LEASE_S = 0
-    run = record.begin_run(live_race, bob_user.pk, model_name="reference")
+    run = record.begin_run(live_race, bob.pk, model_name="reference")
     assert run.state == "countdown" and run.owner == ""
     assert record.recover_expired_runs() == 1
     run.refresh_from_db()
     assert run.state == "aborted"
 
 
-def test_a_run_is_claimed_by_one_runner_only(live_race, bob_user):
-    run = record.begin_run(live_race, bob_user.pk, model_name="reference")
+def test_a_run_is_claimed_by_one_runner_only(live_race, bob):
+    run = record.begin_run(live_race, bob.pk, model_name="reference")
     assert record.claim_run(run.pk, "first.1.aa") is not None
     assert record.claim_run(run.pk, "second.2.bb") is None
     run.refresh_from_db()
@@ -229,13 +213,13 @@ def test_race_config_follows_the_race_options(live_race):
     assert [(o.lane, o.progress) for o in config.objects] == [("inside", 25.0), ("outside", 75.0)]
 
 
-def test_head_to_bot_frames_carry_the_bots(live_race, bob_user):
+def test_head_to_bot_frames_carry_the_bots(live_race, bob):
     from decimal import Decimal
 
     live_race.race_type, live_race.collision_penalty = "h2b", Decimal(3)
     live_race.bot_count, live_race.bot_speed = 2, Decimal("0.8")
     live_race.save()
-    run = Run.objects.create(race=live_race, racer=bob_user, state="countdown", model_name="reference:cautious")
+    run = Run.objects.create(race=live_race, racer=bob, state="countdown", model_name="reference:cautious")
     recorder = Recorder()
     pool = LivePool(recorder, fast=True)
     pool.launch(run.pk)

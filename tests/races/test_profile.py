@@ -14,7 +14,7 @@ from races.models import RacerProfile
 
 @pytest.fixture
 def newcomer(db):
-    from tests.conftest import make_user
+    from tests.scenes import make_user
 
     client = Client()
     client.force_login(make_user("dana"))

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.utils import timezone
 
 from config.routing import websocket_urlpatterns
 from races import live, protocol
-from races.models import Participant, Race, Run
-from tests.conftest import make_user
+from races.models import Run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
-
-
-@pytest.fixture
-def setup(transactional_db, tracks):
-    alice = make_user("alice", "AliceRaces")
-    bob = make_user("bob", "BobTheRacer")
-    mallory = make_user("mallory", "Mallory")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
-                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
-    Participant.objects.create(race=race, user=bob)
-    return race, alice, bob, mallory
 
 
 def communicator(race, user, race_id: str | None = None):
@@ -37,9 +21,8 @@ def communicator(race, user, race_id: str | None = None):
     return comm
 
 
-async def test_it_sends_a_snapshot_then_forwards_events(setup):
-    race, alice, bob, _ = setup
-    comm = communicator(race, bob)
+async def test_it_sends_a_snapshot_then_forwards_events(live_race, bob):
+    comm = communicator(live_race, bob)
     connected, _ = await comm.connect()
     try:
         assert connected
@@ -47,16 +30,15 @@ async def test_it_sends_a_snapshot_then_forwards_events(setup):
         assert state["type"] == "race.state" and state["v"] == protocol.VERSION
         assert state["race"]["name"] == "Live Cup" and state["run"] is None
         assert len(state["race"]["track"]["geometry"]["center"]) > 10
-        await protocol.asend(race.pk, protocol.run_frame(1, 1.0, {"step": 1}))
+        await protocol.asend(live_race.pk, protocol.run_frame(1, 1.0, {"step": 1}))
         assert await comm.receive_json_from() == {"type": "run.frame", "v": 1, "run_id": 1, "ts": 1.0,
                                                  "frame": {"step": 1}}
     finally:
         await comm.disconnect()
 
 
-async def test_it_validates_access(setup):
-    race, _, _, mallory = setup
-    comm = communicator(race, mallory)
+async def test_it_validates_access(live_race, mallory):
+    comm = communicator(live_race, mallory)
     connected, code = await comm.connect()
     try:
         assert not connected and code == 4404
@@ -90,10 +72,9 @@ async def stopped(pool, run):
     assert await database_sync_to_async(pool.wait)(run.pk, 10)
 
 
-async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
-    race, alice, bob, _ = setup
-    pool, run, active = await launched(race, bob, monkeypatch)
-    organizer, racer = communicator(race, alice), communicator(race, bob)
+async def test_speed_changes_only_from_the_racer_on_track(live_race, alice, bob, monkeypatch):
+    pool, run, active = await launched(live_race, bob, monkeypatch)
+    organizer, racer = communicator(live_race, alice), communicator(live_race, bob)
     await organizer.connect()
     await racer.connect()
     try:
@@ -113,12 +94,11 @@ async def test_speed_changes_only_from_the_racer_on_track(setup, monkeypatch):
         await racer.disconnect()
 
 
-async def test_a_race_id_in_another_spelling_reaches_the_same_run(setup, monkeypatch):
+async def test_a_race_id_in_another_spelling_reaches_the_same_run(live_race, bob, monkeypatch):
     """One canonical race id: a socket opened on the id in upper case changes the speed of the
     race's run, and the ack is the value the runner applied (not a message sent into the void)."""
-    race, _, bob, _ = setup
-    pool, run, active = await launched(race, bob, monkeypatch)
-    racer = communicator(race, bob, race_id=str(race.pk).upper())
+    pool, run, active = await launched(live_race, bob, monkeypatch)
+    racer = communicator(live_race, bob, race_id=str(live_race.pk).upper())
     connected, _ = await racer.connect()
     try:
         assert connected

@@ -10,7 +10,7 @@ import pytest
 from livesim.realtime import TRACE_FIELDS as TRACE_KEYS
 from races.models import Participant, Run
 from races.record import save_trace, trace_frame
-from tests.conftest import make_user
+from tests.scenes import make_user
 
 FRAMES = [{"type": "frame", "step": n, "t": n / 15, "x": 1.0 + n, "y": 2.0, "heading": 90.0,
            "speed": 1.5, "multiplier": 1.0, "late_ms": 0.3, "status": "in_progress",

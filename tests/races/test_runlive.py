@@ -10,19 +10,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
-from django.utils import timezone
 
 from config import layers
 from races import live_control, router
-from races.garage import enter_race, reference_model
-from races.models import Lap, Participant, Race, Run
-from tests.conftest import make_user
+from races.models import Lap, Run
 from tests.events import RaceEvents
 from tests.services import RedisServer, redis_url, test_database_url
 
@@ -50,25 +46,9 @@ class Runner:
         self.proc.wait(10)
 
 
-@pytest.fixture
-def ready_race(transactional_db, tracks):
-    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Scaled Cup", format="live",
-                               track=tracks.get(slug="oval"), start_at=now,
-                               end_at=now + timedelta(hours=4), time_per_racer=1)
-    Participant.objects.create(race=race, user=bob)
-    enter_race(race, bob, reference_model(bob, "Steady", temperament="steady"))
-    live_control.set_entries_open(race, False)
-    live_control.launch_simulator(race, step_s=0)
-    race.refresh_from_db()
-    return race, bob
-
-
-def test_runlive_runs_streams_survives_a_kill_and_relaunches(ready_race, redis_layers):
-    race, bob = ready_race
-    with RaceEvents(race.pk) as events:
-        check_the_whole_story(race, bob, events)
+def test_runlive_runs_streams_survives_a_kill_and_relaunches(live_race_ready, bob, redis_layers):
+    with RaceEvents(live_race_ready.pk) as events:
+        check_the_whole_story(live_race_ready, bob, events)
 
 
 def check_the_whole_story(race, bob, events):
@@ -132,35 +112,33 @@ def private_redis(settings):
     server.stop()
 
 
-def test_runlive_rides_out_a_redis_outage(ready_race, private_redis):
+def test_runlive_rides_out_a_redis_outage(live_race_ready, bob, private_redis):
     """Redis goes away for a while and comes back: the runner process keeps waiting for
     launches instead of exiting, and the next launch runs and streams."""
-    race, bob = ready_race
     runner = Runner(redis=private_redis.url)
     try:
         private_redis.stop()
         time.sleep(3.0)  # longer than the Redis client's own retries
         private_redis.start()
         assert runner.proc.poll() is None, "the runner exited when Redis went away"
-        with RaceEvents(race.pk) as events:
-            run = live_control.launch_racer(race, bob.pk)
+        with RaceEvents(live_race_ready.pk) as events:
+            run = live_control.launch_racer(live_race_ready, bob.pk)
             events.wait_for(lambda m: m["type"] == "run.state" and m["run"]["id"] == run.pk
                             and m["run"]["state"] == "running", timeout=30)
             events.wait_for(lambda m: m["type"] == "run.frame" and m["run_id"] == run.pk, timeout=10)
-            live_control.stop_run(race)
+            live_control.stop_run(live_race_ready)
             events.wait_for(lambda m: m["type"] == "run.state" and m["run"]["id"] == run.pk
                             and m["run"]["state"] == "aborted", timeout=15)
     finally:
         runner.kill()
 
 
-def test_a_launch_while_redis_is_down_fails_with_a_message(ready_race, private_redis):
-    race, bob = ready_race
+def test_a_launch_while_redis_is_down_fails_with_a_message(live_race_ready, bob, private_redis):
     private_redis.stop()
     with pytest.raises(live_control.LiveActionError, match="cannot be reached"):
-        live_control.launch_racer(race, bob.pk)
-    run = Run.objects.get(race=race)
+        live_control.launch_racer(live_race_ready, bob.pk)
+    run = Run.objects.get(race=live_race_ready)
     assert run.state == "failed" and "could not be reached" in run.failure  # no stuck countdown
     private_redis.start()
     channel_layers.backends = {}
-    assert live_control.launch_racer(race, bob.pk).state == "countdown"  # the organizer retries
+    assert live_control.launch_racer(live_race_ready, bob.pk).state == "countdown"  # the organizer retries

@@ -6,31 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.utils import timezone
 
 from config.routing import websocket_urlpatterns
 from races import consumers, fanout
 from races.router import CommandRefused
-from races.models import Participant, Race
-from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
-
-
-@pytest.fixture
-def race_and_racer(transactional_db, tracks):
-    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
-                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
-    Participant.objects.create(race=race, user=bob)
-    return race, bob
 
 
 @pytest.fixture
@@ -94,9 +80,8 @@ BAD_FRAMES = [
 
 
 @pytest.mark.parametrize(("frame", "problem"), BAD_FRAMES)
-async def test_it_validates_frames_and_stays_open(race_and_racer, applied, caplog, frame, problem):
-    race, bob = race_and_racer
-    comm = await connect(race, bob)
+async def test_it_validates_frames_and_stays_open(live_race, bob, applied, caplog, frame, problem):
+    comm = await connect(live_race, bob)
     try:
         await comm.send_to(**frame)
         answer = await comm.receive_json_from(timeout=5)
@@ -108,11 +93,10 @@ async def test_it_validates_frames_and_stays_open(race_and_racer, applied, caplo
         await close(comm)
 
 
-async def test_it_limits_control_messages_per_socket(race_and_racer, applied, frozen_clock):
+async def test_it_limits_control_messages_per_socket(live_race, bob, applied, frozen_clock):
     """2,000 speed messages at once: the burst is applied, one error answers the rest, and the
     socket takes messages again once the rate allows."""
-    race, bob = race_and_racer
-    comm = await connect(race, bob)
+    comm = await connect(live_race, bob)
     try:
         for n in range(2000):
             await comm.send_json_to({"type": "speed.set", "value": 1 + n / 10000})
@@ -136,9 +120,8 @@ async def test_it_limits_control_messages_per_socket(race_and_racer, applied, fr
         await close(comm)
 
 
-async def test_a_flood_logs_once_per_window(race_and_racer, monkeypatch, frozen_clock, caplog):
+async def test_a_flood_logs_once_per_window(live_race, bob, monkeypatch, frozen_clock, caplog):
     """Refused speed changes are logged one line each; a flood of them is not."""
-    race, bob = race_and_racer
     calls = []
 
     async def refuse(race_pk, user, value):
@@ -146,7 +129,7 @@ async def test_a_flood_logs_once_per_window(race_and_racer, monkeypatch, frozen_
         raise CommandRefused("no run is live in this race")
 
     monkeypatch.setattr(consumers.router, "set_speed", refuse)
-    comm = await connect(race, bob)
+    comm = await connect(live_race, bob)
     try:
         caplog.clear()
         with caplog.at_level(logging.INFO):

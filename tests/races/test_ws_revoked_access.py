@@ -1,13 +1,13 @@
 """A race websocket closes (4404) when its viewer's access ends while it is open: invitation link
 reset, racer removed, race closed or deleted (pages and API). Channels' WebsocketCommunicator on
-the default layer; every communicator is disconnected at the end."""
+the default layer; every communicator is disconnected at the end. The scene is tests/scenes.py's
+`live_race`: alice organizes, bob has joined, charlie only holds the invitation link."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -22,22 +22,11 @@ from rest_framework.test import APIClient
 from config.routing import websocket_urlpatterns
 from races import access, fanout, protocol
 from races.models import Participant, Race
-from tests.conftest import make_user
+from tests.scenes import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
 NO_ACCESS = 4404
-
-
-@pytest.fixture
-def setup(transactional_db, tracks):
-    """alice organizes; bob has joined; charlie only holds the invitation link."""
-    alice, bob, charlie = make_user("alice", "AliceRaces"), make_user("bob", "Bob"), make_user("charlie", "Charlie")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Live Cup", format="live", track=tracks.get(slug="oval"),
-                               start_at=now, end_at=now + timedelta(hours=4), time_per_racer=1)
-    participant = Participant.objects.create(race=race, user=bob)
-    return SimpleNamespace(race=race, alice=alice, bob=bob, charlie=charlie, participant=participant)
 
 
 def link_session(race, token=None) -> dict:
@@ -65,10 +54,10 @@ async def assert_still_streaming(race, *comms) -> None:
         assert await comm.receive_json_from(timeout=5) == frame  # and not the race.access event
 
 
-async def as_organizer(s, method: str, path: str, api: bool = False, data=None) -> int:
+async def as_organizer(organizer, method: str, path: str, api: bool = False, data=None) -> int:
     def call():
         client = APIClient() if api else Client()
-        client.force_login(s.alice)
+        client.force_login(organizer)
         return getattr(client, method)(path, data).status_code
 
     return await database_sync_to_async(call)()
@@ -80,139 +69,129 @@ async def disconnect_all(*comms) -> None:
     await fanout.hub().settle()
 
 
-async def test_resetting_the_link_closes_those_who_watch_by_link_only(setup):
-    s = setup
+async def test_resetting_the_link_closes_those_who_watch_by_link_only(live_race, alice, bob, charlie):
     comms = []
     try:
-        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob),
-                 await connect(s.race, s.alice)]
-        assert await as_organizer(s, "post", f"/races/{s.race.pk}/invitation/reset/") == 302
+        comms = [await connect(live_race, charlie, link_session(live_race)), await connect(live_race, bob),
+                 await connect(live_race, alice)]
+        assert await as_organizer(alice, "post", f"/races/{live_race.pk}/invitation/reset/") == 302
         await assert_closed_for_no_access(comms[0])
-        await assert_still_streaming(s.race, *comms[1:])
+        await assert_still_streaming(live_race, *comms[1:])
         assert await comms[0].receive_nothing(0.1)
     finally:
         await disconnect_all(*comms)
 
 
-async def test_resetting_the_link_in_the_api_closes_link_holders(setup):
-    s = setup
+async def test_resetting_the_link_in_the_api_closes_link_holders(live_race, alice, bob, charlie):
     comms = []
     try:
-        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob)]
-        assert await as_organizer(s, "post", f"/api/races/{s.race.pk}/invitation/reset/", api=True) == 200
+        comms = [await connect(live_race, charlie, link_session(live_race)), await connect(live_race, bob)]
+        assert await as_organizer(alice, "post", f"/api/races/{live_race.pk}/invitation/reset/", api=True) == 200
         await assert_closed_for_no_access(comms[0])
-        await assert_still_streaming(s.race, comms[1])
+        await assert_still_streaming(live_race, comms[1])
     finally:
         await disconnect_all(*comms)
 
 
-async def test_removing_a_racer_closes_their_websockets(setup):
-    s = setup
+async def test_removing_a_racer_closes_their_websockets(live_race, alice, bob, charlie, live_joined):
     comms = []
     try:
         # bob also holds the link: a removed racer may not watch by link either
-        comms = [await connect(s.race, s.bob), await connect(s.race, s.bob, link_session(s.race)),
-                 await connect(s.race, s.charlie, link_session(s.race))]
-        path = f"/races/{s.race.pk}/racers/remove/"
-        assert await as_organizer(s, "post", path, data={"participant": [s.participant.pk]}) == 302
+        comms = [await connect(live_race, bob), await connect(live_race, bob, link_session(live_race)),
+                 await connect(live_race, charlie, link_session(live_race))]
+        path = f"/races/{live_race.pk}/racers/remove/"
+        assert await as_organizer(alice, "post", path, data={"participant": [live_joined.pk]}) == 302
         await assert_closed_for_no_access(comms[0])
         await assert_closed_for_no_access(comms[1])
-        await assert_still_streaming(s.race, comms[2])
+        await assert_still_streaming(live_race, comms[2])
     finally:
         await disconnect_all(*comms)
 
 
-async def test_removing_a_racer_in_the_api_closes_their_websocket(setup):
-    s = setup
+async def test_removing_a_racer_in_the_api_closes_their_websocket(live_race, alice, bob, live_joined):
     comms = []
     try:
-        comms = [await connect(s.race, s.bob), await connect(s.race, s.alice)]
-        path = f"/api/races/{s.race.pk}/participants/{s.participant.pk}/"
-        assert await as_organizer(s, "delete", path, api=True) == 204
+        comms = [await connect(live_race, bob), await connect(live_race, alice)]
+        path = f"/api/races/{live_race.pk}/participants/{live_joined.pk}/"
+        assert await as_organizer(alice, "delete", path, api=True) == 204
         await assert_closed_for_no_access(comms[0])
-        await assert_still_streaming(s.race, comms[1])
+        await assert_still_streaming(live_race, comms[1])
     finally:
         await disconnect_all(*comms)
 
 
-async def test_closing_the_race_closes_link_holders(setup):
-    s = setup
+async def test_closing_the_race_closes_link_holders(live_race, alice, bob, charlie):
     comms = []
     try:
-        comms = [await connect(s.race, s.charlie, link_session(s.race)), await connect(s.race, s.bob)]
-        assert await as_organizer(s, "post", f"/races/{s.race.pk}/close/") == 302
+        comms = [await connect(live_race, charlie, link_session(live_race)), await connect(live_race, bob)]
+        assert await as_organizer(alice, "post", f"/races/{live_race.pk}/close/") == 302
         await assert_closed_for_no_access(comms[0])
-        await assert_still_streaming(s.race, comms[1])  # racers still see their closed race
+        await assert_still_streaming(live_race, comms[1])  # racers still see their closed race
     finally:
         await disconnect_all(*comms)
 
 
-async def test_closing_the_race_in_the_api_closes_link_holders(setup):
-    s = setup
+async def test_closing_the_race_in_the_api_closes_link_holders(live_race, alice, charlie):
     comms = []
     try:
-        comms = [await connect(s.race, s.charlie, link_session(s.race))]
-        assert await as_organizer(s, "post", f"/api/races/{s.race.pk}/close/", api=True) == 200
+        comms = [await connect(live_race, charlie, link_session(live_race))]
+        assert await as_organizer(alice, "post", f"/api/races/{live_race.pk}/close/", api=True) == 200
         await assert_closed_for_no_access(comms[0])
     finally:
         await disconnect_all(*comms)
 
 
-async def test_deleting_the_race_closes_every_websocket(setup):
-    s = setup
+async def test_deleting_the_race_closes_every_websocket(live_race, alice, bob):
     comms = []
     try:
-        comms = [await connect(s.race, s.alice), await connect(s.race, s.bob)]
-        assert await as_organizer(s, "post", f"/races/{s.race.pk}/delete/") == 302
+        comms = [await connect(live_race, alice), await connect(live_race, bob)]
+        assert await as_organizer(alice, "post", f"/races/{live_race.pk}/delete/") == 302
         for comm in comms:
             await assert_closed_for_no_access(comm)
     finally:
         await disconnect_all(*comms)
 
 
-async def test_deleting_the_race_in_the_api_closes_every_websocket(setup):
-    s = setup
+async def test_deleting_the_race_in_the_api_closes_every_websocket(live_race, alice, bob):
     comms = []
     try:
-        comms = [await connect(s.race, s.alice), await connect(s.race, s.bob)]
-        assert await as_organizer(s, "delete", f"/api/races/{s.race.pk}/", api=True) == 204
+        comms = [await connect(live_race, alice), await connect(live_race, bob)]
+        assert await as_organizer(alice, "delete", f"/api/races/{live_race.pk}/", api=True) == 204
         for comm in comms:
             await assert_closed_for_no_access(comm)
     finally:
         await disconnect_all(*comms)
 
 
-async def test_a_reconnect_after_revocation_is_refused(setup):
-    s = setup
-    old = link_session(s.race)
-    comm = await connect(s.race, s.charlie, old)
+async def test_a_reconnect_after_revocation_is_refused(live_race, alice, charlie):
+    old = link_session(live_race)
+    comm = await connect(live_race, charlie, old)
     try:
-        assert await as_organizer(s, "post", f"/races/{s.race.pk}/invitation/reset/") == 302
+        assert await as_organizer(alice, "post", f"/races/{live_race.pk}/invitation/reset/") == 302
         await assert_closed_for_no_access(comm)
     finally:
         await disconnect_all(comm)
-    again = WebsocketCommunicator(app, f"/ws/races/{s.race.pk}/")
-    again.scope["user"], again.scope["session"] = s.charlie, old
+    again = WebsocketCommunicator(app, f"/ws/races/{live_race.pk}/")
+    again.scope["user"], again.scope["session"] = charlie, old
     try:
         assert await again.connect() == (False, NO_ACCESS)
     finally:
         await again.disconnect()
 
 
-async def test_a_revocation_during_connect_closes_after_the_snapshot(setup):
+async def test_a_revocation_during_connect_closes_after_the_snapshot(live_race, charlie):
     """A viewer still connecting when its access ends gets its snapshot, then the close."""
-    s = setup
     sent = []
 
     async def send(message):
         sent.append(message)
 
-    visitor = access.Visitor(s.charlie.pk, s.race.invite_token)
+    visitor = access.Visitor(charlie.pk, live_race.invite_token)
     viewer, hub = fanout.Viewer(send, visitor=visitor), fanout.hub()
-    await hub.join(s.race.pk, viewer)
+    await hub.join(live_race.pk, viewer)
     try:
-        await database_sync_to_async(s.race.reset_invite_token)()
-        await protocol.asend(s.race.pk, access.access_changed("invitation link reset"))
+        await database_sync_to_async(live_race.reset_invite_token)()
+        await protocol.asend(live_race.pk, access.access_changed("invitation link reset"))
         for _ in range(200):
             if viewer.close_code is not None:
                 break
@@ -221,43 +200,41 @@ async def test_a_revocation_during_connect_closes_after_the_snapshot(setup):
         await viewer.ready()
         assert sent == [{"type": "websocket.close", "code": NO_ACCESS}]
     finally:
-        hub.leave(s.race.pk, viewer)
+        hub.leave(live_race.pk, viewer)
         await hub.settle()
 
 
-async def test_a_socket_refused_after_joining_the_stream_is_closed(setup, monkeypatch):
+async def test_a_socket_refused_after_joining_the_stream_is_closed(live_race, charlie, monkeypatch):
     """Access is checked again once the stream is subscribed: a revocation in between refuses."""
-    s = setup
     join = fanout.Hub.join
 
     async def join_then_reset(self, race_id, viewer):
         await join(self, race_id, viewer)
-        await database_sync_to_async(s.race.reset_invite_token)()  # no announcement reaches us
+        await database_sync_to_async(live_race.reset_invite_token)()  # no announcement reaches us
 
     monkeypatch.setattr(fanout.Hub, "join", join_then_reset)
-    comm = WebsocketCommunicator(app, f"/ws/races/{s.race.pk}/")
-    comm.scope["user"], comm.scope["session"] = s.charlie, link_session(s.race)
+    comm = WebsocketCommunicator(app, f"/ws/races/{live_race.pk}/")
+    comm.scope["user"], comm.scope["session"] = charlie, link_session(live_race)
     try:
         assert await comm.connect() == (False, NO_ACCESS)
         await fanout.hub().settle()
-        assert str(s.race.pk) not in fanout.hub().races
+        assert str(live_race.pk) not in fanout.hub().races
     finally:
         await comm.disconnect()
 
 
-def test_who_may_view_agrees_with_can_view(setup):
+def test_who_may_view_agrees_with_can_view(live_race, alice, bob, charlie):
     """The batch check of open websockets is the rule of `access.can_view`, case by case."""
-    s = setup
     dave = make_user("dave", "Dave")
-    Participant.objects.create(race=s.race, user=dave, removed_at=timezone.now())
-    old_token = s.race.invite_token
-    users = [s.alice, s.bob, s.charlie, dave, AnonymousUser()]
+    Participant.objects.create(race=live_race, user=dave, removed_at=timezone.now())
+    old_token = live_race.invite_token
+    users = [alice, bob, charlie, dave, AnonymousUser()]
     for state in ("open", "reset", "closed"):
         if state == "reset":
-            s.race.reset_invite_token()
+            live_race.reset_invite_token()
         if state == "closed":
-            s.race.close()
-        race = Race.objects.get(pk=s.race.pk)
+            live_race.close()
+        race = Race.objects.get(pk=live_race.pk)
         cases = list(itertools.product(users, (None, old_token, race.invite_token)))
         visitors = [access.Visitor.of(user, link_session(race, token) if token else {}, race.pk)
                     for user, token in cases]
@@ -265,7 +242,7 @@ def test_who_may_view_agrees_with_can_view(setup):
         for (user, token), visitor in zip(cases, visitors, strict=True):
             request = SimpleNamespace(user=user, session=link_session(race, token) if token else {})
             assert (visitor in allowed) == access.can_view(request, race), (state, user, token)
-    assert access.who_may_view(s.race.pk, visitors) and not access.who_may_view(
+    assert access.who_may_view(live_race.pk, visitors) and not access.who_may_view(
         "00000000-0000-0000-0000-000000000000", visitors)
 
 
@@ -273,7 +250,7 @@ def test_who_may_view_agrees_with_can_view(setup):
 # -- scaled mode: the announcement reaches every daphne over Redis ------------------------------
 
 @pytest.fixture
-def two_daphnes(redis_layers, setup):
+def two_daphnes(redis_layers, live_race, as_alice, as_bob, as_charlie):
     """Two daphne processes on the Redis layers and this test's database, and the session
     cookies of alice, bob and charlie (who holds the invitation link)."""
     import os
@@ -281,14 +258,9 @@ def two_daphnes(redis_layers, setup):
 
     from tests.services import redis_url, start_daphne, test_database_url
 
-    s = setup
-    cookies = {}
-    for name in ("alice", "bob", "charlie"):
-        client = Client()
-        client.force_login(getattr(s, name))
-        if name == "charlie":
-            assert client.get(f"/join/{s.race.invite_token}/").status_code == 200
-        cookies[name] = f"sessionid={client.cookies['sessionid'].value}"
+    assert as_charlie.get(f"/join/{live_race.invite_token}/").status_code == 200
+    cookies = {name: f"sessionid={client.cookies['sessionid'].value}"
+               for name, client in (("alice", as_alice), ("bob", as_bob), ("charlie", as_charlie))}
     env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": redis_url(),
            "LIVE_RUNNER": "external", "RACESERVER_NO_BOOTSTRAP": "1", "DEBUG": "1"}
     env.pop("CHANNEL_LAYER", None)
@@ -297,7 +269,7 @@ def two_daphnes(redis_layers, setup):
     servers = []
     try:
         servers = [start_daphne(env, log) for log in logs]
-        yield s, [port for _, port in servers], cookies, logs
+        yield [port for _, port in servers], cookies, logs
     finally:
         for proc, _ in servers:
             proc.terminate()
@@ -307,33 +279,33 @@ def two_daphnes(redis_layers, setup):
 
 
 @pytest.mark.redis
-def test_every_server_process_closes_the_removed_racer(two_daphnes):
+def test_every_server_process_closes_the_removed_racer(two_daphnes, live_race, alice, live_joined):
     from websockets.exceptions import ConnectionClosed, InvalidStatus
     from websockets.sync.client import connect as ws_connect
 
-    s, ports, cookies, logs = two_daphnes
+    ports, cookies, logs = two_daphnes
 
     def open_socket(port, who):
-        ws = ws_connect(f"ws://127.0.0.1:{port}/ws/races/{s.race.pk}/", origin=f"http://127.0.0.1:{port}",
+        ws = ws_connect(f"ws://127.0.0.1:{port}/ws/races/{live_race.pk}/", origin=f"http://127.0.0.1:{port}",
                         additional_headers={"Cookie": cookies[who]}, open_timeout=10)
         assert json.loads(ws.recv(timeout=10))["type"] == "race.state"
         return ws
 
     # bob watches on both servers; charlie by link and alice on the second
-    bob_a, bob_b, charlie, alice = (open_socket(ports[0], "bob"), open_socket(ports[1], "bob"),
-                                    open_socket(ports[1], "charlie"), open_socket(ports[1], "alice"))
-    sockets = [bob_a, bob_b, charlie, alice]
+    bob_a, bob_b, charlie_ws, alice_ws = (open_socket(ports[0], "bob"), open_socket(ports[1], "bob"),
+                                          open_socket(ports[1], "charlie"), open_socket(ports[1], "alice"))
+    sockets = [bob_a, bob_b, charlie_ws, alice_ws]
     try:
         api = APIClient()
-        api.force_login(s.alice)  # this process: a third one, like a daphne serving the organizer
-        assert api.delete(f"/api/races/{s.race.pk}/participants/{s.participant.pk}/").status_code == 204
+        api.force_login(alice)  # this process: a third one, like a daphne serving the organizer
+        assert api.delete(f"/api/races/{live_race.pk}/participants/{live_joined.pk}/").status_code == 204
         for ws in (bob_a, bob_b):
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
             assert closed.value.rcvd.code == NO_ACCESS
         frame = protocol.run_frame(1, 1.0, {"step": 1})
-        protocol.send(s.race.pk, frame)
-        for ws in (charlie, alice):  # the others go on, and never see the race.access event
+        protocol.send(live_race.pk, frame)
+        for ws in (charlie_ws, alice_ws):  # the others go on, and never see the race.access event
             assert json.loads(ws.recv(timeout=10)) == frame
         with pytest.raises(InvalidStatus) as refused:  # a reconnect is refused
             open_socket(ports[0], "bob")
@@ -346,17 +318,16 @@ def test_every_server_process_closes_the_removed_racer(two_daphnes):
         assert "Traceback" not in log.read()
 
 
-def test_a_layer_that_is_away_does_not_fail_the_revocation(setup, monkeypatch, caplog):
+def test_a_layer_that_is_away_does_not_fail_the_revocation(live_race, alice, monkeypatch, caplog):
     """The link is reset and the page answers; the lost announcement is logged."""
-    s = setup
 
     def layer_away(race_id, message):
         raise ConnectionError("Redis is away")
 
     monkeypatch.setattr(protocol, "send", layer_away)
     client = Client()
-    client.force_login(s.alice)
-    old = s.race.invite_token
-    assert client.post(f"/races/{s.race.pk}/invitation/reset/").status_code == 302
-    assert Race.objects.get(pk=s.race.pk).invite_token != old
+    client.force_login(alice)
+    old = live_race.invite_token
+    assert client.post(f"/races/{live_race.pk}/invitation/reset/").status_code == 302
+    assert Race.objects.get(pk=live_race.pk).invite_token != old
     assert "could not announce the access change" in caplog.text

@@ -1,23 +1,19 @@
 """A real server (daphne, ASGI) on a free loopback port, and headless Chromium to drive it.
 
-The server runs in its own process against the test database file, so tests that use it need
-`transactional_db` (their writes must be committed for the server to see them).
+The server runs in its own process against the test database file, so tests that use it are
+marked `django_db(transaction=True)`: their writes, the shared scenes of tests/scenes.py
+included, must be committed for the server to see them.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
-from races.garage import enter_race, reference_model
-from races.models import Participant, Race
-from tests.scenes import make_user
 from tests.services import CHROMIUM, start_daphne
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,19 +84,3 @@ def new_page(chromium, server_url):
     yield open_page
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def live_race(transactional_db, tracks):
-    """A LIVE race with 1-minute turns, its simulator not launched yet, and two racers who
-    entered models: (race, bob, charlie)."""
-    alice = make_user("alice", "AliceRaces")
-    bob, charlie = make_user("bob", "BobTheRacer"), make_user("charlie", "CharlieC")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Browser GP", format="live",
-                               track=tracks.get(slug="oval"), start_at=now + timedelta(minutes=5),
-                               end_at=now + timedelta(hours=4), time_per_racer=1)
-    for user, temperament in ((bob, "steady"), (charlie, "brisk")):
-        Participant.objects.create(race=race, user=user)
-        enter_race(race, user, reference_model(user, temperament.title(), temperament=temperament))
-    return race, bob, charlie

@@ -9,17 +9,11 @@ import pytest
 from django.utils import timezone
 
 from races.models import Participant, Race
-from tests.scenes import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def people(transactional_db, tracks):
-    return make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer", "FR")
-
-
-def test_it_creates_shares_joins_and_revokes(people, new_page, tmp_path):
+def test_it_creates_shares_joins_and_revokes(alice, bob, tracks, new_page, tmp_path):
     alice_page = new_page("alice")
     alice_page.goto("/races/new/")
     alice_page.check("input[name=format][value=live]")

@@ -54,9 +54,8 @@ def seconds(clock: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
-def test_the_launch_message_names_the_racer_and_goes_when_the_run_starts(live_race, new_page):
-    race, bob, charlie = live_race
-    page = organizer_ready(new_page, race)
+def test_the_launch_message_names_the_racer_and_goes_when_the_run_starts(live_race, bob, charlie_entered, new_page):
+    page = organizer_ready(new_page, live_race)
     page.locator(f"tr[data-user-id='{bob.pk}'] button.launch-racer").click()
     notice = page.locator(".messages li", has_text="Launching")
     notice.wait_for()
@@ -69,9 +68,8 @@ def test_the_launch_message_names_the_racer_and_goes_when_the_run_starts(live_ra
     assert page.locator("ul.messages:empty").count() == 0  # no empty box left behind
 
 
-def test_the_reminders_show_over_the_track_map_in_step_with_the_clock(live_race, new_page, tmp_path):
-    race, bob, charlie = live_race
-    page = organizer_ready(new_page, race)
+def test_the_reminders_show_over_the_track_map_in_step_with_the_clock(live_race, bob, charlie_entered, new_page, tmp_path):
+    page = organizer_ready(new_page, live_race)
     page.add_init_script(f"Date.now = ((now) => () => now() + {CLOCK_AHEAD_S * 1000})(Date.now);")
     page.add_init_script(RECORD_REMINDERS)
     page.locator(f"tr[data-user-id='{bob.pk}'] button.launch-racer").click()

@@ -12,9 +12,8 @@ from races.models import RunTrace
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
-    race, bob, charlie = live_race
-    url = f"/races/{race.pk}/"
+def test_a_live_turn_from_launch_to_winner(live_race, bob, charlie, charlie_entered, new_page, tmp_path):
+    url = f"/races/{live_race.pk}/"
     organizer = new_page("alice")
     organizer.goto(url)
     organizer.click("#launch-simulator")
@@ -30,8 +29,8 @@ def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
                             target_position={"x": 20, "y": 2})
     organizer.click("#save-queue")
     organizer.wait_for_selector("text=Queue saved.")
-    race.refresh_from_db()
-    assert race.queue_order == [charlie.pk, bob.pk]
+    live_race.refresh_from_db()
+    assert live_race.queue_order == [charlie.pk, bob.pk]
 
     racer = new_page("charlie")
     racer.goto(url)
@@ -61,7 +60,7 @@ def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
 
     racer.wait_for_selector("#leaderboard-rows >> text=CharlieC", timeout=45_000)
     watcher.wait_for_selector("#leaderboard-rows >> text=CharlieC", timeout=5_000)
-    lap = race.runs.get().laps.first()
+    lap = live_race.runs.get().laps.first()
     assert lap is not None and lap.time_ms > 0
 
     organizer.click("#stop-run")
@@ -80,6 +79,6 @@ def test_a_live_turn_from_launch_to_winner(live_race, new_page, tmp_path):
     replay.click()
     racer.wait_for_function("document.querySelector('#replay-button').textContent.includes('Stop replay')",
                             timeout=5_000)
-    trace = RunTrace.objects.get(run=race.runs.get())
+    trace = RunTrace.objects.get(run=live_race.runs.get())
     assert racer.evaluate("window.liveView.frames.length") == trace.frame_count > 15
     assert watcher.locator("#replay-button").is_hidden()  # the replay button is the racer's

@@ -3,29 +3,12 @@ so and does not try to reconnect."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
-
-from races.models import Participant, Race
-from tests.scenes import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def watched_race(transactional_db, tracks):
-    alice, bob = make_user("alice", "AliceRaces"), make_user("bob", "BobTheRacer")
-    now = timezone.now()
-    race = Race.objects.create(organizer=alice, name="Browser GP", format="live",
-                               track=tracks.get(slug="oval"), start_at=now + timedelta(minutes=5),
-                               end_at=now + timedelta(hours=4), time_per_racer=1)
-    return race, Participant.objects.create(race=race, user=bob)
-
-
-def test_a_removed_racer_is_told_and_not_reconnected(watched_race, new_page):
-    race, participant = watched_race
+def test_a_removed_racer_is_told_and_not_reconnected(live_race, live_joined, new_page):
     racer = new_page("bob")
     racer.add_init_script("""{  // count the page's websocket connections
         const Native = window.WebSocket;
@@ -33,12 +16,12 @@ def test_a_removed_racer_is_told_and_not_reconnected(watched_race, new_page):
         window.WebSocket = function (...args) { window.socketsOpened++; return new Native(...args); };
         Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
     }""")
-    racer.goto(f"/races/{race.pk}/")
+    racer.goto(f"/races/{live_race.pk}/")
     racer.wait_for_function("window.liveView && window.liveView.state.connected")
 
     organizer = new_page("alice")
-    organizer.goto(f"/races/{race.pk}/racers/")
-    organizer.check(f"input[name=participant][value='{participant.pk}']")
+    organizer.goto(f"/races/{live_race.pk}/racers/")
+    organizer.check(f"input[name=participant][value='{live_joined.pk}']")
     organizer.once("dialog", lambda dialog: dialog.accept())
     organizer.click("#remove-racers")
     organizer.wait_for_selector("text=their access is revoked")

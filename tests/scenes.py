@@ -1,34 +1,38 @@
 """The cast and the recurring scenes of the tests (exposed to every test by tests/conftest.py).
 
-The cast, and what each may do:
+The cast, and what each may do (tests/races/test_access.py checks it URL by URL):
 
-- **alice** (alias AliceRaces) organizes: `race` and `live_race` are hers. She sees every page of
-  them, edits, closes and deletes them, and runs the LIVE control panel.
+- **alice** (alias AliceRaces) organizes: `race` and `live_race` are hers. Every page, action
+  and API call of them answers her, and she runs the LIVE control panel.
 - **bob** (BobTheRacer, FR) races: he has joined `race` (`joined`) and `live_race`
-  (`live_joined`), where he entered a model (reference driver "Steady"). He sees the race pages
-  and the live view and changes his own car's speed; the organizer's pages and actions refuse him
-  (403 on the control panel).
-- **charlie** (CharlieC, JP) has an account and nothing more, unless a scene gives him a part:
-  in `link_holder` he opened the invitation link of `race` without joining; in
-  `charlie_entered` he joined `live_race` and entered "Brisk", after bob.
-- **mallory** (Mallory, US) is a stranger to all of alice's races: every page, API call and
-  websocket of them answers her 404 (4404 on the websocket), never 403, so she learns nothing.
-- **the anonymous visitor** is pytest-django's `client`: logged out.
+  (`live_joined`), where he entered a model, the reference driver "Steady". He sees the race
+  page and the live view and sets the speed of his own car while it is on track; the
+  organizer's actions answer him 403. Once removed (`removed`) he gets 404 like a stranger.
+- **charlie** (CharlieC, JP) has an account and nothing more unless a scene gives him a part:
+  in `link_holder` he opened the invitation link of `race` without joining (he may view it like
+  a racer); in `charlie_entered` he joined `live_race` after bob and entered "Brisk".
+- **mallory** (Mallory, US) is a stranger to all of alice's races: every page, action, API call
+  and websocket of them answers her 404 (4404 on the websocket), never 403: she learns nothing.
+- **the anonymous visitor** is pytest-django's `client`: 404 on every race URL, like mallory.
 
 Scenes:
 
 - `race`: alice's open Classic time trial (an hour in, a week to go); `joined`: bob's place in
-  it; `removed`: bob joined and alice removed him; `link_holder`: charlie's client holding the link.
-- `live_race`: alice's LIVE race "Live Cup" on the built-in oval, starting now, turns of
-  1 minute, the simulator not launched; bob joined and entered "Steady" (steady temperament).
-- `live_race_ready`: `live_race` with entries closed (the queue built) and the simulator at Go:
-  the organizer can launch bob.
-- Clients: `as_alice`, `as_bob`, `as_charlie`, `as_mallory` (Django test clients logged in) and
-  `api_alice` ... `api_mallory` (DRF API clients authenticated as each).
+  it; `removed`: bob joined and alice removed him; `link_holder`: charlie's client, holding
+  the invitation link.
+- `live_race`: alice's LIVE race "Live Cup" on the built-in oval, starting now, 1-minute turns,
+  the simulator not launched, entries open; bob joined and entered "Steady" (steady temperament).
+  `live_joined` is bob's place in it; `charlie_entered` adds charlie as a second racer.
+- `live_race_ready`: `live_race` with entries closed (the queue built: bob) and the simulator at
+  Go: the organizer can launch bob.
+- Clients: `as_alice`, `as_bob`, `as_charlie`, `as_mallory` (Django test clients, logged in) and
+  `api_alice`, `api_bob`, `api_charlie`, `api_mallory` (DRF clients authenticated as each).
+- Builders for variants of a scene: `make_user`, `make_live_race`, `join_and_enter`.
 
 Every fixture here asks for `db`, and still works in a test marked
-`django_db(transaction=True)` or asking for `transactional_db`: pytest-django opens one database
-per test, transactional if the marker or any fixture of the test asks for it.
+`django_db(transaction=True)` or asking for `transactional_db` (live runner threads, websocket
+consumers and server subprocesses need committed rows): pytest-django opens one database per
+test, transactional if the test's marker or any of its fixtures asks for it.
 """
 
 from __future__ import annotations

@@ -46,13 +46,11 @@ def test_the_simulator_opens_one_hour_before_the_start(live):
 
 
 def test_closing_entries_builds_the_queue_in_entry_order(live, bob, charlie):
-    live.time_per_racer = 3  # the second slot is one 3-minute turn after the start
-    live.save()
     close_entries(live)
     assert live.queue_order == [bob.pk, charlie.pk]
     rows = live_control.queue(live)
     assert [r["alias"] for r in rows] == ["BobTheRacer", "CharlieC"]
-    assert rows[1]["slot_at"] == (live.start_at + timedelta(minutes=3)).isoformat()
+    assert rows[1]["slot_at"] == (live.start_at + timedelta(minutes=1)).isoformat()  # one turn later
 
 
 def test_the_queue_can_be_reordered_and_trimmed(live, bob, charlie):

@@ -366,6 +366,12 @@ class Race(models.Model):
             return self.closed_at
         return self.end_at
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        # A refresh asks for the race as it is now: a run's state read when it was listed is
+        # as old as the fields it refreshes.
+        self.__dict__.pop("run_on_track", None)
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def has_run_on_track(self) -> bool:
         """A run in countdown or running now (from `with_run_on_track()` when the race was

@@ -11,7 +11,15 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
-from .models import OBJECT_LANES, OBJECT_LOCATION_RANGE, Race, RacerProfile, Track, alias_taken
+from .models import (
+    OBJECT_LANES,
+    OBJECT_LOCATION_RANGE,
+    Race,
+    RacerProfile,
+    Track,
+    alias_taken,
+    race_date_range,
+)
 
 MAX_OBJECTS = Race.limits("object_count")[1]  # one placement row per object a race may have
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -88,6 +96,7 @@ class RaceForm(forms.ModelForm):
         self.fields["end_at"].required = False
         self.fields["track"].empty_label = None
         self._show_option_limits()
+        self._show_date_range()
         low, high = OBJECT_LOCATION_RANGE
         for i in range(1, MAX_OBJECTS + 1):
             self.fields[f"obj_lane_{i}"] = forms.ChoiceField(
@@ -108,6 +117,13 @@ class RaceForm(forms.ModelForm):
             limits = Race.limits(name) if isinstance(field, forms.DecimalField | forms.IntegerField) else None
             if limits:
                 field.widget.attrs.update(min=str(limits[0]), max=str(limits[1]))
+
+    def _show_date_range(self) -> None:
+        """The date pickers offer Race's date range (in UTC: the ±14 h of a time zone do not
+        matter at a range's ends 10 years apart; the model's check decides)."""
+        first, last = race_date_range()
+        for name in ("start_at", "end_at"):
+            self.fields[name].widget.attrs.update(min=first.strftime(DATETIME_FORMAT), max=last.strftime(DATETIME_FORMAT))
 
     def _initial_from_instance(self) -> None:
         race = self.instance

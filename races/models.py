@@ -49,6 +49,16 @@ def race_date_range(now: datetime | None = None) -> tuple[datetime, datetime]:
     return RACE_DATES_FROM, last
 
 
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, held at the first or last datetime instead of overflowing (for dates
+    stored before they were bounded: 0001-01-01 minus the simulator's hour)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        edge = datetime.max if delta > timedelta(0) else datetime.min
+        return edge.replace(tzinfo=moment.tzinfo)
+
+
 def race_date_message(now: datetime | None = None) -> str:
     first, last = race_date_range(now)
     return f"Choose a date between {first:%-d %B %Y} and {last:%-d %B %Y}."

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from races.forms import RaceForm
-from races.models import Race, race_date_range
+from races.models import Race, race_date_range, shifted
 
 from .helpers import LIVE, api_payload, form_data, make_race, path_of
 
@@ -176,3 +176,19 @@ def test_a_valid_race_is_saved_after_the_range_message(as_alice, student_track):
     step1 = {k: step1[k] for k in ("flavour", "format", "race_type", "name", "start_at", "end_at", "time_zone", "track")}
     response = as_alice.post("/races/new/", step1)
     assert response.status_code == 302 and path_of(response) == "/races/new/2/"
+
+
+def test_the_form_offers_the_range_in_the_date_pickers(alice):
+    _, last = race_date_range()
+    attrs = RaceForm(organizer=alice).fields["start_at"].widget.attrs
+    assert attrs["min"] == "2000-01-01T00:00"
+    assert attrs["max"] == last.strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize(("moment", "delta", "expected"), [
+    (FAR_PAST, -timedelta(hours=1), datetime.min.replace(tzinfo=UTC)),
+    (FAR_FUTURE, timedelta(hours=4), datetime.max.replace(tzinfo=UTC)),
+    (FAR_FUTURE, -timedelta(hours=1), FAR_FUTURE - timedelta(hours=1)),
+])
+def test_shifting_an_odd_stored_date_stops_at_the_calendars_edge(moment, delta, expected):
+    assert shifted(moment, delta) == expected

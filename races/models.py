@@ -221,7 +221,7 @@ class RaceQuerySet(models.QuerySet):
     def in_status(self, status: str, now: datetime | None = None) -> RaceQuerySet:
         """The races `Race.status_at(now)` puts in `status` (an unknown status filters nothing)."""
         now = now or timezone.now()
-        races = self.with_run_on_track()
+        races = self if "run_on_track" in self.query.annotations else self.with_run_on_track()
         closed = models.Q(end_at__lte=now) | models.Q(closed_at__isnull=False)
         started = models.Q(start_at__lte=now) | models.Q(run_on_track=True)
         if status == Race.Status.CLOSED:
@@ -391,9 +391,11 @@ class Race(models.Model):
         return self.pk is not None and self.runs.filter(state__in=ACTIVE_RUN_STATES).exists()
 
     def status_at(self, now=None) -> str:
-        """Closed from `closes_at`; before the start a race is opening soon, unless a run is
-        already on track (a LIVE simulator opens an hour early): then it is open, as it is.
-        Only comparisons: odd stored dates cannot overflow here."""
+        """The status at `now`: closed from `closes_at`; before the start a race is opening
+        soon, unless a run is on track (now: the LIVE simulator opens an hour before the start,
+        and a racing race is open, whatever the schedule says). Closed wins over a run on track:
+        the invitation link and the entries stop at `closes_at`. Only comparisons, so odd stored
+        dates cannot overflow here."""
         now = now or timezone.now()
         if self.closes_at and now >= self.closes_at:
             return self.Status.CLOSED

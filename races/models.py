@@ -1,7 +1,8 @@
 """Races, the track catalog, racer profiles and participants.
 
 Every rule about a race's options lives here, in field validators and `Race.clean()`, so the
-wizard, the edit form and the REST API refuse the same input with the same messages.
+wizard, the edit form and the REST API refuse the same input with the same messages. The
+options' limits themselves are livesim.config's: the simulator and the server share one set.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def _decimal(limit: float) -> Decimal:
 
 
 def range_validators(limits: tuple, decimal: bool = False) -> list:
+    """Min / max validators of a (lowest, highest) pair of livesim.config, both ends allowed."""
     low, high = (_decimal(v) for v in limits) if decimal else limits
     return [MinValueValidator(low), MaxValueValidator(high)]
 
@@ -388,7 +390,9 @@ class Race(models.Model):
         listed with it, else one query: a fresh answer for a race held a long time)."""
         if "run_on_track" in self.__dict__:
             return self.__dict__["run_on_track"]
-        return self.pk is not None and self.runs.filter(state__in=ACTIVE_RUN_STATES).exists()
+        if self._state.adding:  # not saved: no run can point at it (its UUID is set already)
+            return False
+        return self.runs.filter(state__in=ACTIVE_RUN_STATES).exists()
 
     def status_at(self, now=None) -> str:
         """The status at `now`: closed from `closes_at`; before the start a race is opening

@@ -116,3 +116,10 @@ def test_a_list_costs_the_same_queries_for_one_race_or_many(alice, as_alice, api
     for i in range(4):  # opening soon: each asks whether a run is on track
         make_race(alice, early_live.track, name=f"Later {i}", start_at=timezone.now() + timedelta(days=i + 1))
     assert queries(client, url) == one
+
+
+def test_an_unsaved_race_asks_for_no_runs(alice, student_track, django_assert_num_queries):
+    soon = timezone.now() + timedelta(hours=1)
+    race = Race(organizer=alice, track=student_track, name="Draft", start_at=soon, end_at=soon + timedelta(days=1))
+    with django_assert_num_queries(0):
+        assert race.status == Race.Status.OPENING_SOON

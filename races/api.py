@@ -33,7 +33,8 @@ class RaceViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "race_id"
 
     def get_queryset(self):
-        return Race.objects.visible_to(self.request.user).select_related("track", "organizer__racer")
+        return (Race.objects.visible_to(self.request.user).with_run_on_track()
+                .select_related("track", "organizer__racer"))
 
     def get_object(self) -> Race:
         race = access.load_race(self.kwargs["race_id"])

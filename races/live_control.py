@@ -21,7 +21,7 @@ from leaderboard.board import race_leaderboard
 from . import protocol, record, router
 from .garage_models import Entry
 from .lineup import queue
-from .models import Race, racer_alias
+from .models import Race, racer_alias, shifted
 from .run_models import Run, RunTrace
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def _announce(race: Race) -> None:
 # -- simulator ----------------------------------------------------------------------------------
 
 def simulator_opens_at(race: Race):
-    return race.start_at - SIMULATOR_OPENS_BEFORE_START
+    return shifted(race.start_at, -SIMULATOR_OPENS_BEFORE_START)
 
 
 def launch_simulator(race: Race, *, step_s: float = SIM_STEP_S) -> None:

@@ -24,6 +24,7 @@ from .forms import (
     CUSTOMIZATION_DEFAULTS,
     CUSTOMIZATION_FIELDS,
     DETAIL_FIELDS,
+    PLACEMENT_FIELDS,
     CountryForm,
     ProfileForm,
     RaceForm,
@@ -90,22 +91,17 @@ def profile(request):
 @login_required
 def home(request):
     races = (
-        Race.objects.visible_to(request.user).select_related("track", "organizer").order_by("start_at")
+        Race.objects.visible_to(request.user).with_run_on_track()
+        .select_related("track", "organizer").order_by("start_at")
     )
     return render(request, "races/home.html", {"races": races, "now": timezone.now()})
-
-
-STATUS_FILTERS = {
-    "opening_soon": lambda now: Q(start_at__gt=now, closed_at__isnull=True),
-    "open": lambda now: Q(start_at__lte=now, end_at__gt=now, closed_at__isnull=True),
-    "closed": lambda now: Q(end_at__lte=now) | Q(closed_at__isnull=False),
-}
 
 
 @login_required
 def manage(request):
     races = (
         Race.objects.filter(organizer=request.user)
+        .with_run_on_track()
         .select_related("track")
         .annotate(racer_count=Count("participants", filter=Q(participants__removed_at__isnull=True)))
         .order_by("-start_at")
@@ -114,8 +110,8 @@ def manage(request):
     status = request.GET.get("status", "")
     if query:
         races = races.filter(Q(name__icontains=query) | Q(track__name__icontains=query))
-    if status in STATUS_FILTERS:
-        races = races.filter(STATUS_FILTERS[status](timezone.now()))
+    if status in Race.Status.values:
+        races = races.in_status(status)
     return render(
         request, "races/manage.html",
         {"races": races, "q": query, "status": status, "statuses": Race.Status.choices},
@@ -165,7 +161,7 @@ def _wizard_form(request, data: dict, files=None) -> RaceForm:
 def _step_fields(step: int) -> list[str]:
     fields = DETAIL_FIELDS if step == 1 else CUSTOMIZATION_FIELDS
     if step == 2:
-        fields = fields + [f"obj_{kind}_{i}" for kind in ("lane", "location") for i in range(1, 7)]
+        fields = fields + PLACEMENT_FIELDS
     return fields
 
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from config.routing import websocket_urlpatterns
 from races import consumers, fanout
-from races.router import CommandRefused
 from races.models import Participant, Race
+from races.router import CommandRefused
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

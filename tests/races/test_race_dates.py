@@ -175,7 +175,8 @@ def test_a_valid_race_is_saved_after_the_range_message(as_alice, student_track):
     step1.update(form_data(student_track))
     step1 = {k: step1[k] for k in ("flavour", "format", "race_type", "name", "start_at", "end_at", "time_zone", "track")}
     response = as_alice.post("/races/new/", step1)
-    assert response.status_code == 302 and path_of(response) == "/races/new/2/"
+    assert response.status_code == 302
+    assert path_of(response).startswith("/races/new/") and path_of(response).endswith("/2/")
 
 
 def test_the_form_offers_the_range_in_the_date_pickers(alice):

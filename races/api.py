@@ -36,9 +36,7 @@ class RaceViewSet(viewsets.ModelViewSet):
         return Race.objects.visible_to(self.request.user).select_related("track", "organizer__racer")
 
     def get_object(self) -> Race:
-        race = access.load_race(self.kwargs["race_id"])
-        if not access.can_view(self.request, race):
-            raise Http404
+        race = access.visible_race(self.request, self.kwargs["race_id"])
         if self.action not in ("retrieve",) and not access.is_organizer(self.request.user, race):
             raise PermissionDenied("Only the race organizer can do this.")
         return race
@@ -81,9 +79,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewse
     queryset = Participant.objects.none()  # for the schema; requests use get_queryset
 
     def race(self) -> Race:
-        race = access.load_race(self.kwargs["race_id"])
-        if not access.can_view(self.request, race):
-            raise Http404
+        race = access.visible_race(self.request, self.kwargs["race_id"])
         if not access.is_organizer(self.request.user, race):
             raise PermissionDenied("Only the race organizer can do this.")
         return race

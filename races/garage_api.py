@@ -94,10 +94,7 @@ class EntryView(APIView):
     """Your entry in a LIVE race. PUT {"model": id} enters (again: replaces) while entries are open."""
 
     def race(self, request, race_id):
-        race = access.load_race(race_id)
-        if not access.can_view(request, race):
-            raise Http404
-        return race
+        return access.visible_race(request, race_id)
 
     @extend_schema(parameters=[RACE_ID], responses=EntrySerializer)
     def get(self, request, race_id):

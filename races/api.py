@@ -9,12 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access
-from .invitations import invitation_url, suggested_email
+from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 from .serializers import (
     InvitationSerializer,
@@ -24,6 +24,20 @@ from .serializers import (
     RaceSerializer,
     TrackSerializer,
 )
+
+
+class RaceClosed(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = CLOSED_MESSAGE
+    default_code = "race_closed"
+
+
+def invitation_response(request, race: Race) -> Response:
+    """The race's invitation link and e-mail text; 409 once the race is closed."""
+    if not is_shareable(race):
+        raise RaceClosed
+    url = invitation_url(request, race)
+    return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
 
 
 class RaceViewSet(viewsets.ModelViewSet):
@@ -55,17 +69,16 @@ class RaceViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=InvitationSerializer)
     @action(detail=True, methods=["get"])
     def invitation(self, request, race_id=None):
-        race = self.get_object()
-        url = invitation_url(request, race)
-        return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
+        return invitation_response(request, self.get_object())
 
     @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"], url_path="invitation/reset")
     def reset_invitation(self, request, race_id=None):
         race = self.get_object()
+        if not is_shareable(race):
+            raise RaceClosed
         race.reset_invite_token()
-        url = invitation_url(request, race)
-        return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
+        return invitation_response(request, race)
 
 
 RACE_ID = OpenApiParameter("race_id", OpenApiTypes.UUID, OpenApiParameter.PATH)

@@ -39,10 +39,18 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = envbool("DEBUG", "1")
+# Off unless asked for (DEBUG=1): a debug page lists every URL and shows the settings, secrets
+# included, to whoever reaches the server, and a track-side laptop is reachable by the whole LAN.
+DEBUG = envbool("DEBUG", "0")
+# `demo --host 0.0.0.0` adds this machine's LAN addresses at start (races.demo.lan_hosts).
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "")  # e.g. https://races.example.org, for links in e-mails
+# Served over HTTPS (a TLS proxy in front): redirect HTTP, secure cookies, HSTS (see the end of
+# this file). Not by default: a track-side laptop serves plain HTTP on its LAN, where a redirect
+# to HTTPS or cookies sent only over HTTPS would lock everyone out.
+HTTPS = envbool("HTTPS", "1" if SITE_URL.startswith("https://") else "0")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.SettingsFilter"  # no Redis password on a debug page
 
 INSTALLED_APPS = [
     "daphne",
@@ -148,6 +156,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request until collectstatic
+# WhiteNoise serves the apps' static files even before collectstatic, with DEBUG off too: the demo
+# and a track-side laptop never run collectstatic.
+WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -184,10 +195,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Behind a TLS-terminating proxy (nginx, Caddy): set SECURE_PROXY_SSL_HEADER=1 so Django trusts
-# X-Forwarded-Proto, and keep the defaults below that come with DEBUG=0.
+# X-Forwarded-Proto, and HTTPS=1 (or an https:// SITE_URL) for the defaults below.
 if envbool("SECURE_PROXY_SSL_HEADER", "0"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-if not DEBUG:
+if HTTPS:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -6,6 +6,7 @@ layer and Celery broker). See the README for the full list.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,7 +146,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["races.auth.EmailOrUsernameBackend"]
+# The throttle first: a locked-out login is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["races.auth.LoginThrottleBackend", "races.auth.EmailOrUsernameBackend"]
+# Failed logins (django-axes): LOGIN_FAILURE_LIMIT failures for one login name from one address
+# lock that pair for LOGIN_COOLOFF_MINUTES; a success in between starts the count again.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "races.auth.login_name"
+AXES_CLIENT_IP_CALLABLE = "races.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "races.auth.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only, not a log of every login
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -158,6 +158,7 @@ AXES_USERNAME_CALLABLE = "races.auth.login_name"
 AXES_CLIENT_IP_CALLABLE = "races.auth.client_address"
 AXES_LOCKOUT_CALLABLE = "races.auth.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only, not a log of every login
+AXES_VERBOSE = False  # no banner on every process start (lockouts are still logged as warnings)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -6,7 +6,12 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
@@ -40,6 +45,9 @@ def invitation_response(request, race: Race) -> Response:
     return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
 
 
+INVITATION_RESPONSES = {200: InvitationSerializer, 409: OpenApiResponse(description=CLOSED_MESSAGE)}
+
+
 class RaceViewSet(viewsets.ModelViewSet):
     """Races you organize or take part in. Others' races answer 404."""
 
@@ -66,12 +74,12 @@ class RaceViewSet(viewsets.ModelViewSet):
         race.close()
         return Response(RaceSerializer(race, context={"request": request}).data)
 
-    @extend_schema(responses=InvitationSerializer)
+    @extend_schema(responses=INVITATION_RESPONSES)
     @action(detail=True, methods=["get"])
     def invitation(self, request, race_id=None):
         return invitation_response(request, self.get_object())
 
-    @extend_schema(request=None, responses=InvitationSerializer)
+    @extend_schema(request=None, responses=INVITATION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="invitation/reset")
     def reset_invitation(self, request, race_id=None):
         race = self.get_object()

@@ -104,3 +104,13 @@ def test_it_still_authenticates_without_a_request(bob):
     from django.contrib.auth import authenticate
 
     assert authenticate(username="bob", password="pw-bob") == bob  # shell, management commands
+
+
+def test_it_throttles_the_admin_login_too(client, bob):
+    bob.is_staff = True
+    bob.save()
+    for _ in range(10):
+        client.post("/admin/login/", {"username": "bob", "password": "wrong password"})
+    response = client.post("/admin/login/", {"username": "bob", "password": "pw-bob"})
+    assert response.status_code == 429 and LOCKED in response.content.decode()
+    assert not logged_in(client)

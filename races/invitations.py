@@ -8,6 +8,13 @@ from django.urls import reverse
 
 from .models import Race
 
+CLOSED_MESSAGE = "The race is closed: its invitation link no longer works."
+
+
+def is_shareable(race: Race) -> bool:
+    """A closed race's link no longer lets anyone join, so it is not handed out either."""
+    return race.status != Race.Status.CLOSED
+
 
 def invitation_url(request, race: Race) -> str:
     path = reverse("join", args=[race.invite_token])

@@ -64,9 +64,10 @@ class RaceSerializer(serializers.ModelSerializer):
 
     def get_invitation_url(self, race: Race) -> str | None:
         request = self.context.get("request")
-        if request is None or not is_organizer(request.user, race):
+        from .invitations import invitation_url, is_shareable
+
+        if request is None or not is_organizer(request.user, race) or not is_shareable(race):
             return None
-        from .invitations import invitation_url
 
         return invitation_url(request, race)
 

@@ -32,7 +32,7 @@ from .forms import (
     wizard_step_of,
 )
 from .garage_views import entry_context
-from .invitations import invitation_url, qr_svg, suggested_email
+from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 
 WIZARD_SESSION = "race_wizards"
@@ -304,17 +304,22 @@ def race_delete(request, race: Race):
 
 @race_view(role="organizer")
 def race_invitation(request, race: Race):
+    context = {"race": race, "created": "created" in request.GET}
+    if not is_shareable(race):  # the link no longer works: say so rather than hand it out
+        return render(request, "races/invitation.html", {**context, "closed_message": CLOSED_MESSAGE})
     url = invitation_url(request, race)
     return render(
         request, "races/invitation.html",
-        {"race": race, "url": url, "email_text": suggested_email(race, url), "qr": qr_svg(url),
-         "created": "created" in request.GET},
+        {**context, "url": url, "email_text": suggested_email(race, url), "qr": qr_svg(url)},
     )
 
 
 @require_POST
 @race_view(role="organizer")
 def race_reset_link(request, race: Race):
+    if not is_shareable(race):
+        messages.error(request, CLOSED_MESSAGE)
+        return redirect("race_invitation", race_id=race.pk)
     race.reset_invite_token()
     access.announce_change(race.pk, "invitation link reset")
     messages.success(request, "The invitation link is reset: the old link no longer lets anyone join.")

@@ -73,6 +73,8 @@ class ActiveRun:
     run_id: int
     race_id: str
     racer_id: int
+    racer: str = ""  # the racer's alias, as browsers show it
+    claimed: Run | None = None  # the Run as claimed, in countdown
     multiplier: SpeedMultiplier = field(default_factory=SpeedMultiplier)
     runner: RealtimeRunner | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -129,7 +131,8 @@ class LivePool:
         run = record.claim_run(run_id, self.owner)
         if run is None:
             return None
-        active = ActiveRun(run.pk, str(run.race_id), run.racer_id)
+        active = ActiveRun(run.pk, str(run.race_id), run.racer_id, racer=racer_alias(run.racer),
+                           claimed=run)
         with self._lock:
             self.active[run.pk] = active
         threading.Thread(target=self._countdown_then_go, args=(active,), daemon=True,
@@ -206,7 +209,7 @@ class LivePool:
             preparing.start()
             for count in range(COUNTDOWN_FROM, 0, -1):
                 self.publish(active.race_id, protocol.run_state(
-                    {"id": active.run_id, "state": "countdown", "count": count}))
+                    active.claimed.as_event(active.racer, count=count)))
                 next_at = go_at - (count - 1) * step_s
                 if active.cancelled.wait(max(0.0, next_at - time.monotonic())):
                     self._end(active, Run.State.ABORTED, "stopped during the countdown")

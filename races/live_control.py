@@ -82,9 +82,7 @@ def last_ended_run(race: Race, user) -> dict | None:
            .select_related("racer__racer").order_by("-created_at").first())
     if run is None:
         return None
-    return {"id": run.pk, "state": run.state, "racer_id": run.racer_id, "failure": run.failure,
-            "racer": racer_alias(run.racer),
-            "has_trace": RunTrace.objects.filter(run=run).exists()}
+    return run.as_event(racer_alias(run.racer), has_trace=RunTrace.objects.filter(run=run).exists())
 
 
 def _announce(race: Race) -> None:

@@ -6,6 +6,7 @@ REDIS_URL (channel layer, and the Celery broker the job workers take jobs from).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,10 +40,18 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-DEBUG = envbool("DEBUG", "1")
+# Off unless asked for (DEBUG=1): a debug page lists every URL and shows the settings, secrets
+# included, to whoever reaches the server, and a track-side laptop is reachable by the whole LAN.
+DEBUG = envbool("DEBUG", "0")
+# `demo --host 0.0.0.0` adds this machine's LAN addresses at start (races.demo.lan_hosts).
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "")  # e.g. https://races.example.org, for links in e-mails
+# Served over HTTPS (a TLS proxy in front): redirect HTTP, secure cookies, HSTS (see the end of
+# this file). Not by default: a track-side laptop serves plain HTTP on its LAN, where a redirect
+# to HTTPS or cookies sent only over HTTPS would lock everyone out.
+HTTPS = envbool("HTTPS", "1" if SITE_URL.startswith("https://") else "0")
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.SettingsFilter"  # no Redis password on a debug page
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -73,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -174,7 +185,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-AUTHENTICATION_BACKENDS = ["races.auth.EmailOrUsernameBackend"]
+# The throttle first: a locked-out login is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["races.auth.LoginThrottleBackend", "races.auth.EmailOrUsernameBackend"]
+# Failed logins (django-axes): LOGIN_FAILURE_LIMIT failures for one login name from one address
+# lock that pair for LOGIN_COOLOFF_MINUTES; a success in between starts the count again.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "races.auth.login_name"
+AXES_CLIENT_IP_CALLABLE = "races.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "races.auth.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only, not a log of every login
+AXES_VERBOSE = False  # no banner on every process start (lockouts are still logged as warnings)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -187,6 +210,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request until collectstatic
+# WhiteNoise serves the apps' static files even before collectstatic, with DEBUG off too: the demo
+# and a track-side laptop never run collectstatic.
+WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -197,11 +223,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials gets 401 with `WWW-Authenticate: Token` (the
+    # first class names the scheme; session authentication names none, which makes it 403).
+    # Browsers still authenticate by session, with its CSRF check.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser, bounded in nesting depth (a deep body is 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -214,10 +249,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Behind a TLS-terminating proxy (nginx, Caddy): set SECURE_PROXY_SSL_HEADER=1 so Django trusts
-# X-Forwarded-Proto, and keep the defaults below that come with DEBUG=0.
+# X-Forwarded-Proto, and HTTPS=1 (or an https:// SITE_URL) for the defaults below.
 if envbool("SECURE_PROXY_SSL_HEADER", "0"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-if not DEBUG:
+if HTTPS:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -6,10 +6,23 @@ from dataclasses import dataclass, field, fields
 
 RACE_TYPES = ("tt", "oa", "h2b")
 LANES = ("inside", "outside")
+
+# The race options an organizer may choose (the DeepRacer console's ranges, both ends allowed).
+# The race server's model validators, forms, API and messages all take them from here: change a
+# limit here (and run makemigrations: Django records validators in migrations) and every check
+# follows. RaceConfig enforces the ones the simulator itself depends on.
+OFF_TRACK_PENALTY_RANGE = (1.0, 5.0)  # s of pause per off-track
+COLLISION_PENALTY_RANGE = (1.0, 5.0)  # s of pause per collision (OA, H2B)
+MAX_RESETS = 100  # the most resets a race may allow per lap (0 up to this, or no limit at all)
+MIN_LAPS_CHOICES = (1, 2, 3, 5, 10)  # consecutive laps a Classic result needs
 MAX_OBJECTS = 6
+OBJECT_COUNT_RANGE = (1, MAX_OBJECTS)
+OBJECT_LOCATION_RANGE = (1, 99)  # % of the lap from the start line, where a placed box stands
 MAX_BOTS = 6
+BOT_COUNT_RANGE = (1, MAX_BOTS)
 BOT_SPEED_RANGE = (0.2, 6.0)  # m/s
 LANE_CHANGE_RANGE = (1.0, 8.0)  # s between lane changes
+TIME_PER_RACER_RANGE = (1, 30)  # min, one racer's turn in a LIVE race
 
 
 class ConfigError(ValueError):
@@ -74,15 +87,17 @@ class RaceConfig:
             raise ConfigError("max_lap_time must be > 0")
         if self.race_type == "oa":
             n = len(self.objects) or self.num_objects
-            if not 1 <= n <= MAX_OBJECTS:
-                raise ConfigError(f"OA needs 1-{MAX_OBJECTS} objects, not {n}")
+            lo, hi = OBJECT_COUNT_RANGE
+            if not lo <= n <= hi:
+                raise ConfigError(f"OA needs {lo}-{hi} objects, not {n}")
             if self.objects:
                 object.__setattr__(self, "num_objects", len(self.objects))
         elif self.objects or self.num_objects:
             raise ConfigError("objects are only allowed in an OA race")
         if self.race_type == "h2b":
-            if not 1 <= self.num_bots <= MAX_BOTS:
-                raise ConfigError(f"H2B needs 1-{MAX_BOTS} bots, not {self.num_bots}")
+            lo, hi = BOT_COUNT_RANGE
+            if not lo <= self.num_bots <= hi:
+                raise ConfigError(f"H2B needs {lo}-{hi} bots, not {self.num_bots}")
             lo, hi = BOT_SPEED_RANGE
             if not lo <= self.bot_speed <= hi:
                 raise ConfigError(f"bot_speed must be {lo}-{hi} m/s, not {self.bot_speed}")

@@ -15,7 +15,6 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from . import protocol
 from .models import Participant, Race
@@ -24,6 +23,15 @@ log = logging.getLogger(__name__)
 SESSION_LINKS = "race_links"  # session key: {race id: invitation token}
 # The race-group event of an organizer action that may end someone's access (see `announce_change`).
 ACCESS_CHANGED = "race.access"
+
+# The one answer for a race that is missing, malformed or private: any difference in wording
+# would tell a stranger that a private race exists.
+RACE_NOT_FOUND = "No such race."
+
+
+def race_not_found() -> Http404:
+    """The 404 for every race nobody may see, whatever the reason."""
+    return Http404(RACE_NOT_FOUND)
 
 
 def is_organizer(user, race: Race) -> bool:
@@ -57,10 +65,22 @@ def can_view(request, race: Race) -> bool:
 
 
 def load_race(race_id) -> Race:
+    """The race with this id, without an access check; `race_not_found()` if there is none."""
     try:
-        return get_object_or_404(Race.objects.select_related("track", "organizer"), pk=race_id)
-    except ValidationError as exc:  # a malformed id is just an unknown race
-        raise Http404 from exc
+        race = Race.objects.select_related("track", "organizer").filter(pk=race_id).first()
+    except ValidationError:  # a malformed id is just an unknown race
+        race = None
+    if race is None:
+        raise race_not_found()
+    return race
+
+
+def visible_race(request, race_id) -> Race:
+    """The race if `request` may see it, else the same 404 as for a race that does not exist."""
+    race = load_race(race_id)
+    if not can_view(request, race):
+        raise race_not_found()
+    return race
 
 
 def race_view(role: str = "viewer"):
@@ -73,9 +93,7 @@ def race_view(role: str = "viewer"):
     def decorator(view):
         @wraps(view)
         def wrapper(request, race_id, *args, **kwargs):
-            race = load_race(race_id)
-            if not can_view(request, race):
-                raise Http404("No such race.")
+            race = visible_race(request, race_id)
             if role == "organizer" and not is_organizer(request.user, race):
                 raise PermissionDenied("Only the race organizer can do this.")
             return view(request, race, *args, **kwargs)

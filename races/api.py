@@ -6,15 +6,20 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access
-from .invitations import invitation_url, suggested_email
+from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 from .serializers import (
     InvitationSerializer,
@@ -26,6 +31,23 @@ from .serializers import (
 )
 
 
+class RaceClosed(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = CLOSED_MESSAGE
+    default_code = "race_closed"
+
+
+def invitation_response(request, race: Race) -> Response:
+    """The race's invitation link and e-mail text; 409 once the race is closed."""
+    if not is_shareable(race):
+        raise RaceClosed
+    url = invitation_url(request, race)
+    return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
+
+
+INVITATION_RESPONSES = {200: InvitationSerializer, 409: OpenApiResponse(description=CLOSED_MESSAGE)}
+
+
 class RaceViewSet(viewsets.ModelViewSet):
     """Races you organize or take part in. Others' races answer 404."""
 
@@ -33,12 +55,11 @@ class RaceViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "race_id"
 
     def get_queryset(self):
-        return Race.objects.visible_to(self.request.user).select_related("track", "organizer__racer")
+        return (Race.objects.visible_to(self.request.user).with_run_on_track()
+                .select_related("track", "organizer__racer"))
 
     def get_object(self) -> Race:
-        race = access.load_race(self.kwargs["race_id"])
-        if not access.can_view(self.request, race):
-            raise Http404
+        race = access.visible_race(self.request, self.kwargs["race_id"])
         if self.action not in ("retrieve",) and not access.is_organizer(self.request.user, race):
             raise PermissionDenied("Only the race organizer can do this.")
         return race
@@ -64,21 +85,20 @@ class RaceViewSet(viewsets.ModelViewSet):
         access.announce_change(race.pk, "race closed")
         return Response(RaceSerializer(race, context={"request": request}).data)
 
-    @extend_schema(responses=InvitationSerializer)
+    @extend_schema(responses=INVITATION_RESPONSES)
     @action(detail=True, methods=["get"])
     def invitation(self, request, race_id=None):
-        race = self.get_object()
-        url = invitation_url(request, race)
-        return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
+        return invitation_response(request, self.get_object())
 
-    @extend_schema(request=None, responses=InvitationSerializer)
+    @extend_schema(request=None, responses=INVITATION_RESPONSES)
     @action(detail=True, methods=["post"], url_path="invitation/reset")
     def reset_invitation(self, request, race_id=None):
         race = self.get_object()
+        if not is_shareable(race):
+            raise RaceClosed
         race.reset_invite_token()
         access.announce_change(race.pk, "invitation link reset")
-        url = invitation_url(request, race)
-        return Response({"url": url, "email_text": suggested_email(race, url), "expires_at": race.closes_at})
+        return invitation_response(request, race)
 
 
 RACE_ID = OpenApiParameter("race_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -92,9 +112,7 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewse
     queryset = Participant.objects.none()  # for the schema; requests use get_queryset
 
     def race(self) -> Race:
-        race = access.load_race(self.kwargs["race_id"])
-        if not access.can_view(self.request, race):
-            raise Http404
+        race = access.visible_race(self.request, self.kwargs["race_id"])
         if not access.is_organizer(self.request.user, race):
             raise PermissionDenied("Only the race organizer can do this.")
         return race

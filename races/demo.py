@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from datetime import timedelta
 from decimal import Decimal
 
+import psutil
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -94,3 +97,46 @@ def _seed_models(racers, live: Race) -> None:
         model = RacerModel.objects.filter(owner=user, name=name).first() or reference_model(user, name, **params)
         if live.entries_open and not Entry.objects.filter(race=live, user=user).exists():
             enter_race(live, user, model)
+
+
+# -- serving the track-side LAN ------------------------------------------------------------
+
+WILDCARDS = {"0.0.0.0": (4,), "::": (4, 6), "": (4,)}  # "::" takes IPv4 too (dual stack)
+
+
+def lan_addresses(versions: tuple[int, ...] = (4,)) -> list[str]:
+    """This machine's addresses that other machines on its networks can reach: every
+    interface's address of those IP versions, except loopback and link-local ones."""
+    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family not in (socket.AF_INET, socket.AF_INET6):
+                continue
+            ip = ipaddress.ip_address(address.address.split("%")[0])  # fe80::1%eth0: a zone
+            if ip.version in versions and not (ip.is_loopback or ip.is_link_local or ip.is_unspecified):
+                found.append(ip)
+    return [str(ip) for ip in sorted(set(found), key=lambda ip: (ip.version, ip))]
+
+
+def host_header(host: str) -> str:
+    """How `host` appears in a Host header and in ALLOWED_HOSTS (an IPv6 address in brackets)."""
+    try:
+        return f"[{host}]" if ipaddress.ip_address(host).version == 6 else host
+    except ValueError:
+        return host
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def lan_hosts(bind: str) -> list[str]:
+    """The hosts LAN clients reach a server bound to `bind` by: this machine's LAN addresses for
+    a wildcard (0.0.0.0, ::), else `bind` itself; none for loopback. As in ALLOWED_HOSTS."""
+    bind = bind.strip("[]")
+    if bind in WILDCARDS:
+        return [host_header(ip) for ip in lan_addresses(WILDCARDS[bind])]
+    return [] if is_loopback(bind) else [host_header(bind)]

@@ -11,9 +11,17 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
-from .models import OBJECT_LANES, Race, RacerProfile, Track, alias_taken
+from .models import (
+    OBJECT_LANES,
+    OBJECT_LOCATION_RANGE,
+    Race,
+    RacerProfile,
+    Track,
+    alias_taken,
+    race_date_range,
+)
 
-MAX_OBJECTS = 6
+MAX_OBJECTS = Race.limits("object_count")[1]  # one placement row per object a race may have
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 # The console's defaults, used when the organizer just chooses Next.
@@ -45,6 +53,8 @@ CUSTOMIZATION_FIELDS = [
     "object_count", "random_objects", "object_positions", "bot_count", "bot_speed", "lane_change",
     "lane_change_min", "lane_change_max", "time_per_racer", "broadcast",
 ]
+# The form-only fields of the object placement table (customization step).
+PLACEMENT_FIELDS = [f"obj_{kind}_{i}" for kind in ("lane", "location") for i in range(1, MAX_OBJECTS + 1)]
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -85,24 +95,42 @@ class RaceForm(forms.ModelForm):
             self.instance.organizer = organizer
         self.fields["end_at"].required = False
         self.fields["track"].empty_label = None
+        self._show_option_limits()
+        self._show_date_range()
+        low, high = OBJECT_LOCATION_RANGE
         for i in range(1, MAX_OBJECTS + 1):
             self.fields[f"obj_lane_{i}"] = forms.ChoiceField(
                 label=f"Object {i} lane", choices=[(lane, f"{lane.title()} lane") for lane in OBJECT_LANES],
                 required=False,
             )
             self.fields[f"obj_location_{i}"] = forms.IntegerField(
-                label=f"Object {i} location (%)", min_value=1, max_value=99, required=False,
+                label=f"Object {i} location (%)", min_value=low, max_value=high, required=False,
             )
         if self.instance.pk:
             self._initial_from_instance()
 
+    def _show_option_limits(self) -> None:
+        """The model's limits on the number inputs (min / max), so the browser offers only
+        what the server accepts; the model's validators still decide, with their messages."""
+        for name in CUSTOMIZATION_FIELDS:
+            field = self.fields[name]
+            limits = Race.limits(name) if isinstance(field, forms.DecimalField | forms.IntegerField) else None
+            if limits:
+                field.widget.attrs.update(min=str(limits[0]), max=str(limits[1]))
+
+    def _show_date_range(self) -> None:
+        """The date pickers offer Race's date range (in UTC: the ±14 h of a time zone do not
+        matter at a range's ends 10 years apart; the model's check decides)."""
+        first, last = race_date_range()
+        for name in ("start_at", "end_at"):
+            self.fields[name].widget.attrs.update(min=first.strftime(DATETIME_FORMAT), max=last.strftime(DATETIME_FORMAT))
+
     def _initial_from_instance(self) -> None:
         race = self.instance
-        tz = race.tz
         for name in ("start_at", "end_at"):
             value = getattr(race, name)
             if value:
-                self.initial[name] = value.astimezone(tz).strftime(DATETIME_FORMAT)
+                self.initial[name] = race.local_time(value).strftime(DATETIME_FORMAT)
         for i, pos in enumerate(race.object_positions or [], start=1):
             self.initial[f"obj_lane_{i}"] = pos.get("lane")
             self.initial[f"obj_location_{i}"] = pos.get("location")
@@ -146,7 +174,8 @@ class RaceForm(forms.ModelForm):
         for i in range(1, min(count, MAX_OBJECTS) + 1):
             lane, location = data.get(f"obj_lane_{i}"), data.get(f"obj_location_{i}")
             if not lane or location is None:
-                self.add_error(f"obj_location_{i}", "Choose a lane and a location between 1 and 99 %.")
+                low, high = OBJECT_LOCATION_RANGE
+                self.add_error(f"obj_location_{i}", f"Choose a lane and a location between {low} and {high} %.")
                 continue
             positions.append({"lane": lane, "location": location})
         return positions

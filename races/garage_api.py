@@ -7,9 +7,11 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config.parsers import BoundedJSONParser
 
 from . import access, garage
 from .api import RACE_ID
@@ -41,7 +43,7 @@ class RacerModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     """Your model garage. POST multipart `name` + `file` uploads a package; others' models are 404."""
 
     serializer_class = RacerModelSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     queryset = RacerModel.objects.none()  # for the schema; requests use get_queryset
 
     def initialize_request(self, request, *args, **kwargs):
@@ -94,10 +96,7 @@ class EntryView(APIView):
     """Your entry in a LIVE race. PUT {"model": id} enters (again: replaces) while entries are open."""
 
     def race(self, request, race_id):
-        race = access.load_race(race_id)
-        if not access.can_view(request, race):
-            raise Http404
-        return race
+        return access.visible_race(request, race_id)
 
     @extend_schema(parameters=[RACE_ID], responses=EntrySerializer)
     def get(self, request, race_id):

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
@@ -98,7 +97,7 @@ def race_enter(request, race):
         if access.is_organizer(user, race) or access.holds_link(request, race):
             messages.error(request, "Join the race to enter a model.")
             return redirect("race_detail", race_id=race.pk)
-        raise Http404("No such race.")
+        raise access.race_not_found()
     raw = request.POST.get("model", "")
     if not raw.isdigit():
         messages.error(request, "Choose one of your models.")

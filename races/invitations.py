@@ -8,6 +8,13 @@ from django.urls import reverse
 
 from .models import Race
 
+CLOSED_MESSAGE = "The race is closed: its invitation link no longer works."
+
+
+def is_shareable(race: Race) -> bool:
+    """A closed race's link no longer lets anyone join, so it is not handed out either."""
+    return race.status != Race.Status.CLOSED
+
 
 def invitation_url(request, race: Race) -> str:
     path = reverse("join", args=[race.invite_token])
@@ -19,7 +26,7 @@ def invitation_url(request, race: Race) -> str:
 def suggested_email(race: Race, url: str) -> str:
     kind = "LIVE race" if race.is_live else "race"
     kind_name = race.get_race_type_display().lower()
-    when = race.start_at.astimezone(race.tz).strftime("%-d %B %Y, %H:%M")
+    when = race.local_time(race.start_at).strftime("%-d %B %Y, %H:%M")
     return (
         f"Welcome to {race.name}, a DeepRacer {kind}!\n\n"
         f"You're invited to {race.name}, {_article(kind_name)} {kind_name} race on "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .garage_models import Entry
-from .models import Race, racer_alias
+from .models import Race, racer_alias, shifted
 from .run_models import Run
 
 
@@ -38,7 +38,7 @@ def queue(race: Race) -> list[dict]:
             "user_id": uid,
             "alias": racer_alias(entry.user),
             "model": entry.racer_model.name,
-            "slot_at": (race.start_at + i * slot).isoformat(),
+            "slot_at": shifted(race.start_at, i * slot).isoformat(),
             "status": entry.status,
             "failure": entry.failure,
             "last_run": last_runs.get(uid),

@@ -35,13 +35,12 @@ from dataclasses import dataclass, field
 from django.db import close_old_connections, connection
 
 from livesim.car import DT
-from livesim.config import ObjectSpec, RaceConfig
 from livesim.policies import create_policy
 from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
 from livesim.speed import SpeedMultiplier
 
 from . import protocol, record
-from .models import Race, racer_alias
+from .models import racer_alias
 from .run_models import Run
 
 log = logging.getLogger(__name__)
@@ -53,26 +52,6 @@ COUNTDOWN_FROM = 10  # the racer sees 10…1, then Go
 OWNER = (re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:50]
          + f".{os.getpid()}.{secrets.token_hex(4)}")
 LAUNCH_CHANNEL = "live-runner"  # scaled mode: runlive processes take launches from here
-
-
-def race_config(race: Race) -> RaceConfig:
-    """The simulator configuration of a race's options."""
-    objects = ()
-    if race.race_type == Race.RaceType.OBJECT_AVOIDANCE and not race.random_objects:
-        objects = tuple(ObjectSpec(p["lane"], float(p["location"])) for p in race.object_positions)
-    return RaceConfig(
-        race_type=race.race_type,
-        off_track_penalty=float(race.off_track_penalty),
-        collision_penalty=float(race.collision_penalty or 0),
-        max_resets=race.max_resets,
-        objects=objects,
-        num_objects=(race.object_count or 0) if race.race_type == "oa" else 0,
-        num_bots=(race.bot_count or 0) if race.race_type == "h2b" else 0,
-        bot_speed=float(race.bot_speed or 1),
-        bot_lane_change=race.lane_change,
-        lane_change_min=float(race.lane_change_min or 3),
-        lane_change_max=float(race.lane_change_max or 5),
-    )
 
 
 def default_policy_for(run: Run):
@@ -94,6 +73,8 @@ class ActiveRun:
     run_id: int
     race_id: str
     racer_id: int
+    racer: str = ""  # the racer's alias, as browsers show it
+    claimed: Run | None = None  # the Run as claimed, in countdown
     multiplier: SpeedMultiplier = field(default_factory=SpeedMultiplier)
     runner: RealtimeRunner | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -150,7 +131,8 @@ class LivePool:
         run = record.claim_run(run_id, self.owner)
         if run is None:
             return None
-        active = ActiveRun(run.pk, str(run.race_id), run.racer_id)
+        active = ActiveRun(run.pk, str(run.race_id), run.racer_id, racer=racer_alias(run.racer),
+                           claimed=run)
         with self._lock:
             self.active[run.pk] = active
         threading.Thread(target=self._countdown_then_go, args=(active,), daemon=True,
@@ -227,7 +209,7 @@ class LivePool:
             preparing.start()
             for count in range(COUNTDOWN_FROM, 0, -1):
                 self.publish(active.race_id, protocol.run_state(
-                    {"id": active.run_id, "state": "countdown", "count": count}))
+                    active.claimed.as_event(active.racer, count=count)))
                 next_at = go_at - (count - 1) * step_s
                 if active.cancelled.wait(max(0.0, next_at - time.monotonic())):
                     self._end(active, Run.State.ABORTED, "stopped during the countdown")
@@ -261,7 +243,7 @@ class LivePool:
         with self._lock:
             active.tick_phase_s = self._tick_phase()
         runner = RealtimeRunner(
-            race.track.to_livesim(), race_config(race), self.policy_factory(run),
+            race.track.to_livesim(), race.sim_config(), self.policy_factory(run),
             on_frame=lambda frame: self._on_frame(active, frame),
             on_lap=lambda lap: self._on_lap(active, run, lap),
             on_state=lambda state, info: self._on_state(active, state, info),

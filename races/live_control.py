@@ -21,7 +21,7 @@ from leaderboard.board import race_leaderboard
 from . import protocol, record, router
 from .garage_models import Entry
 from .lineup import queue
-from .models import Race, racer_alias
+from .models import Race, racer_alias, shifted
 from .run_models import Run, RunTrace
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,7 @@ def last_ended_run(race: Race, user) -> dict | None:
            .select_related("racer__racer").order_by("-created_at").first())
     if run is None:
         return None
-    return {"id": run.pk, "state": run.state, "racer_id": run.racer_id, "failure": run.failure,
-            "racer": racer_alias(run.racer),
-            "has_trace": RunTrace.objects.filter(run=run).exists()}
+    return run.as_event(racer_alias(run.racer), has_trace=RunTrace.objects.filter(run=run).exists())
 
 
 def _announce(race: Race) -> None:
@@ -95,7 +93,7 @@ def _announce(race: Race) -> None:
 # -- simulator ----------------------------------------------------------------------------------
 
 def simulator_opens_at(race: Race):
-    return race.start_at - SIMULATOR_OPENS_BEFORE_START
+    return shifted(race.start_at, -SIMULATOR_OPENS_BEFORE_START)
 
 
 def launch_simulator(race: Race, *, step_s: float = SIM_STEP_S) -> None:

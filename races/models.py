@@ -1,7 +1,8 @@
 """Races, the track catalog, racer profiles and participants.
 
 Every rule about a race's options lives here, in field validators and `Race.clean()`, so the
-wizard, the edit form and the REST API refuse the same input with the same messages.
+wizard, the edit form and the REST API refuse the same input with the same messages. The
+options' limits themselves are livesim.config's: the simulator and the server share one set.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import secrets
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,10 +21,61 @@ from django.db import models
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from livesim import config as sim
+
 LIVE_DEFAULT_DURATION = timedelta(hours=4)
 LIVE_MAX_DURATION = timedelta(hours=24)
-MIN_LAPS_CHOICES = [(n, f"{n} consecutive lap{'s' if n > 1 else ''}") for n in (1, 2, 3, 5, 10)]
-OBJECT_LANES = ("inside", "outside")
+MIN_LAPS_CHOICES = [(n, f"{n} consecutive lap{'s' if n > 1 else ''}") for n in sim.MIN_LAPS_CHOICES]
+OBJECT_LANES = sim.LANES
+OBJECT_LOCATION_RANGE = sim.OBJECT_LOCATION_RANGE
+ACTIVE_RUN_STATES = ("countdown", "running")  # a run on track (Run.ACTIVE_STATES, by value)
+
+# Race dates: nothing races before 2000 (DeepRacer began in 2018, so an earlier date is a typo),
+# and nobody plans a race more than 10 years ahead. Far from datetime's year 1 and 9999, so
+# adding a LIVE race's hours, a time zone's offset or the simulator's hour before the start can
+# never overflow. The upper end moves with time: a race saved today stays valid tomorrow.
+RACE_DATES_FROM = datetime(2000, 1, 1, tzinfo=UTC)
+RACE_DATES_YEARS_AHEAD = 10
+
+
+def race_date_range(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The first and last moment a race may start or end: from 1 January 2000 to the same day
+    and time 10 years from now (28 February for a 29 February)."""
+    now = now or timezone.now()
+    year = now.year + RACE_DATES_YEARS_AHEAD
+    try:
+        last = now.replace(year=year)
+    except ValueError:
+        last = now.replace(year=year, day=28)
+    return RACE_DATES_FROM, last
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, held at the first or last datetime instead of overflowing (for dates
+    stored before they were bounded: 0001-01-01 minus the simulator's hour)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        edge = datetime.max if delta > timedelta(0) else datetime.min
+        return edge.replace(tzinfo=moment.tzinfo)
+
+
+def race_date_message(now: datetime | None = None) -> str:
+    first, last = race_date_range(now)
+    return f"Choose a date between {first:%-d %B %Y} and {last:%-d %B %Y}."
+
+
+def _decimal(limit: float) -> Decimal:
+    """A livesim limit as a DecimalField compares it: Decimal(0.2) would be 0.2000000000000000111
+    and refuse 0.2; whole numbers without a trailing .0, so messages say 5, not 5.0."""
+    value = Decimal(str(limit))
+    return value.to_integral_value() if value == value.to_integral_value() else value
+
+
+def range_validators(limits: tuple, decimal: bool = False) -> list:
+    """Min / max validators of a (lowest, highest) pair of livesim.config, both ends allowed."""
+    low, high = (_decimal(v) for v in limits) if decimal else limits
+    return [MinValueValidator(low), MaxValueValidator(high)]
 
 
 def new_invite_token() -> str:
@@ -160,6 +212,28 @@ class RaceQuerySet(models.QuerySet):
             | models.Q(participants__user=user, participants__removed_at__isnull=True)
         ).distinct()
 
+    def with_run_on_track(self) -> RaceQuerySet:
+        """Each race knows whether a run is on track (`Race.status` then needs no query of its
+        own: a list of races costs one query, not one per race)."""
+        # The run model through the reverse relation: the race table does not import racing.
+        runs = self.model._meta.get_field("runs").related_model
+        on_track = runs.objects.filter(race=models.OuterRef("pk"), state__in=ACTIVE_RUN_STATES)
+        return self.annotate(run_on_track=models.Exists(on_track))
+
+    def in_status(self, status: str, now: datetime | None = None) -> RaceQuerySet:
+        """The races `Race.status_at(now)` puts in `status` (an unknown status filters nothing)."""
+        now = now or timezone.now()
+        races = self if "run_on_track" in self.query.annotations else self.with_run_on_track()
+        closed = models.Q(end_at__lte=now) | models.Q(closed_at__isnull=False)
+        started = models.Q(start_at__lte=now) | models.Q(run_on_track=True)
+        if status == Race.Status.CLOSED:
+            return races.filter(closed)
+        if status == Race.Status.OPEN:
+            return races.filter(started).exclude(closed)
+        if status == Race.Status.OPENING_SOON:
+            return races.exclude(started).exclude(closed)
+        return races
+
 
 class Race(models.Model):
     class Flavour(models.TextChoices):
@@ -207,51 +281,52 @@ class Race(models.Model):
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races")
     image = models.ImageField("racing image", upload_to=race_image_path, blank=True)
 
+    # The option limits come from the simulator's config (livesim.config), the one place they
+    # are written; forms, the API and the messages read them back from these validators.
     ranking_method = models.CharField(max_length=12, choices=Ranking.choices, default=Ranking.BEST_LAP)
     min_laps = models.PositiveSmallIntegerField("minimum laps", choices=MIN_LAPS_CHOICES, default=1)
     off_track_penalty = models.DecimalField(
         "off-track penalty (s)", max_digits=3, decimal_places=1, default=Decimal("2"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+        validators=range_validators(sim.OFF_TRACK_PENALTY_RANGE, decimal=True),
     )
     max_resets = models.PositiveSmallIntegerField(
-        "maximum resets", null=True, blank=True, validators=[MaxValueValidator(100)],
+        "maximum resets", null=True, blank=True, validators=[MaxValueValidator(sim.MAX_RESETS)],
         help_text="Empty means unlimited resets.",
     )
     collision_penalty = models.DecimalField(
         "collision penalty (s)", max_digits=3, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+        validators=range_validators(sim.COLLISION_PENALTY_RANGE, decimal=True),
     )
     # Object avoidance
     object_count = models.PositiveSmallIntegerField(
-        "number of objects", null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        "number of objects", null=True, blank=True, validators=range_validators(sim.OBJECT_COUNT_RANGE),
     )
     random_objects = models.BooleanField("random objects", default=False)
     object_positions = models.JSONField(
-        default=list, blank=True, help_text='[{"lane": "inside"|"outside", "location": 1–99 (% of the lap)}]'
+        default=list, blank=True,
+        help_text=f'[{{"lane": "inside"|"outside", "location": {"–".join(map(str, OBJECT_LOCATION_RANGE))} '
+                  '(% of the lap)}]',
     )
     # Head-to-bot
     bot_count = models.PositiveSmallIntegerField(
-        "number of bot cars", null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(6)],
+        "number of bot cars", null=True, blank=True, validators=range_validators(sim.BOT_COUNT_RANGE),
     )
     bot_speed = models.DecimalField(
         "bot car speed (m/s)", max_digits=3, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(Decimal("0.2")), MaxValueValidator(Decimal("6"))],
+        validators=range_validators(sim.BOT_SPEED_RANGE, decimal=True),
     )
     lane_change = models.BooleanField("bot lane changes", default=False)
     lane_change_min = models.DecimalField(
         "minimum time between lane changes (s)", max_digits=3, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("8"))],
+        validators=range_validators(sim.LANE_CHANGE_RANGE, decimal=True),
     )
     lane_change_max = models.DecimalField(
         "maximum time between lane changes (s)", max_digits=3, decimal_places=1, null=True, blank=True,
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("8"))],
+        validators=range_validators(sim.LANE_CHANGE_RANGE, decimal=True),
     )
     # LIVE
     time_per_racer = models.PositiveSmallIntegerField(
-        "time per racer (min)", null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        "time per racer (min)", null=True, blank=True, validators=range_validators(sim.TIME_PER_RACER_RANGE),
     )
     broadcast = models.CharField(max_length=10, choices=Broadcast.choices, default=Broadcast.PRIVATE)
     entries_open = models.BooleanField("model entries open", default=True)
@@ -303,11 +378,32 @@ class Race(models.Model):
             return self.closed_at
         return self.end_at
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        # A refresh asks for the race as it is now: a run's state read when it was listed is
+        # as old as the fields it refreshes.
+        self.__dict__.pop("run_on_track", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
+    def has_run_on_track(self) -> bool:
+        """A run in countdown or running now (from `with_run_on_track()` when the race was
+        listed with it, else one query: a fresh answer for a race held a long time)."""
+        if "run_on_track" in self.__dict__:
+            return self.__dict__["run_on_track"]
+        if self._state.adding:  # not saved: no run can point at it (its UUID is set already)
+            return False
+        return self.runs.filter(state__in=ACTIVE_RUN_STATES).exists()
+
     def status_at(self, now=None) -> str:
+        """The status at `now`: closed from `closes_at`; before the start a race is opening
+        soon, unless a run is on track (now: the LIVE simulator opens an hour before the start,
+        and a racing race is open, whatever the schedule says). Closed wins over a run on track:
+        the invitation link and the entries stop at `closes_at`. Only comparisons, so odd stored
+        dates cannot overflow here."""
         now = now or timezone.now()
         if self.closes_at and now >= self.closes_at:
             return self.Status.CLOSED
-        if now < self.start_at:
+        if now < self.start_at and not self.has_run_on_track:
             return self.Status.OPENING_SOON
         return self.Status.OPEN
 
@@ -322,6 +418,14 @@ class Race(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_time(self, moment: datetime) -> datetime:
+        """`moment` on the race's wall clock; in UTC when that clock cannot show it (a date
+        stored before dates were bounded, e.g. 9999-12-31 23:00 UTC is year 10000 in Kiribati)."""
+        try:
+            return moment.astimezone(self.tz)
+        except (OverflowError, zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return moment.astimezone(UTC)
 
     def link_is_valid(self, token: str, now=None) -> bool:
         """The invitation link works while it is the current one and the race is not closed."""
@@ -387,6 +491,10 @@ class Race(models.Model):
         def err(field: str, message: str) -> None:
             errors.setdefault(field, []).append(message)
 
+        def span(field: str) -> str:
+            low, high = self.limits(field)
+            return f"{low}–{high}"
+
         if self.name and self.organizer_id:
             same_name = Race.objects.filter(organizer_id=self.organizer_id, name__iexact=self.name)
             if same_name.exclude(pk=self.pk).exists():
@@ -400,7 +508,8 @@ class Race(models.Model):
             if self.track_id and not Track.objects.filter(pk=self.track_id, student=True).exists():
                 err("track", "This track is not in the student track set.")
 
-        if self.start_at:
+        dates_ok = self._clean_dates(err)
+        if self.start_at and dates_ok:
             if self.is_live:
                 if not self.end_at:
                     self.end_at = self.start_at + LIVE_DEFAULT_DURATION
@@ -425,11 +534,11 @@ class Race(models.Model):
             self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT)
             and self.collision_penalty is None
         ):
-            err("collision_penalty", "Choose the seconds added per collision (1–5).")
+            err("collision_penalty", f"Choose the seconds added per collision ({span('collision_penalty')}).")
 
         if self.race_type == self.RaceType.OBJECT_AVOIDANCE:
             if self.object_count is None:
-                err("object_count", "Choose the number of objects (1–6).")
+                err("object_count", f"Choose the number of objects ({span('object_count')}).")
             elif not self.random_objects:
                 self._clean_object_positions(err)
             elif self.object_positions:
@@ -437,14 +546,16 @@ class Race(models.Model):
 
         if self.race_type == self.RaceType.HEAD_TO_BOT:
             if self.bot_count is None:
-                err("bot_count", "Choose the number of bot cars (1–6).")
+                err("bot_count", f"Choose the number of bot cars ({span('bot_count')}).")
             if self.bot_speed is None:
-                err("bot_speed", "Choose the bot car speed (0.2–6 m/s).")
+                err("bot_speed", f"Choose the bot car speed ({span('bot_speed')} m/s).")
             if self.lane_change:
                 if self.lane_change_min is None:
-                    err("lane_change_min", "Choose the minimum time between lane changes (1–8 s).")
+                    err("lane_change_min",
+                        f"Choose the minimum time between lane changes ({span('lane_change_min')} s).")
                 if self.lane_change_max is None:
-                    err("lane_change_max", "Choose the maximum time between lane changes (1–8 s).")
+                    err("lane_change_max",
+                        f"Choose the maximum time between lane changes ({span('lane_change_max')} s).")
                 if (
                     self.lane_change_min is not None
                     and self.lane_change_max is not None
@@ -461,6 +572,18 @@ class Race(models.Model):
 
         if errors:
             raise ValidationError(errors)
+
+    def _clean_dates(self, err) -> bool:
+        """Start and end within `race_date_range()`; False when either is outside (the rules
+        that add durations to them must not run: they would overflow)."""
+        first, last = race_date_range()
+        ok = True
+        for field in ("start_at", "end_at"):
+            value = getattr(self, field)
+            if value is not None and not first <= value <= last:
+                err(field, race_date_message())
+                ok = False
+        return ok
 
     # What recorded laps were driven on: one leaderboard must not mix laps of two tracks or rules.
     SETTLED_ONCE_RACED = {"track_id": ("track", "track"), "format": ("format", "format"),
@@ -505,12 +628,54 @@ class Race(models.Model):
             if pos.get("lane") not in OBJECT_LANES:
                 err("object_positions", f"Object {i}: the lane must be inside or outside.")
             loc = pos.get("location")
-            if isinstance(loc, bool) or not isinstance(loc, int | float) or not 1 <= loc <= 99:
-                err("object_positions", f"Object {i}: the location must be a % between 1 and 99.")
+            low, high = OBJECT_LOCATION_RANGE
+            if isinstance(loc, bool) or not isinstance(loc, int | float) or not low <= loc <= high:
+                err("object_positions", f"Object {i}: the location must be a % between {low} and {high}.")
             elif (pos.get("lane"), loc) in seen:
                 err("object_positions", f"Object {i}: another object is already at this place.")
             else:
                 seen.add((pos.get("lane"), loc))
+
+    # -- the simulator ---------------------------------------------------------------------------
+    def sim_config(self) -> sim.RaceConfig:
+        """The simulator's configuration (livesim.config.RaceConfig) of this race's options.
+
+        OA: the placed objects, or only their number when they are random. H2B: the bots, and
+        their lane changes when chosen. What the race leaves open keeps the simulator's default.
+        Raises livesim.config.ConfigError for options a saved race cannot hold.
+        """
+        oa, h2b = self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT
+        objects = ()
+        if self.race_type == oa and not self.random_objects:
+            objects = tuple(sim.ObjectSpec(p["lane"], float(p["location"])) for p in self.object_positions)
+        optional = {  # None: the race leaves it open, RaceConfig's default stands
+            "bot_speed": self.bot_speed,
+            "lane_change_min": self.lane_change_min,
+            "lane_change_max": self.lane_change_max,
+        }
+        return sim.RaceConfig(
+            race_type=self.race_type,
+            off_track_penalty=float(self.off_track_penalty),
+            collision_penalty=float(self.collision_penalty or 0),  # no collisions to pay in a TT
+            max_resets=self.max_resets,
+            objects=objects,
+            num_objects=(self.object_count or 0) if self.race_type == oa else 0,
+            num_bots=(self.bot_count or 0) if self.race_type == h2b else 0,
+            bot_lane_change=self.lane_change,
+            **{key: float(value) for key, value in optional.items() if value},
+        )
+
+    # -- option limits ---------------------------------------------------------------------------
+    @classmethod
+    def limits(cls, field: str) -> tuple | None:
+        """(lowest, highest) a numeric option accepts, read from its field's validators (which
+        take them from livesim.config); None for a field without both."""
+        # `validators` also holds the column type's own range (0–32767 for a positive small
+        # integer): the tightest bound of each side is the option's.
+        validators = cls._meta.get_field(field).validators
+        lows = [v.limit_value for v in validators if isinstance(v, MinValueValidator)]
+        highs = [v.limit_value for v in validators if isinstance(v, MaxValueValidator)]
+        return (max(lows), min(highs)) if lows and highs else None
 
 
 class ParticipantQuerySet(models.QuerySet):

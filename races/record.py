@@ -85,7 +85,7 @@ def claim_run(run_id: int, owner: str) -> Run | None:
     UPDATE, so any number of processes may race for it)."""
     taken = Run.objects.filter(pk=run_id, state=Run.State.COUNTDOWN, owner="").update(
         owner=owner, lease_expires_at=_lease_until())
-    return Run.objects.get(pk=run_id) if taken else None
+    return Run.objects.select_related("racer__racer").get(pk=run_id) if taken else None
 
 
 def start_run(run_id: int, owner: str, duration_s: float) -> Run | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from .access import is_organizer
-from .models import Participant, Race, RacerProfile, Track, alias_taken
+from .models import Participant, Race, RacerProfile, Track, alias_taken, race_date_message
 
 
 def raise_django_errors(exc: DjangoValidationError) -> None:
@@ -47,6 +47,15 @@ class RaceSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["entries_open", "created_at"]
         validators: list = []  # name uniqueness per organizer is checked in Race.clean
+        # Numeric options: ModelSerializer takes min_value / max_value from the model field's
+        # validators (which take them from livesim.config), so no limit is repeated here.
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("start_at", "end_at"):
+            # A date the UTC conversion cannot hold (year 1 or 9999 with an offset) gets the
+            # same message as any other date out of Race's range, not DRF's bare "out of range".
+            self.fields[name].error_messages["overflow"] = race_date_message()
 
     def get_organizer(self, race: Race) -> str | None:
         # The alias only: e-mail sign-ups have their address as username, which invitees must not see.
@@ -55,9 +64,10 @@ class RaceSerializer(serializers.ModelSerializer):
 
     def get_invitation_url(self, race: Race) -> str | None:
         request = self.context.get("request")
-        if request is None or not is_organizer(request.user, race):
+        from .invitations import invitation_url, is_shareable
+
+        if request is None or not is_organizer(request.user, race) or not is_shareable(race):
             return None
-        from .invitations import invitation_url
 
         return invitation_url(request, race)
 

@@ -24,6 +24,7 @@ from .forms import (
     CUSTOMIZATION_DEFAULTS,
     CUSTOMIZATION_FIELDS,
     DETAIL_FIELDS,
+    PLACEMENT_FIELDS,
     CountryForm,
     ProfileForm,
     RaceForm,
@@ -31,7 +32,7 @@ from .forms import (
     wizard_step_of,
 )
 from .garage_views import entry_context
-from .invitations import invitation_url, qr_svg, suggested_email
+from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track
 
 WIZARD_SESSION = "race_wizards"
@@ -90,22 +91,17 @@ def profile(request):
 @login_required
 def home(request):
     races = (
-        Race.objects.visible_to(request.user).select_related("track", "organizer").order_by("start_at")
+        Race.objects.visible_to(request.user).with_run_on_track()
+        .select_related("track", "organizer").order_by("start_at")
     )
     return render(request, "races/home.html", {"races": races, "now": timezone.now()})
-
-
-STATUS_FILTERS = {
-    "opening_soon": lambda now: Q(start_at__gt=now, closed_at__isnull=True),
-    "open": lambda now: Q(start_at__lte=now, end_at__gt=now, closed_at__isnull=True),
-    "closed": lambda now: Q(end_at__lte=now) | Q(closed_at__isnull=False),
-}
 
 
 @login_required
 def manage(request):
     races = (
         Race.objects.filter(organizer=request.user)
+        .with_run_on_track()
         .select_related("track")
         .annotate(racer_count=Count("participants", filter=Q(participants__removed_at__isnull=True)))
         .order_by("-start_at")
@@ -114,8 +110,8 @@ def manage(request):
     status = request.GET.get("status", "")
     if query:
         races = races.filter(Q(name__icontains=query) | Q(track__name__icontains=query))
-    if status in STATUS_FILTERS:
-        races = races.filter(STATUS_FILTERS[status](timezone.now()))
+    if status in Race.Status.values:
+        races = races.in_status(status)
     return render(
         request, "races/manage.html",
         {"races": races, "q": query, "status": status, "statuses": Race.Status.choices},
@@ -165,7 +161,7 @@ def _wizard_form(request, data: dict, files=None) -> RaceForm:
 def _step_fields(step: int) -> list[str]:
     fields = DETAIL_FIELDS if step == 1 else CUSTOMIZATION_FIELDS
     if step == 2:
-        fields = fields + [f"obj_{kind}_{i}" for kind in ("lane", "location") for i in range(1, 7)]
+        fields = fields + PLACEMENT_FIELDS
     return fields
 
 
@@ -308,17 +304,22 @@ def race_delete(request, race: Race):
 
 @race_view(role="organizer")
 def race_invitation(request, race: Race):
+    context = {"race": race, "created": "created" in request.GET}
+    if not is_shareable(race):  # the link no longer works: say so rather than hand it out
+        return render(request, "races/invitation.html", {**context, "closed_message": CLOSED_MESSAGE})
     url = invitation_url(request, race)
     return render(
         request, "races/invitation.html",
-        {"race": race, "url": url, "email_text": suggested_email(race, url), "qr": qr_svg(url),
-         "created": "created" in request.GET},
+        {**context, "url": url, "email_text": suggested_email(race, url), "qr": qr_svg(url)},
     )
 
 
 @require_POST
 @race_view(role="organizer")
 def race_reset_link(request, race: Race):
+    if not is_shareable(race):
+        messages.error(request, CLOSED_MESSAGE)
+        return redirect("race_invitation", race_id=race.pk)
     race.reset_invite_token()
     access.announce_change(race.pk, "invitation link reset")
     messages.success(request, "The invitation link is reset: the old link no longer lets anyone join.")

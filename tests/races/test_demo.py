@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
@@ -53,3 +55,77 @@ def test_the_demo_command_prints_the_url_and_logins(db, capsys):
 def test_the_demo_command_shows_a_reachable_url_for_a_lan_host(db, capsys):
     call_command("demo", no_serve=True, host="0.0.0.0", port="9000")
     assert "http://127.0.0.1:9000/" in capsys.readouterr().out
+
+
+# -- serving the track-side LAN ----------------------------------------------------------------
+
+def this_machines_lan_ipv4() -> str:
+    """A LAN address of this machine, found without the code under test."""
+    import ipaddress
+    import socket
+
+    import psutil
+
+    for addresses in psutil.net_if_addrs().values():
+        for a in addresses:
+            if a.family == socket.AF_INET and not ipaddress.ip_address(a.address).is_loopback:
+                return a.address
+    raise AssertionError("this machine has no LAN address to test with")
+
+
+def serve_demo(monkeypatch, client_get, **options) -> tuple[str, list]:
+    """Run `demo` with `options`; instead of serving, make requests through `client_get` while
+    the settings are those the server would run with. Returns the output and the answers."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from races.management.commands.demo import Command
+
+    answers: list = []
+    monkeypatch.setattr(Command, "serve", lambda self, host, port: answers.append(client_get()))
+    monkeypatch.setattr("races.management.commands.demo.seed_demo", lambda: None)
+    with override_settings(ALLOWED_HOSTS=list(settings.ALLOWED_HOSTS)):  # undo what demo adds
+        out = StringIO()
+        call_command("demo", stdout=out, **options)
+    return out.getvalue(), answers
+
+
+def test_the_demo_command_accepts_lan_clients_when_serving_the_lan(db, client, monkeypatch):
+    ip = this_machines_lan_ipv4()
+    out, answers = serve_demo(monkeypatch, lambda: client.get("/accounts/login/", HTTP_HOST=f"{ip}:8000"),
+                              host="0.0.0.0")
+    assert answers[0].status_code == 200
+    assert f"On the LAN:                  http://{ip}:8000/" in out
+    assert "http://127.0.0.1:8000/" in out
+
+
+def test_the_demo_command_accepts_the_lan_address_it_is_given(db, client, monkeypatch):
+    ip = this_machines_lan_ipv4()
+    out, answers = serve_demo(monkeypatch, lambda: client.get("/accounts/login/", HTTP_HOST=ip), host=ip)
+    assert answers[0].status_code == 200
+    assert f"http://{ip}:8000/" in out
+
+
+def test_the_demo_command_refuses_lan_hosts_when_serving_loopback_only(db, client, monkeypatch):
+    ip = this_machines_lan_ipv4()
+    _, answers = serve_demo(monkeypatch, lambda: client.get("/accounts/login/", HTTP_HOST=ip))
+    assert answers[0].status_code == 400  # DisallowedHost: the LAN was not asked for
+
+
+def test_the_lan_hosts_are_every_interface_address_but_loopback_and_link_local(monkeypatch):
+    import socket
+    from types import SimpleNamespace as Addr
+
+    from races.demo import lan_hosts
+
+    interfaces = {
+        "lo": [Addr(family=socket.AF_INET, address="127.0.0.1"), Addr(family=socket.AF_INET6, address="::1")],
+        "wlan0": [Addr(family=socket.AF_INET, address="192.168.1.20"), Addr(family=socket.AF_INET6, address="fd00::20"),
+                  Addr(family=socket.AF_INET6, address="fe80::1%wlan0"), Addr(family=17, address="02:00:00:00:00:01")],
+        "eth0": [Addr(family=socket.AF_INET, address="10.0.0.5"), Addr(family=socket.AF_INET, address="169.254.3.4")],
+    }
+    monkeypatch.setattr("psutil.net_if_addrs", lambda: interfaces)
+    assert lan_hosts("0.0.0.0") == ["10.0.0.5", "192.168.1.20"]
+    assert lan_hosts("::") == ["10.0.0.5", "192.168.1.20", "[fd00::20]"]
+    assert lan_hosts("127.0.0.1") == [] and lan_hosts("localhost") == []
+    assert lan_hosts("fd00::20") == ["[fd00::20]"] and lan_hosts("racing.local") == ["racing.local"]

@@ -54,3 +54,24 @@ def test_it_validates_ownership(as_bob, as_mallory, race, joined):
     assert as_bob.get(f"/races/{race.pk}/invitation/").status_code == 403
     response = as_mallory.get(f"/races/{race.pk}/invitation/")
     assert response.status_code == 404 and race.invite_token.encode() not in response.content
+
+
+def test_it_says_a_closed_race_hands_out_no_link(as_alice, race):
+    race.close()
+    response = as_alice.get(f"/races/{race.pk}/invitation/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The race is closed: its invitation link no longer works." in body
+    assert race.invite_token not in body
+    assert "<svg" not in body and 'id="invite-url"' not in body and 'id="email-text"' not in body
+
+
+def test_it_says_a_race_past_its_end_hands_out_no_link(as_alice, race):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    race.start_at, race.end_at = timezone.now() - timedelta(days=2), timezone.now() - timedelta(days=1)
+    race.save()
+    body = as_alice.get(f"/races/{race.pk}/invitation/").content.decode()
+    assert "its invitation link no longer works" in body and race.invite_token not in body

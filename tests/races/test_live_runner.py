@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from races import record
-from races.live import LivePool, race_config
+from races.live import LivePool
 from races.models import Lap, Run, RunTrace
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -201,16 +201,6 @@ def test_a_run_is_claimed_by_one_runner_only(live_race, bob):
     assert record.claim_run(run.pk, "second.2.bb") is None
     run.refresh_from_db()
     assert run.owner == "first.1.aa"
-
-
-def test_race_config_follows_the_race_options(live_race):
-    live_race.race_type = "oa"
-    live_race.collision_penalty = 3
-    live_race.object_count = 2
-    live_race.object_positions = [{"lane": "inside", "location": 25}, {"lane": "outside", "location": 75}]
-    config = race_config(live_race)
-    assert config.race_type == "oa" and config.collision_penalty == 3.0
-    assert [(o.lane, o.progress) for o in config.objects] == [("inside", 25.0), ("outside", 75.0)]
 
 
 def test_head_to_bot_frames_carry_the_bots(live_race, bob):

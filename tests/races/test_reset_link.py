@@ -49,3 +49,15 @@ def test_it_validates_ownership(as_bob, as_mallory, race, joined):
     assert as_mallory.post(f"/races/{race.pk}/invitation/reset/").status_code == 404
     race.refresh_from_db()
     assert race.invite_token == old
+
+
+def test_it_refuses_a_closed_race_and_says_why(as_alice, race):
+    race.close()
+    old = race.invite_token
+    response = as_alice.post(f"/races/{race.pk}/invitation/reset/", follow=True)
+    race.refresh_from_db()
+    assert race.invite_token == old
+    assert [str(m) for m in response.context["messages"]] == [
+        "The race is closed: its invitation link no longer works."
+    ]
+    assert old not in response.content.decode()

@@ -1,30 +1,41 @@
 """`python manage.py demo`: the one command that gives a running server with demo data."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from races.demo import DEMO_PASSWORD, ORGANIZER, RACERS, seed_demo
+from races.demo import DEMO_PASSWORD, ORGANIZER, RACERS, host_header, lan_hosts, seed_demo
 
 
 class Command(BaseCommand):
     help = "Apply migrations, seed demo data, print the logins and run the server (embedded mode)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve the track-side LAN")
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="0.0.0.0 (or one of this machine's addresses) to serve the track-side LAN")
         parser.add_argument("--port", default="8000")
         parser.add_argument("--no-serve", action="store_true", help="only migrate and seed")
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         seed_demo()
-        url = f"http://{'127.0.0.1' if options['host'] == '0.0.0.0' else options['host']}:{options['port']}/"
-        lines = [
-            "",
-            f"  Race server (embedded mode): {url}",
+        host, port = options["host"], options["port"]
+        lan = lan_hosts(host)
+        local = "127.0.0.1" if host.strip("[]") in ("0.0.0.0", "::", "") else host
+        lines = ["", f"  Race server (embedded mode): http://{local}:{port}/"]
+        lines += [f"  On the LAN:                  http://{h}:{port}/" for h in lan if h != local]
+        if host.strip("[]") in ("0.0.0.0", "::") and not lan:
+            lines.append("  On the LAN:                  no network address found on this machine")
+        lines += [
             f"  Organizer login:  {ORGANIZER[0]} / {DEMO_PASSWORD}",
             "  Racer logins:     " + ", ".join(r[0] for r in RACERS) + f" / {DEMO_PASSWORD}",
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
         if not options["no_serve"]:
-            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False)
+            # Django answers 400 to a Host it does not know: LAN clients use this machine's addresses.
+            settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, *(h for h in lan if h not in settings.ALLOWED_HOSTS)]
+            self.serve(host, port)
+
+    def serve(self, host: str, port: str) -> None:
+        call_command("runserver", f"{host_header(host.strip('[]'))}:{port}", use_reloader=False)

@@ -60,9 +60,9 @@ def test_the_launch_message_names_the_racer_and_goes_when_the_run_starts(live_ra
     notice = page.locator(".messages li", has_text="Launching")
     notice.wait_for()
     assert notice.inner_text() == "Launching BobTheRacer (Steady)."
-    page.wait_for_function("window.liveView.state.run && window.liveView.state.run.state === 'countdown'")
+    page.wait_for_function("window.liveView && window.liveView.state.run && window.liveView.state.run.state === 'countdown'")
     assert notice.is_visible()  # during the countdown it still says what is going on
-    page.wait_for_function("window.liveView.state.run && window.liveView.state.run.state === 'running'",
+    page.wait_for_function("window.liveView && window.liveView.state.run && window.liveView.state.run.state === 'running'",
                            timeout=20_000)
     assert page.locator(".messages li", has_text="Launching").count() == 0
     assert page.locator("ul.messages:empty").count() == 0  # no empty box left behind
@@ -98,5 +98,5 @@ def test_the_reminders_show_over_the_track_map_in_step_with_the_clock(live_race,
 
     page.click("#stop-run")
     page.wait_for_selector("text=Run stopped.")
-    page.wait_for_function("window.liveView.state.race && !window.liveView.state.run")
+    page.wait_for_function("window.liveView && window.liveView.state.race && !window.liveView.state.run")
     assert page.locator("#reminder").is_hidden()

@@ -513,6 +513,7 @@ class Bench:
         from django.contrib.sessions.backends.db import SessionStore
         from django.contrib.sessions.models import Session
         from django.utils import timezone
+        from django.utils.module_loading import import_string
 
         from races import live_control
         from races.garage import enter_race, reference_model
@@ -547,7 +548,10 @@ class Bench:
         Participant.objects.bulk_create([
             Participant(race=races[i % a.races][0], user=u) for i, u in enumerate(users)])
         store = SessionStore()
-        backend = settings.AUTHENTICATION_BACKENDS[0]
+        # the backend a logged-in session names: the first that can load users (as Django's
+        # force_login picks it; the login throttle before it only refuses)
+        backend = next(path for path in settings.AUTHENTICATION_BACKENDS
+                       if hasattr(import_string(path), "get_user"))
         expire = now + timedelta(days=1)
         sessions, viewers = [], []
         for i, u in enumerate(users):

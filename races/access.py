@@ -59,9 +59,48 @@ def remember_link(request, race: Race) -> None:
     request.session[SESSION_LINKS] = links
 
 
+@dataclass(frozen=True)
+class Visitor:
+    """Who holds a race websocket: the user's id (None: not logged in) and the invitation token
+    the session held for the race when the socket connected (None: none)."""
+
+    user_id: int | None
+    link: str | None
+
+    @classmethod
+    def of(cls, user, session, race_id) -> Visitor:
+        """Reads the session (a database query for a lazy session: call from sync code)."""
+        link = (session or {}).get(SESSION_LINKS, {}).get(str(race_id))
+        return cls(user.pk if user is not None and user.is_authenticated else None, link or None)
+
+
+def _may_view(race: Race, visitors: Iterable[Visitor]) -> set[Visitor]:
+    """The rule, for any number of visitors in at most one query: the organizer, the active
+    participants, and holders of the current link who were not removed from the race."""
+    visitors = set(visitors)
+    ids = {v.user_id for v in visitors if v.user_id is not None and v.user_id != race.organizer_id}
+    rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at") if ids else []
+    active = {user_id for user_id, removed_at in rows if removed_at is None}
+    removed = {user_id for user_id, removed_at in rows if removed_at is not None}
+    link_valid = {link: race.link_is_valid(link) for link in {v.link for v in visitors if v.link}}
+    return {
+        v for v in visitors
+        if (v.user_id is not None and (v.user_id == race.organizer_id or v.user_id in active))
+        or (v.link is not None and link_valid[v.link] and v.user_id not in removed)
+    }
+
+
 def can_view(request, race: Race) -> bool:
-    user = request.user
-    return is_organizer(user, race) or active_participant(user, race) is not None or holds_link(request, race)
+    """Whether the request's user (or the link its session holds) may see the race."""
+    visitor = Visitor.of(request.user, request.session, race.pk)
+    return visitor in _may_view(race, [visitor])
+
+
+def who_may_view(race_id, visitors: Iterable[Visitor]) -> set[Visitor]:
+    """The visitors who may still view the race (the rule of `can_view`, one check for all of a
+    race's open websockets); none if the race is gone."""
+    race = Race.objects.filter(pk=race_id).first()
+    return set() if race is None else _may_view(race, visitors)
 
 
 def load_race(race_id) -> Race:
@@ -107,45 +146,6 @@ def race_view(role: str = "viewer"):
 # A websocket keeps streaming a race after its access check on connect; when an organizer action
 # may have ended someone's access, every server process re-checks its viewers of the race.
 
-@dataclass(frozen=True)
-class Visitor:
-    """Who holds a race websocket: the user's id (None: not logged in) and the invitation token
-    the session held for the race when the socket connected (None: none)."""
-
-    user_id: int | None
-    link: str | None
-
-    @classmethod
-    def of(cls, user, session, race_id) -> Visitor:
-        """Reads the session (a database query for a lazy session: call from sync code)."""
-        link = (session or {}).get(SESSION_LINKS, {}).get(str(race_id))
-        return cls(user.pk if user is not None and user.is_authenticated else None, link or None)
-
-
-def who_may_view(race_id, visitors: Iterable[Visitor]) -> set[Visitor]:
-    """The visitors who may still view the race: the rule of `can_view`, for any number of
-    visitors in three queries (a race with a thousand viewers is re-checked at once)."""
-    visitors = set(visitors)
-    race = Race.objects.filter(pk=race_id).first()
-    if race is None:
-        return set()
-    ids = {v.user_id for v in visitors if v.user_id is not None}
-    rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at")
-    active = {user_id for user_id, removed_at in rows if removed_at is None}
-    removed = {user_id for user_id, removed_at in rows if removed_at is not None}
-    link_valid = {link: race.link_is_valid(link) for link in {v.link for v in visitors if v.link}}
-    return {
-        v for v in visitors
-        if (v.user_id is not None and (v.user_id == race.organizer_id or v.user_id in active))
-        or (v.link is not None and link_valid[v.link] and v.user_id not in removed)
-    }
-
-
-def access_changed(reason: str) -> dict:
-    """The `race.access` event: the server processes act on it and never forward it to browsers."""
-    return protocol.race_access(reason)
-
-
 def announce_change(race_id, reason: str) -> None:
     """Tell every server process that access to the race may have ended for some of its viewers
     (link reset, racer removed, race closed or deleted): each re-checks its viewers of the race
@@ -158,7 +158,7 @@ def announce_change(race_id, reason: str) -> None:
 def _send_change(race_id, reason: str) -> None:
     # The change is saved: a channel layer that is away must not turn it into an error page.
     try:
-        protocol.send(race_id, access_changed(reason))
+        protocol.send(race_id, protocol.race_access(reason))
     except Exception as exc:
         log.warning("race %s: could not announce the access change (%s: %s); open websockets of "
                     "people who lost access keep streaming until they reconnect",

@@ -41,8 +41,6 @@ RATE_PER_S = 10.0
 BURST = 20
 # While a socket floods: one `error` to it and one warning in the log per window, not one per message.
 FLOOD_WINDOW_S = 10.0
-JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
-              type(None): "null"}
 
 
 def clock() -> float:
@@ -83,8 +81,9 @@ class Throttle:
         return skipped
 
 
-def parse_message(text: str | None, data: bytes | None) -> tuple[dict | None, str | None]:
-    """A browser's frame as a JSON object, or None and what is wrong with it."""
+def parse_message(text: str | None, data: bytes | None) -> tuple[object, str | None]:
+    """A browser's frame decoded from JSON, or None and what is wrong with it (what the JSON
+    must hold is the protocol's to say: `protocol.parse_browser_message`)."""
     if text is None:
         return None, "binary frames are not accepted: send a JSON object as text"
     if len(text) > MAX_MESSAGE_CHARS:
@@ -95,8 +94,6 @@ def parse_message(text: str | None, data: bytes | None) -> tuple[dict | None, st
         return None, "message is not valid JSON"
     except RecursionError:
         return None, "message is nested too deeply"
-    if not isinstance(content, dict):
-        return None, f"message must be a JSON object, not {JSON_KINDS.get(type(content), 'that')}"
     return content, None
 
 

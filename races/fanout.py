@@ -250,11 +250,11 @@ class _Race:
 
     async def deliver(self, event: dict) -> None:
         kind = event.get("type")
-        if kind not in protocol.TYPES or kind == access.ACCESS_CHANGED:
-            if kind == access.ACCESS_CHANGED:
-                self.access_changed(event)
-            else:
-                log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
+        if kind == access.ACCESS_CHANGED:  # for the servers, not the browsers
+            self.access_changed(event)
+            return
+        if kind not in protocol.TYPES:
+            log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
             return
         per_viewer = kind == "race.state"
         shared = None if per_viewer else Message(json.dumps(event))

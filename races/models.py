@@ -28,7 +28,6 @@ LIVE_MAX_DURATION = timedelta(hours=24)
 MIN_LAPS_CHOICES = [(n, f"{n} consecutive lap{'s' if n > 1 else ''}") for n in sim.MIN_LAPS_CHOICES]
 OBJECT_LANES = sim.LANES
 OBJECT_LOCATION_RANGE = sim.OBJECT_LOCATION_RANGE
-ACTIVE_RUN_STATES = ("countdown", "running")  # a run on track (Run.ACTIVE_STATES, by value)
 
 # Race dates: nothing races before 2000 (DeepRacer began in 2018, so an earlier date is a typo),
 # and nobody plans a race more than 10 years ahead. Far from datetime's year 1 and 9999, so
@@ -217,7 +216,7 @@ class RaceQuerySet(models.QuerySet):
         own: a list of races costs one query, not one per race)."""
         # The run model through the reverse relation: the race table does not import racing.
         runs = self.model._meta.get_field("runs").related_model
-        on_track = runs.objects.filter(race=models.OuterRef("pk"), state__in=ACTIVE_RUN_STATES)
+        on_track = runs.objects.filter(race=models.OuterRef("pk"), state__in=runs.ACTIVE_STATES)
         return self.annotate(run_on_track=models.Exists(on_track))
 
     def in_status(self, status: str, now: datetime | None = None) -> RaceQuerySet:
@@ -392,7 +391,7 @@ class Race(models.Model):
             return self.__dict__["run_on_track"]
         if self._state.adding:  # not saved: no run can point at it (its UUID is set already)
             return False
-        return self.runs.filter(state__in=ACTIVE_RUN_STATES).exists()
+        return self.runs.filter(state__in=self.runs.model.ACTIVE_STATES).exists()
 
     def status_at(self, now=None) -> str:
         """The status at `now`: closed from `closes_at`; before the start a race is opening

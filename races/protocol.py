@@ -166,10 +166,15 @@ def speed_value(value: Any) -> float:
     return number
 
 
+JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+              type(None): "null"}
+
+
 def parse_browser_message(content: Any) -> tuple[str, dict]:
-    """The type and payload of a message from a browser; ProtocolError names what is wrong."""
+    """The type and payload of a message from a browser (decoded JSON); ProtocolError names
+    what is wrong."""
     if not isinstance(content, dict):
-        raise ProtocolError("a message must be a JSON object")
+        raise ProtocolError(f"message must be a JSON object, not {JSON_KINDS.get(type(content), 'that')}")
     type_ = content.get("type")
     spec = MESSAGES.get(type_) if isinstance(type_, str) else None
     if spec is None or spec.direction != "browser":

@@ -191,7 +191,7 @@ async def test_a_revocation_during_connect_closes_after_the_snapshot(live_race, 
     await hub.join(live_race.pk, viewer)
     try:
         await database_sync_to_async(live_race.reset_invite_token)()
-        await protocol.asend(live_race.pk, access.access_changed("invitation link reset"))
+        await protocol.asend(live_race.pk, protocol.race_access("invitation link reset"))
         for _ in range(200):
             if viewer.close_code is not None:
                 break

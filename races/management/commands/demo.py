@@ -4,7 +4,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from races.demo import DEMO_PASSWORD, ORGANIZER, RACERS, host_header, lan_hosts, seed_demo
+from races.demo import (
+    DEMO_PASSWORD,
+    ORGANIZER,
+    RACERS,
+    WILDCARDS,
+    host_header,
+    lan_hosts,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -21,10 +29,11 @@ class Command(BaseCommand):
         seed_demo()
         host, port = options["host"], options["port"]
         lan = lan_hosts(host)
-        local = "127.0.0.1" if host.strip("[]") in ("0.0.0.0", "::", "") else host
+        wildcard = host.strip("[]") in WILDCARDS
+        local = "127.0.0.1" if wildcard else host
         lines = ["", f"  Race server (embedded mode): http://{local}:{port}/"]
         lines += [f"  On the LAN:                  http://{h}:{port}/" for h in lan if h != local]
-        if host.strip("[]") in ("0.0.0.0", "::") and not lan:
+        if wildcard and not lan:
             lines.append("  On the LAN:                  no network address found on this machine")
         lines += [
             f"  Organizer login:  {ORGANIZER[0]} / {DEMO_PASSWORD}",

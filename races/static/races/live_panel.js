@@ -53,7 +53,6 @@
   const live = document.getElementById("live");
   const reminder = document.getElementById("reminder");
   if (!live || !reminder) return;
-  const REMINDERS_S = [120, 30];  // races/live_control.py REMINDERS_S (the snapshot may carry them)
 
   function spoken(s) {
     return s % 60 === 0 ? `${s / 60} minute${s === 60 ? "" : "s"}` : `${s} seconds`;
@@ -63,7 +62,8 @@
     const state = window.liveView && window.liveView.state;
     const run = state && state.run;
     if (seconds == null || !run) return "";
-    const times = ((state.race && state.race.reminders_s) || REMINDERS_S).slice().sort((a, b) => a - b);
+    // the times of races/live_control.py REMINDERS_S, which every race.state snapshot carries
+    const times = ((state.race && state.race.reminders_s) || []).slice().sort((a, b) => a - b);
     const due = times.find((s) => seconds <= s);
     const next = (state.queue || []).filter((row) => row.user_id !== run.racer_id && !row.last_run)
       .slice(0, 2).map((row) => row.alias);

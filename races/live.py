@@ -274,6 +274,7 @@ class LivePool:
         if fields is None:
             return
         try:
+            # recorded laps are numbered 1…n in their run; the simulator counts cut laps too
             active.lap_count += 1
             record.record_lap(run, **{**fields, "number": active.lap_count}, publish=self.publish)
         finally:

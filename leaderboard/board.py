@@ -42,8 +42,7 @@ def race_attempts(race: Race) -> list[Attempt]:
 
 
 def race_leaderboard(race: Race) -> list[dict]:
-    min_laps = 1 if race.is_live else race.min_laps
-    method = "best_lap" if race.is_live else race.ranking_method
+    method, min_laps = race.ranking_rule()
     return [
         {
             "rank": row.rank, "racer": row.racer, "user_id": row.racer_id, "time_ms": row.value_ms,

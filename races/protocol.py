@@ -20,6 +20,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
 - `car.telemetry`       a physical car reported battery, temperature, ...
+- `timer.crossing`      a lap timer saw a car cross a gate (in-person races, `timing/`): crossing
+                        {gate (0 the line, 1.. sector gates), sensor, device_us, timer (its
+                        name)}; sent whether or not a turn is running, for overlays
+- `timekeeper.state`    the timekeeper's desk changed (`timing.desk.view()`): desk {version,
+                        turn (`timing.turn.Turn.view()` or null), timers [{id, name, connected,
+                        message, at}], queue, now_ms}; also on the race's timekeeper group, which
+                        the timekeeper pages listen to
 - `race.access`         an organizer action may have ended someone's access (link reset, racer
                         removed, race closed, edited or deleted): reason. Each server process
                         re-checks its viewers of the race and closes those who lost access with
@@ -69,6 +76,8 @@ MESSAGES: dict[str, Message] = {
     "leaderboard.changed": Message("event", ("leaderboard",)),
     "car.telemetry": Message("event", ()),
     "race.access": Message("event", ("reason",)),
+    "timer.crossing": Message("event", ("crossing",)),
+    "timekeeper.state": Message("event", ("desk",)),
     "speed.ack": Message("reply", ("value",)),
     "error": Message("reply", ("message",)),
     "speed.set": Message("browser", ("value",)),
@@ -121,6 +130,14 @@ def queue_changed(queue: list[dict]) -> dict:
 
 def leaderboard_changed(leaderboard: list[dict]) -> dict:
     return message("leaderboard.changed", leaderboard=leaderboard)
+
+
+def timer_crossing(crossing: dict) -> dict:
+    return message("timer.crossing", crossing=crossing)
+
+
+def timekeeper_state(desk: dict) -> dict:
+    return message("timekeeper.state", desk=desk)
 
 
 def race_access(reason: str) -> dict:

@@ -52,6 +52,7 @@ class Turn:
     resets: int = 0  # in the lap in progress
     laps: list[dict] = field(default_factory=list)
     dnf: bool = False
+    sensor_seen: bool = False  # a lap timer reported during the turn (the run's source is `timer`)
     notes: list[str] = field(default_factory=list)  # what the turn ignored and why (last 20)
 
     # -- the clock --------------------------------------------------------------------------
@@ -82,6 +83,7 @@ class Turn:
     def crossing(self, gate: int, device_ms: float, seen_ms: float | None, now_ms: float) -> dict | None:
         """A sensor crossing; returns the lap it completed, if any."""
         self.tick(now_ms)
+        self.sensor_seen = True
         if seen_ms is not None:
             self.offset_ms = device_ms - seen_ms
         if self.state in (PAUSED, OVER):

@@ -1,0 +1,254 @@
+"""The timekeeper's desk: the race state of an in-person race, held by the server.
+
+Every timekeeper button (`act`) and every lap timer crossing (`crossings`) locks the race's
+`Desk` row, applies itself to the turn in progress (`timing.turn.Turn`, pure), saves it and, once
+the transaction holds, announces the new desk (`timekeeper.state`) to every open timekeeper page
+and overlay. A reload or a second tablet reads the same row: nothing lives in a browser.
+
+A turn's laps are committed when the timekeeper ends the turn (`end`): the run is begun, its laps
+recorded and the run ended through `races/record.py` (source `timer` if a lap timer reported
+during the turn, else `manual`), in the same transaction, so the leaderboard gets the whole turn
+or nothing. Until then the timekeeper can still mark laps invalid or merge a false finish.
+`discard` drops the turn without a record.
+
+Crossings carry the reader's session and a sequence number: a batch the reader sends again
+(it never heard the answer) is recognised and not counted twice; order is the reader's.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from races import protocol, record
+from races.models import Race, racer_alias
+from races.run_models import Run
+
+from .models import Desk, TimerToken
+from .queue import queue
+from .turn import Rules, Turn, TurnError
+
+log = logging.getLogger(__name__)
+ACTIONS = ("start", "pause", "resume", "capture_lap", "reset", "unreset", "dnf",
+           "undo_false_finish", "toggle_valid", "end", "discard")
+OWNER = "timekeeper"
+STALE_S = 3.0  # a timer that said nothing for this long is shown as silent
+
+
+class DeskError(ValueError):
+    """An action that cannot be done now; the message is for the timekeeper."""
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+def timekeeper_group(race_id) -> str:
+    return f"timekeeper.{race_id}"
+
+
+def rules_of(race: Race) -> Rules:
+    return Rules(time_ms=int((race.time_per_racer or 3) * 60_000),
+                 min_lap_ms=int(float(race.min_lap_time) * 1000), max_resets=race.max_resets)
+
+
+def _locked(race: Race) -> Desk:
+    Desk.objects.get_or_create(race=race)
+    return Desk.objects.select_for_update().get(race=race)
+
+
+def _turn(desk: Desk) -> Turn | None:
+    return Turn.from_dict(desk.turn) if desk.turn else None
+
+
+# -- what every timekeeper page shows -----------------------------------------------------------
+
+def view(race: Race, desk: Desk | None = None, now: float | None = None) -> dict:
+    desk = desk or Desk.objects.filter(race=race).first() or Desk(race=race)
+    now = now_ms() if now is None else now
+    turn = _turn(desk)
+    lineup = queue(race)
+    turn_view = None
+    if turn is not None:
+        turn_view = turn.view(now)
+        turn_view["racer"] = next((row["alias"] for row in lineup if row["user_id"] == turn.racer_id), None)
+    timers = []
+    for token in TimerToken.objects.active().filter(race=race).order_by("pk"):
+        said = desk.readers.get(str(token.pk), {})
+        timers.append({"id": token.pk, "name": token.name, "connected": said.get("connected"),
+                       "message": said.get("message", "never connected"), "at_ms": said.get("at_ms")})
+    return {"version": desk.version, "turn": turn_view, "timers": timers, "queue": lineup,
+            "now_ms": round(now), "stale_s": STALE_S}
+
+
+def publish(race_id, message: dict) -> None:
+    """To the race's group (overlays, race pages) and its timekeeper group (timekeeper pages).
+    Events are at most once: a page that misses one reloads the desk when it reconnects."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in (protocol.race_group(race_id), timekeeper_group(race_id)):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception as exc:
+            log.warning("could not announce %s for race %s (%s: %s)", message.get("type"), race_id,
+                        type(exc).__name__, exc)
+
+
+def _announce_after_commit(race: Race, desk: Desk, now: float, extra: Iterable[dict] = ()) -> dict:
+    state = view(race, desk, now)
+    messages = [*extra, protocol.timekeeper_state(state)]
+    transaction.on_commit(lambda: [publish(race.pk, m) for m in messages])
+    return state
+
+
+# -- the timekeeper's buttons -------------------------------------------------------------------
+
+def act(race: Race, action: str, *, racer_id: int | None = None, car: str = "",
+        lap: int | None = None) -> dict:
+    if action not in ACTIONS:
+        raise DeskError(f"Unknown action {action!r}: use one of {', '.join(ACTIONS)}.")
+    if not race.is_in_person:
+        raise DeskError("Only in-person races have a timekeeper.")
+    now = now_ms()
+    with transaction.atomic():
+        desk = _locked(race)
+        turn = _turn(desk)
+        try:
+            turn = _apply(race, turn, action, now, racer_id=racer_id, car=car, lap=lap)
+        except TurnError as exc:
+            raise DeskError(str(exc)) from None
+        desk.turn = turn.as_dict() if turn is not None else None
+        desk.version += 1
+        desk.save(update_fields=["turn", "version", "updated_at"])
+        return _announce_after_commit(race, desk, now)
+
+
+def _apply(race: Race, turn: Turn | None, action: str, now: float, *, racer_id, car, lap) -> Turn | None:
+    if action == "start":
+        if turn is not None:
+            raise DeskError("A racer is on track: end or discard their turn first.")
+        if racer_id is None or not any(row["user_id"] == racer_id for row in queue(race)):
+            raise DeskError("Choose a racer from the queue.")
+        return Turn.begin(racer_id, rules_of(race), now, car=car or "")
+    if turn is None:
+        raise DeskError("No racer is on track: start a turn first.")
+    if action == "pause":
+        turn.pause(now)
+    elif action == "resume":
+        turn.resume(now)
+    elif action == "capture_lap":
+        turn.capture_lap(now)
+    elif action in ("reset", "unreset"):
+        turn.tick(now)
+        turn.reset(+1 if action == "reset" else -1)
+    elif action == "dnf":
+        turn.mark_dnf(now)
+    elif action == "undo_false_finish":
+        turn.undo_false_finish(now)
+    elif action == "toggle_valid":
+        turn.toggle_valid(lap)
+    elif action == "end":
+        commit_turn(race, turn, now)
+        return None
+    elif action == "discard":
+        return None
+    return turn
+
+
+def commit_turn(race: Race, turn: Turn, now: float) -> Run:
+    """Record the turn: a run with its laps, through the one record path (in the caller's
+    transaction: the whole turn or nothing)."""
+    turn.tick(now)
+    source = Run.Source.TIMER if turn.sensor_seen else Run.Source.MANUAL
+    try:
+        run = record.begin_run(race, turn.racer_id, source=source, model_name=turn.car)
+    except record.RaceBusy as exc:
+        raise DeskError(str(exc)) from None
+    record.claim_run(run.pk, OWNER)
+    used_s = (turn.rules.time_ms - turn.remaining_ms(now)) / 1000
+    run = record.start_run(run.pk, OWNER, duration_s=max(used_s, 0.001))
+    for lap in turn.laps:
+        record.record_lap(run, number=lap["number"], time_ms=lap["time_ms"],
+                          reset_count=lap["reset_count"], valid=lap["valid"],
+                          invalid_reason=lap["invalid_reason"][:200],
+                          sector_times_ms=lap["sector_times_ms"], start_time=lap["start_time"],
+                          end_time=lap["end_time"])
+    state = Run.State.FAILED if turn.dnf else Run.State.FINISHED
+    record.end_run(run.pk, state, "did not finish (DNF)" if turn.dnf else "")
+    return run
+
+
+# -- lap timers ---------------------------------------------------------------------------------
+
+def crossings(token: TimerToken, session: str, items: list[dict]) -> dict:
+    """A timer's crossings, in its order; those already counted (same session, seq not above the
+    last one) are skipped. Returns the last sequence number counted."""
+    race = token.race
+    now = now_ms()
+    with transaction.atomic():
+        desk = _locked(race)
+        key = str(token.pk)
+        said = dict(desk.readers.get(key, {}))
+        last = said.get("seq", 0) if said.get("session") == session else 0
+        turn = _turn(desk)
+        events = []
+        for item in sorted(items, key=lambda c: c["seq"]):
+            if item["seq"] <= last:
+                continue
+            last = item["seq"]
+            seen = item.get("seen_ms")
+            if turn is not None and race.is_in_person:
+                # A crossing delivered late (stored while the server was away) is judged by when
+                # it was seen, so the racer's time is not spent by the outage.
+                at = min(now, seen) if seen is not None else now
+                turn.crossing(item["gate"], item["device_us"] / 1000, seen, at)
+            events.append(protocol.timer_crossing({"gate": item["gate"], "sensor": item["sensor"],
+                                                   "device_us": item["device_us"], "timer": token.name}))
+        said.update(session=session, seq=last, connected=True, message="connected", at_ms=round(now))
+        desk.readers = {**desk.readers, key: said}
+        if turn is not None:
+            desk.turn = turn.as_dict()
+        desk.version += 1
+        desk.save(update_fields=["turn", "readers", "version", "updated_at"])
+        TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
+        _announce_after_commit(race, desk, now, events)
+    return {"last_seq": last}
+
+
+def timer_status(token: TimerToken, connected: bool, message: str) -> dict:
+    """What the reader says about its device (a pulled cable, a lost socket, back again), and its
+    heartbeat. Announced when it changes."""
+    race = token.race
+    now = now_ms()
+    with transaction.atomic():
+        desk = _locked(race)
+        key = str(token.pk)
+        said = dict(desk.readers.get(key, {}))
+        changed = said.get("connected") != connected or said.get("message") != message
+        said.update(connected=connected, message=message[:200], at_ms=round(now))
+        desk.readers = {**desk.readers, key: said}
+        if changed:
+            desk.version += 1
+        desk.save(update_fields=["readers", "version", "updated_at"])
+        TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
+        if changed:
+            _announce_after_commit(race, desk, now)
+    return {"connected": connected}
+
+
+def runs(race: Race) -> list[dict]:
+    """The race's runs with their laps (newest first)."""
+    out = []
+    for run in (Run.objects.filter(race=race).select_related("racer__racer").prefetch_related("laps")
+                .order_by("-created_at")):
+        event = run.as_event(racer_alias(run.racer), source=run.source, car=run.model_name)
+        event["laps"] = [lap.as_event() for lap in run.laps.all()]
+        out.append(event)
+    return out

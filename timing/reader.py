@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from . import options
 from .debounce import Debouncer, gate_map
 from .journal import Journal
-from .parsers import LineSplitter, Signal, drem_event, line_parser, parse_drem_json, parse_socketio_timer
+from .parsers import LineSplitter, Signal, line_parser, parse_drem_json, parse_socketio_timer
 
 log = logging.getLogger("timing.reader")
 RETRY_S = 0.2  # between attempts to reopen a device or reach the server (capped backoff below)
@@ -346,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         reader.stop.set()
 
 
-__all__ = ["Reader", "TimerApi", "add_arguments", "build", "drem_event", "main"]
+__all__ = ["Reader", "TimerApi", "add_arguments", "build", "main"]
 
 if __name__ == "__main__":
     main()

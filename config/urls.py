@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("timing.api_urls")),
     path("api/", include("races.api_urls")),
+    path("", include("timing.urls")),
     path("", include("races.urls")),
 ]
 # Uploaded racing images are served by races.views.race_image, behind the race's access check;

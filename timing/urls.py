@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("races/<str:race_id>/timekeeper/", views.timekeeper_page, name="timekeeper"),
+]

@@ -23,7 +23,9 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from races import protocol, record
@@ -59,8 +61,16 @@ def rules_of(race: Race) -> Rules:
 
 
 def _locked(race: Race) -> Desk:
-    Desk.objects.get_or_create(race=race)
-    return Desk.objects.select_for_update().get(race=race)
+    """The race's desk, locked until the transaction ends, its version bumped.
+
+    The lock is taken by writing first (an UPDATE), not by SELECT … FOR UPDATE: on PostgreSQL
+    both lock the row, but SQLite (the one-laptop setup) ignores FOR UPDATE, and a transaction
+    that read before it writes fails at once with "database is locked" when another writer got
+    in between, where one that writes first waits its turn."""
+    if not Desk.objects.filter(race=race).update(version=F("version") + 1):
+        Desk.objects.get_or_create(race=race)
+        Desk.objects.filter(race=race).update(version=F("version") + 1)
+    return Desk.objects.get(race=race)
 
 
 def _turn(desk: Desk) -> Turn | None:
@@ -69,42 +79,60 @@ def _turn(desk: Desk) -> Turn | None:
 
 # -- what every timekeeper page shows -----------------------------------------------------------
 
-def view(race: Race, desk: Desk | None = None, now: float | None = None) -> dict:
+def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with_queue: bool = True) -> dict:
+    """The desk as pages show it. Without the queue (`with_queue=False`, for the frequent
+    changes that cannot move it: crossings, a timer's status) pages keep the queue they have."""
     desk = desk or Desk.objects.filter(race=race).first() or Desk(race=race)
     now = now_ms() if now is None else now
     turn = _turn(desk)
-    lineup = queue(race)
+    lineup = queue(race) if with_queue else None
     turn_view = None
     if turn is not None:
         turn_view = turn.view(now)
-        turn_view["racer"] = next((row["alias"] for row in lineup if row["user_id"] == turn.racer_id), None)
+        if lineup is not None:
+            turn_view["racer"] = next((row["alias"] for row in lineup if row["user_id"] == turn.racer_id), None)
+        else:
+            turn_view["racer"] = racer_alias(get_user_model().objects.select_related("racer").get(pk=turn.racer_id))
     timers = []
     for token in TimerToken.objects.active().filter(race=race).order_by("pk"):
         said = desk.readers.get(str(token.pk), {})
         timers.append({"id": token.pk, "name": token.name, "connected": said.get("connected"),
                        "message": said.get("message", "never connected"), "at_ms": said.get("at_ms")})
-    return {"version": desk.version, "turn": turn_view, "timers": timers, "queue": lineup,
-            "now_ms": round(now), "stale_s": STALE_S}
+    state = {"version": desk.version, "turn": turn_view, "timers": timers,
+             "now_ms": round(now), "stale_s": STALE_S}
+    if lineup is not None:
+        state["queue"] = lineup
+    return state
 
 
-def publish(race_id, message: dict) -> None:
-    """To the race's group (overlays, race pages) and its timekeeper group (timekeeper pages).
-    Events are at most once: a page that misses one reloads the desk when it reconnects."""
+def publish(race_id, messages: list[dict]) -> None:
+    """To the timekeeper group (timekeeper pages) first, then the race's group (overlays, race
+    pages), in one hop to the layer's event loop. Events are at most once: a page that misses
+    one gets the whole desk when it reconnects."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
-    for group in (protocol.race_group(race_id), timekeeper_group(race_id)):
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception as exc:
-            log.warning("could not announce %s for race %s (%s: %s)", message.get("type"), race_id,
-                        type(exc).__name__, exc)
+
+    async def send_all():
+        for group in (timekeeper_group(race_id), protocol.race_group(race_id)):
+            for message in messages:
+                try:
+                    await layer.group_send(group, message)
+                except Exception as exc:
+                    log.warning("could not announce %s for race %s (%s: %s)", message.get("type"),
+                                race_id, type(exc).__name__, exc)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception as exc:  # the record holds; a lost event costs a page a reconnect at worst
+        log.warning("could not announce to race %s (%s: %s)", race_id, type(exc).__name__, exc)
 
 
-def _announce_after_commit(race: Race, desk: Desk, now: float, extra: Iterable[dict] = ()) -> dict:
-    state = view(race, desk, now)
+def _announce_after_commit(race: Race, desk: Desk, now: float, extra: Iterable[dict] = (),
+                           with_queue: bool = True) -> dict:
+    state = view(race, desk, now, with_queue=with_queue)
     messages = [*extra, protocol.timekeeper_state(state)]
-    transaction.on_commit(lambda: [publish(race.pk, m) for m in messages])
+    transaction.on_commit(lambda: publish(race.pk, messages))
     return state
 
 
@@ -125,8 +153,7 @@ def act(race: Race, action: str, *, racer_id: int | None = None, car: str = "",
         except TurnError as exc:
             raise DeskError(str(exc)) from None
         desk.turn = turn.as_dict() if turn is not None else None
-        desk.version += 1
-        desk.save(update_fields=["turn", "version", "updated_at"])
+        desk.save(update_fields=["turn", "updated_at"])
         return _announce_after_commit(race, desk, now)
 
 
@@ -215,10 +242,9 @@ def crossings(token: TimerToken, session: str, items: list[dict]) -> dict:
         desk.readers = {**desk.readers, key: said}
         if turn is not None:
             desk.turn = turn.as_dict()
-        desk.version += 1
-        desk.save(update_fields=["turn", "readers", "version", "updated_at"])
+        desk.save(update_fields=["turn", "readers", "updated_at"])
         TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
-        _announce_after_commit(race, desk, now, events)
+        _announce_after_commit(race, desk, now, events, with_queue=False)
     return {"last_seq": last}
 
 
@@ -234,12 +260,10 @@ def timer_status(token: TimerToken, connected: bool, message: str) -> dict:
         changed = said.get("connected") != connected or said.get("message") != message
         said.update(connected=connected, message=message[:200], at_ms=round(now))
         desk.readers = {**desk.readers, key: said}
-        if changed:
-            desk.version += 1
-        desk.save(update_fields=["readers", "version", "updated_at"])
+        desk.save(update_fields=["readers", "updated_at"])
         TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
         if changed:
-            _announce_after_commit(race, desk, now)
+            _announce_after_commit(race, desk, now, with_queue=False)
     return {"connected": connected}
 
 

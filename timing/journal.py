@@ -1,8 +1,11 @@
 """Store and forward: the reader's crossings on disk until the server has acknowledged them.
 
-Plain Python. Every crossing is appended (and fsynced) to `<dir>/<race>.jsonl` before anything
-is sent, with the journal's session id and a sequence number; the server's acknowledgement
-(`last_seq`) is written to `<race>.acked`. After a crash, a pulled network cable or a database
+Plain Python. Every crossing is appended to `<dir>/<race>.jsonl` before anything is sent, with
+the journal's session id and a sequence number (written through to the operating system, so a
+crash of the reader loses nothing); the server's acknowledgement (`last_seq`) is written to
+`<race>.acked`. The file is fsynced (safe from a power cut too) as soon as a delivery fails, i.e.
+whenever crossings have to wait: a crossing the server acknowledged within milliseconds does not
+pay a disk flush (4–15 ms on an SD card or a busy disk) on the way to the timekeeper's screen. After a crash, a pulled network cable or a database
 restart, whatever is above the acknowledged number is sent again, in order, with its device
 timestamps; the server counts a (session, seq) once, so a batch sent twice is harmless.
 """
@@ -49,9 +52,13 @@ class Journal:
                     "seen_ms": round(seen_ms, 3)}
             self._file.write(json.dumps(item, separators=(",", ":")) + "\n")
             self._file.flush()
-            os.fsync(self._file.fileno())
             self._pending.append(item)
             return item
+
+    def sync(self) -> None:
+        """Make the waiting crossings safe from a power cut."""
+        with self._lock:
+            os.fsync(self._file.fileno())
 
     def pending(self, limit: int = 200) -> list[dict]:
         with self._lock:
@@ -70,4 +77,5 @@ class Journal:
         return self._acked
 
     def close(self) -> None:
+        self.sync()
         self._file.close()

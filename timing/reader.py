@@ -269,6 +269,7 @@ class Reader:
                     log.info("server reached; %d crossing(s) acknowledged so far", self.journal.acked)
                 self.server_up, delay = True, RETRY_S
             except (OSError, http.client.HTTPException, ServerError, ValueError) as exc:
+                self.journal.sync()  # crossings have to wait: on disk for good
                 if status is not None:  # tell it again once the server is back
                     with self._wake:
                         self._status = self._status or status

@@ -20,7 +20,7 @@ with no lap in progress, or DNF: waiting for `end` or `discard`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 RUNNING, PAUSED, OVERTIME, OVER = "running", "paused", "overtime", "over"
 STATES = (RUNNING, PAUSED, OVERTIME, OVER)
@@ -217,7 +217,12 @@ class Turn:
 
     # -- the record ---------------------------------------------------------------------------
     def as_dict(self) -> dict:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies every lap, field by field (7 ms for 200 laps).
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["rules"] = asdict(self.rules)
+        values["splits"], values["notes"] = list(self.splits), list(self.notes)
+        values["laps"] = [dict(lap) for lap in self.laps]
+        return values
 
     @classmethod
     def from_dict(cls, data: dict) -> Turn:

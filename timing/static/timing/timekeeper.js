@@ -55,6 +55,7 @@
 
   function render(state) {
     if (desk && state.version < desk.version) return; // an older state arriving late
+    if (!state.queue) state.queue = desk ? desk.queue : []; // crossings leave the queue as it was
     desk = state;
     receivedAt = performance.now();
     serverOffset = state.now_ms - Date.now();

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("races/<str:race_id>/timekeeper/", views.timekeeper_page, name="timekeeper"),
+    path("races/<str:race_id>/trackside/", views.trackside_page, name="trackside"),
 ]

@@ -219,3 +219,40 @@ def test_readtimer_without_a_token_says_what_is_missing(in_person_race, monkeypa
     monkeypatch.delenv("TIMER_TOKEN", raising=False)
     with pytest.raises(SystemExit, match="token"):
         call_command("readtimer", "--race", str(in_person_race.pk), "--serial", "/dev/null")
+
+
+def test_three_racers_turns_from_real_sensor_lines_make_a_correct_leaderboard(
+        in_person_race, bob, charlie, timer_token, race_server, serial_device, tmp_path, stop_readers):
+    """The README's race: average of 2 consecutive valid laps, one resets limit, three turns."""
+    from leaderboard.board import race_leaderboard
+    from races.models import Participant
+    from tests.scenes import make_user
+
+    erin = make_user("erin", "ErinE", "IE")
+    Participant.objects.create(race=in_person_race, user=erin)
+    in_person_race.ranking_method, in_person_race.average_of, in_person_race.max_resets = "average_lap", 2, 1
+    in_person_race.save()
+    stop_readers.append(start_reader(in_person_race, timer_token, race_server.url, tmp_path / "j",
+                                     serial=serial_device.path))
+    wait_for(lambda: timer_said(in_person_race).get("connected") is True, what="the serial port to open")
+    clock = [50_000_000]  # the firmware's µs clock runs on through the turns
+
+    def turn(racer, lap_times_ms, resets_in_lap=None):
+        desk.act(in_person_race, "start", racer_id=racer.pk)
+        count = len(lap_times_ms)
+        for n, lap_ms in enumerate([30_000, *lap_times_ms]):  # the next car reaches the line
+            clock[0] += lap_ms * 1000
+            serial_device.write(f"X 17 {clock[0]}\nX 18 {clock[0] + 300}\n".encode())  # both strips
+            if resets_in_lap is not None and n == resets_in_lap - 1:
+                wait_for(lambda n=n: len(laps(in_person_race)) == n, what="the lap before the resets")
+                desk.act(in_person_race, "reset")
+                desk.act(in_person_race, "reset")
+        wait_for(lambda: len(laps(in_person_race)) == count, what=f"{count} laps of {racer}")
+        desk.act(in_person_race, "end")
+
+    turn(bob, [9_000, 9_400, 12_000])  # best average of 2: 9 200
+    turn(charlie, [8_000, 8_800, 9_000], resets_in_lap=2)  # lap 2 invalid: 8 800+9 000 don't pair with 8 000
+    turn(erin, [10_000, 10_100])  # 10 050
+    board = race_leaderboard(in_person_race)
+    assert [(row["racer"], row["time_ms"]) for row in board] == [
+        ("BobTheRacer", 9_200), ("ErinE", 10_050)]  # charlie's valid laps are not consecutive

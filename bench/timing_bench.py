@@ -13,7 +13,11 @@ What it does, all on 127.0.0.1 and all by itself (every process it starts is kil
 3. opens the timekeeper websocket ``/ws/races/<id>/timekeeper/`` as the timekeeper;
 4. ``--laps`` times: writes one crossing line (our format, device clock 3.5 s later than the one
    before) into the pty and waits for the ``timekeeper.state`` that shows the new lap;
-   latency = websocket receipt − the write, one clock;
+   latency = websocket receipt − the write, one clock. Every 20 laps the turn ends (its laps go
+   on record) and the next one starts, as at an event; the CPU the server and the reader spend
+   per lap is measured too (what the path costs whatever else the machine is doing). Then the
+   same number of crossings is POSTed straight to the timer API, without the reader (the
+   server's share);
 5. the burst: 100 signals alternating between sensors 17 and 18 within 50 ms of device time
    (0.5 ms apart) written at once; counts the ``timer.crossing`` events that reach the websocket
    in the next 1.5 s (one window across both strips: exactly one);
@@ -54,6 +58,7 @@ PY = sys.executable
 TARGET_P99_MS = 20.0
 DREM = {"crossing_to_ws_p50_ms": 1000.0, "crossing_to_ws_p99_ms": 2000.0, "burst_crossings": 2}
 LAP_US = 3_500_000  # device time between crossings: above the 3 s minimum lap
+TURN_LAPS = 20  # laps per racer's turn (a 3–4 minute turn of 10 s laps); the turn then ends and a new one starts
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -147,7 +152,22 @@ def post_crossing(conn, race_id: str, token: str, seq: int, device_us: int) -> N
     assert response.status == 200, response.status
 
 
-async def measure(ws_url: str, cookie: str, origin: str, master: int, laps: int, direct) -> dict:
+def cpu_s(pids: list[int]) -> list[float]:
+    import psutil
+
+    return [sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids]
+
+
+def next_turn(race) -> None:
+    """End the turn (its laps go on record) and start the next one, between two measurements."""
+    from timing import desk
+
+    desk.act(race, "end")
+    desk.act(race, "start", racer_id=race.participants.first().user_id, car="bench car")
+
+
+async def measure(ws_url: str, cookie: str, origin: str, master: int, laps: int, direct,
+                  pids: list[int], race) -> dict:
     from websockets.asyncio.client import connect
 
     results: dict = {}
@@ -166,22 +186,42 @@ async def measure(ws_url: str, cookie: str, origin: str, master: int, laps: int,
         # The first crossing starts the lap (and the reader's connection warms up).
         os.write(master, f"X 17 {device_us}\n".encode())
         await state_where(lambda d: d["turn"]["lap_in_progress"])
-        latencies = []
-        for n in range(1, laps + 1):
+        async def new_turn():
+            nonlocal device_us
+            await asyncio.to_thread(next_turn, race)
+            await state_where(lambda d: d["turn"] and not d["turn"]["laps"])
             device_us += LAP_US
+            os.write(master, f"X 17 {device_us}\n".encode())  # the first crossing starts the lap
+            await state_where(lambda d: d["turn"]["lap_in_progress"])
+
+        latencies = []
+        cpu_s_spent = [0.0] * len(pids)
+        for n in range(1, laps + 1):
+            if n > 1 and (n - 1) % TURN_LAPS == 0:
+                await new_turn()
+            device_us += LAP_US
+            cpu_before = cpu_s(pids)
             t0 = time.perf_counter()
             os.write(master, f"X 17 {device_us}\n".encode())
-            t1, _ = await state_where(lambda d, n=n: len(d["turn"]["laps"]) >= n)
+            t1, _ = await state_where(lambda d, k=(n - 1) % TURN_LAPS + 1: len(d["turn"]["laps"]) >= k)
             latencies.append((t1 - t0) * 1000)
+            cpu_s_spent = [spent + after - before
+                           for spent, before, after in zip(cpu_s_spent, cpu_before, cpu_s(pids), strict=True)]
         results["latencies"] = latencies
+        # CPU spent per lap by the server and by the reader: what the path costs on an idle
+        # machine, whatever else the machine was doing while it was measured.
+        results["cpu_ms_per_lap"] = [round(spent * 1000 / laps, 2) for spent in cpu_s_spent]
 
         # The server's share: the same crossings POSTed straight to the timer API (no reader).
         server_only = []
-        for n in range(laps + 1, 2 * laps + 1):
+        await new_turn()
+        for n in range(1, laps + 1):
+            if n > 1 and (n - 1) % TURN_LAPS == 0:
+                await new_turn()
             device_us += LAP_US
             t0 = time.perf_counter()
-            await asyncio.to_thread(direct, n - laps, device_us)
-            t1, _ = await state_where(lambda d, n=n: len(d["turn"]["laps"]) >= n)
+            await asyncio.to_thread(direct, n, device_us)
+            t1, _ = await state_where(lambda d, k=(n - 1) % TURN_LAPS + 1: len(d["turn"]["laps"]) >= k)
             server_only.append((t1 - t0) * 1000)
         results["server_only"] = server_only
 
@@ -250,7 +290,8 @@ def main() -> None:
         results = asyncio.run(measure(f"ws://127.0.0.1:{port}/ws/races/{race.pk}/timekeeper/",
                                       f"{cookie_name}={session_key}", f"http://127.0.0.1:{port}",
                                       master, args.laps,
-                                      lambda seq, device_us: post_crossing(conn, str(race.pk), token, seq, device_us)))
+                                      lambda seq, device_us: post_crossing(conn, str(race.pk), token, seq, device_us),
+                                      [proc.pid for proc in procs], race))
     finally:
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
@@ -268,6 +309,8 @@ def main() -> None:
         "crossing_to_ws_max_ms": round(max(lat), 2),
         "server_only_p50_ms": round(percentile(results["server_only"], 50), 2),
         "server_only_p99_ms": round(percentile(results["server_only"], 99), 2),
+        "server_cpu_ms_per_lap": results["cpu_ms_per_lap"][0],
+        "reader_cpu_ms_per_lap": results["cpu_ms_per_lap"][1],
         "laps": len(lat),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "cores": os.cpu_count(),
@@ -280,6 +323,8 @@ def main() -> None:
             ("crossing_to_ws_p99_ms", DREM["crossing_to_ws_p99_ms"], TARGET_P99_MS),
             ("server_only_p50_ms", None, None),
             ("server_only_p99_ms", None, None),
+            ("server_cpu_ms_per_lap", None, None),
+            ("reader_cpu_ms_per_lap", None, None),
             ("burst_crossings", DREM["burst_crossings"], 1),
             ("cable_pulled_to_ws_ms", None, 1000.0)]
     for name, peer, target in rows:

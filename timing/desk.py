@@ -23,7 +23,6 @@ from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -86,13 +85,7 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
     now = now_ms() if now is None else now
     turn = _turn(desk)
     lineup = queue(race) if with_queue else None
-    turn_view = None
-    if turn is not None:
-        turn_view = turn.view(now)
-        if lineup is not None:
-            turn_view["racer"] = next((row["alias"] for row in lineup if row["user_id"] == turn.racer_id), None)
-        else:
-            turn_view["racer"] = racer_alias(get_user_model().objects.select_related("racer").get(pk=turn.racer_id))
+    turn_view = None if turn is None else turn.view(now)
     timers = []
     for token in TimerToken.objects.active().filter(race=race).order_by("pk"):
         said = desk.readers.get(str(token.pk), {})
@@ -161,9 +154,10 @@ def _apply(race: Race, turn: Turn | None, action: str, now: float, *, racer_id, 
     if action == "start":
         if turn is not None:
             raise DeskError("A racer is on track: end or discard their turn first.")
-        if racer_id is None or not any(row["user_id"] == racer_id for row in queue(race)):
+        racer = next((row for row in queue(race) if row["user_id"] == racer_id), None)
+        if racer is None:
             raise DeskError("Choose a racer from the queue.")
-        return Turn.begin(racer_id, rules_of(race), now, car=car or "")
+        return Turn.begin(racer_id, rules_of(race), now, car=car or "", racer=racer["alias"])
     if turn is None:
         raise DeskError("No racer is on track: start a turn first.")
     if action == "pause":
@@ -243,27 +237,26 @@ def crossings(token: TimerToken, session: str, items: list[dict]) -> dict:
         if turn is not None:
             desk.turn = turn.as_dict()
         desk.save(update_fields=["turn", "readers", "updated_at"])
-        TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
+        # (the token's last_seen_at moves with the reader's heartbeat: one write less per lap)
         _announce_after_commit(race, desk, now, events, with_queue=False)
     return {"last_seq": last}
 
 
 def timer_status(token: TimerToken, connected: bool, message: str) -> dict:
     """What the reader says about its device (a pulled cable, a lost socket, back again), and its
-    heartbeat. Announced when it changes."""
+    heartbeat (every second). Announced every time: pages show a timer that fell silent (its
+    reader or its network died) from the age of its last word."""
     race = token.race
     now = now_ms()
     with transaction.atomic():
         desk = _locked(race)
         key = str(token.pk)
         said = dict(desk.readers.get(key, {}))
-        changed = said.get("connected") != connected or said.get("message") != message
         said.update(connected=connected, message=message[:200], at_ms=round(now))
         desk.readers = {**desk.readers, key: said}
         desk.save(update_fields=["readers", "updated_at"])
         TimerToken.objects.filter(pk=token.pk).update(last_seen_at=timezone.now())
-        if changed:
-            _announce_after_commit(race, desk, now, with_queue=False)
+        _announce_after_commit(race, desk, now, with_queue=False)
     return {"connected": connected}
 
 

@@ -71,7 +71,10 @@ class TimerToken(models.Model):
     def find(cls, token: str) -> TimerToken | None:
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
             return None
-        return cls.objects.active().select_related("race").filter(key_hash=hash_token(token)).first()
+        try:  # get(), not first(): the hash is unique, no ORDER BY needed
+            return cls.objects.active().select_related("race").get(key_hash=hash_token(token))
+        except cls.DoesNotExist:
+            return None
 
 
 class Desk(models.Model):

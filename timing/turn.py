@@ -42,6 +42,7 @@ class Rules:
 class Turn:
     racer_id: int
     car: str = ""
+    racer: str = ""  # the racer's alias, kept for the pages (an alias never changes)
     rules: Rules = field(default_factory=Rules)
     state: str = RUNNING
     used_ms: float = 0.0  # racer's time used before `running_since`
@@ -57,8 +58,8 @@ class Turn:
 
     # -- the clock --------------------------------------------------------------------------
     @classmethod
-    def begin(cls, racer_id: int, rules: Rules, now_ms: float, car: str = "") -> Turn:
-        return cls(racer_id=racer_id, car=car[:60], rules=rules, running_since=now_ms)
+    def begin(cls, racer_id: int, rules: Rules, now_ms: float, car: str = "", racer: str = "") -> Turn:
+        return cls(racer_id=racer_id, car=car[:60], racer=racer, rules=rules, running_since=now_ms)
 
     def remaining_ms(self, now_ms: float) -> float:
         used = self.used_ms
@@ -233,7 +234,8 @@ class Turn:
     def view(self, now_ms: float) -> dict:
         """What the timekeeper page shows (the server's state; the page only counts down)."""
         return {
-            "racer_id": self.racer_id, "car": self.car, "state": self.state, "dnf": self.dnf,
+            "racer_id": self.racer_id, "racer": self.racer, "car": self.car, "state": self.state,
+            "dnf": self.dnf,
             "remaining_ms": round(self.remaining_ms(now_ms)),
             "clock_running": self.running_since is not None,
             "lap_in_progress": self.lap_start is not None, "resets": self.resets,

@@ -12,18 +12,21 @@ device time, so hand and sensor laps mix in one turn. Without a sensor the offse
 server's clock is the device clock. The racer's time (`time_ms`) counts on the server's clock
 while the turn runs and stops while it is paused.
 
-States: ``running`` (the clock counts; the first crossing starts a lap, the next ones end laps),
-``paused`` (the clock is stopped, the lap in progress is dropped; `resume` makes the next crossing
-start a new lap), ``overtime`` (time is up, the lap in progress may finish), ``over`` (time up
-with no lap in progress, or DNF: waiting for `end` or `discard`).
+States: ``waiting`` (the turn began, the clock waits for the car: the first crossing, or a lap
+captured by hand, starts the clock and the first lap; `resume` starts the clock by hand),
+``running`` (the clock counts; each line crossing ends a lap and starts the next), ``paused`` (the
+clock is stopped and the lap in progress dropped; the next crossing resumes the turn and starts a
+lap, as `resume` resumes it by hand), ``overtime`` (time is up, the lap in progress may finish),
+``over`` (time up with no lap in progress, or DNF: waiting for `end` or `discard`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-RUNNING, PAUSED, OVERTIME, OVER = "running", "paused", "overtime", "over"
-STATES = (RUNNING, PAUSED, OVERTIME, OVER)
+WAITING, RUNNING, PAUSED, OVERTIME, OVER = "waiting", "running", "paused", "overtime", "over"
+STATES = (WAITING, RUNNING, PAUSED, OVERTIME, OVER)
+STOPPED = (WAITING, PAUSED)  # the clock waits for the car (or the timekeeper)
 TICKING = (RUNNING,)  # states in which the racer's time runs out
 
 
@@ -44,7 +47,7 @@ class Turn:
     car: str = ""
     racer: str = ""  # the racer's alias, kept for the pages (an alias never changes)
     rules: Rules = field(default_factory=Rules)
-    state: str = RUNNING
+    state: str = WAITING
     used_ms: float = 0.0  # racer's time used before `running_since`
     running_since: float | None = None  # server ms when the clock last started
     offset_ms: float = 0.0  # device clock − server clock
@@ -59,7 +62,7 @@ class Turn:
     # -- the clock --------------------------------------------------------------------------
     @classmethod
     def begin(cls, racer_id: int, rules: Rules, now_ms: float, car: str = "", racer: str = "") -> Turn:
-        return cls(racer_id=racer_id, car=car[:60], racer=racer, rules=rules, running_since=now_ms)
+        return cls(racer_id=racer_id, car=car[:60], racer=racer, rules=rules)
 
     def remaining_ms(self, now_ms: float) -> float:
         used = self.used_ms
@@ -87,8 +90,13 @@ class Turn:
         self.sensor_seen = True
         if seen_ms is not None:
             self.offset_ms = device_ms - seen_ms
-        if self.state in (PAUSED, OVER):
-            return self._note(f"crossing ignored: the turn is {self.state}")
+        if self.state == OVER:
+            return self._note("crossing ignored: the turn is over")
+        if self.state in STOPPED:
+            if gate == 0:  # the first crossing starts (or resumes) the turn
+                self.state, self.running_since = RUNNING, now_ms
+                self.lap_start, self.splits, self.resets = device_ms, [], 0
+            return None
         if gate != 0:
             if self.lap_start is not None and gate == len(self.splits) + 1 and device_ms > self._last_mark():
                 self.splits.append(device_ms)
@@ -158,17 +166,22 @@ class Turn:
         self.state, self.lap_start, self.splits, self.resets = PAUSED, None, [], 0
 
     def resume(self, now_ms: float) -> None:
-        if self.state != PAUSED:
-            raise TurnError(f"Only a paused turn can be resumed (it is {self.state}).")
+        """Start the clock by hand; the next crossing starts the lap."""
+        if self.state not in STOPPED:
+            raise TurnError(f"Only a waiting or paused turn can be resumed (it is {self.state}).")
         self.state, self.running_since = RUNNING, now_ms
         self.tick(now_ms)
 
     def capture_lap(self, now_ms: float) -> dict | None:
         """The timekeeper saw the car cross the line: a crossing on the server's clock."""
         self.tick(now_ms)
-        if self.state in (PAUSED, OVER):
-            raise TurnError(f"No lap can be captured: the turn is {self.state}.")
+        if self.state == OVER:
+            raise TurnError("No lap can be captured: the turn is over.")
         device_ms = now_ms + self.offset_ms
+        if self.state in STOPPED:
+            self.state, self.running_since = RUNNING, now_ms
+            self.lap_start, self.splits, self.resets = device_ms, [], 0
+            return None
         if self.lap_start is not None and device_ms - self.lap_start < self.rules.min_lap_ms:
             raise TurnError("Under the minimum lap time: not a lap.")
         return self._line(device_ms, now_ms)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timing.turn import OVER, OVERTIME, PAUSED, Rules, Turn, TurnError
+from timing.turn import OVER, OVERTIME, PAUSED, RUNNING, WAITING, Rules, Turn, TurnError
 
 T0 = 1_000_000.0  # server ms
 
@@ -40,16 +40,29 @@ def test_a_lap_with_more_resets_than_the_limit_is_invalid():
     assert lap["reset_count"] == 2 and not lap["valid"] and "limit is 1" in lap["invalid_reason"]
 
 
-def test_pause_drops_the_lap_in_progress_and_the_first_crossing_after_resume_restarts():
+def test_the_clock_waits_for_the_first_crossing():
+    t = turn()
+    assert t.state == WAITING and t.remaining_ms(T0 + 50_000) == 60_000
+    t.crossing(0, 0.0, None, T0 + 50_000)
+    assert t.state == RUNNING and t.remaining_ms(T0 + 51_000) == 59_000
+
+
+def test_pause_drops_the_lap_in_progress_and_the_next_crossing_resumes_with_a_new_lap():
     t = turn()
     t.crossing(0, 0.0, None, T0)
     t.pause(T0 + 5_000)
-    assert t.state == PAUSED
-    assert t.crossing(0, 6_000.0, None, T0 + 6_000) is None
-    t.resume(T0 + 20_000)
-    assert t.remaining_ms(T0 + 20_000) == 55_000
-    assert t.crossing(0, 30_000.0, None, T0 + 30_000) is None
-    assert t.crossing(0, 40_000.0, None, T0 + 40_000)["time_ms"] == 10_000
+    assert t.state == PAUSED and t.remaining_ms(T0 + 9_000) == 55_000
+    assert t.crossing(0, 20_000.0, None, T0 + 20_000) is None  # resumes: a new lap begins
+    assert t.state == RUNNING and t.remaining_ms(T0 + 21_000) == 54_000
+    assert t.crossing(0, 30_000.0, None, T0 + 30_000)["time_ms"] == 10_000
+
+
+def test_resume_by_hand_starts_the_clock_and_the_next_crossing_starts_the_lap():
+    t = turn()
+    t.resume(T0)
+    assert t.state == RUNNING and t.remaining_ms(T0 + 1_000) == 59_000
+    assert t.crossing(0, 5_000.0, None, T0 + 5_000) is None
+    assert t.crossing(0, 13_000.0, None, T0 + 13_000)["time_ms"] == 8_000
 
 
 def test_time_up_lets_the_lap_in_progress_finish_then_the_turn_is_over():

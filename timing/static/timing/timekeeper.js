@@ -86,7 +86,7 @@
       $("notes").innerHTML = turn.notes.map((n) => `<li>${escape(n)}</li>`).join("");
       root.querySelectorAll("[data-action]").forEach((b) => { b.disabled = !canControl; });
       root.querySelector('[data-action="pause"]').hidden = turn.state !== "running";
-      root.querySelector('[data-action="resume"]').hidden = turn.state !== "paused";
+      root.querySelector('[data-action="resume"]').hidden = !["paused", "waiting"].includes(turn.state);
     }
     renderTimers();
     tick();
@@ -144,7 +144,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea") || e.ctrlKey || e.metaKey || e.altKey) return;
     let action = KEYS[e.key];
-    if (e.key === "p" || e.key === "P") action = desk && desk.turn && desk.turn.state === "paused" ? "resume" : "pause";
+    if (e.key === "p" || e.key === "P") action = desk && desk.turn && ["paused", "waiting"].includes(desk.turn.state) ? "resume" : "pause";
     if (!action) return;
     e.preventDefault();
     if (action === "start" && desk && desk.turn) return;

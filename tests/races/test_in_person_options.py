@@ -51,3 +51,24 @@ def test_out_of_range_or_inconsistent_options_are_refused_and_nothing_saved(api_
 def test_in_person_options_do_not_belong_to_a_classic_race(api_alice, student_track):
     r = api_alice.post(URL, api_payload(student_track, average_of=3), format="json")
     assert r.status_code == 400 and "average_of" in r.json()
+
+
+def test_the_race_form_makes_an_in_person_race_ranked_by_the_average_of_n_laps(alice, student_track):
+    from races.forms import RaceForm
+
+    from .helpers import form_data
+
+    form = RaceForm(form_data(student_track, format="in_person", end_at="", time_per_racer=4,
+                              ranking_method="average_lap", average_of=3, min_lap_time="2.5"), organizer=alice)
+    assert form.is_valid(), form.errors
+    race = form.save()
+    assert race.ranking_rule() == ("average_lap", 3) and float(race.min_lap_time) == 2.5
+
+
+def test_the_race_form_refuses_an_in_person_turn_over_ten_minutes(alice, student_track):
+    from races.forms import RaceForm
+
+    from .helpers import form_data
+
+    form = RaceForm(form_data(student_track, format="in_person", end_at="", time_per_racer=12), organizer=alice)
+    assert not form.is_valid() and "time_per_racer" in form.errors

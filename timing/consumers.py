@@ -17,9 +17,10 @@ from . import desk, roles
 
 @database_sync_to_async
 def _snapshot(user, race_id) -> dict | None:
+    """The desk for someone who may read it (organizer, timekeeper, commentator), else None."""
     try:
         race = Race.objects.filter(pk=race_id).first()
-    except ValidationError:
+    except ValidationError:  # a malformed id is just an unknown race
         return None
     if race is None or not roles.may(user, race, roles.READ):
         return None
@@ -30,16 +31,19 @@ class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
         self.group = None
-        # Joined before the snapshot is read: a change in between arrives after it, never lost.
-        group = desk.timekeeper_group(self.race_id)
-        snapshot = await _snapshot(self.scope.get("user"), self.race_id)
-        if snapshot is None:
+        if await _snapshot(self.scope.get("user"), self.race_id) is None:  # the access check
             await self.close(code=NO_ACCESS)
             return
-        self.group = group
-        await self.channel_layer.group_add(group, self.channel_name)
+        # Joined before the snapshot it sends is read: a change in between arrives after it (an
+        # older state arriving later is dropped by the page, by its version), never lost.
+        self.group = desk.timekeeper_group(self.race_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await _snapshot(self.scope.get("user"), self.race_id))
+        snapshot = await _snapshot(self.scope.get("user"), self.race_id)
+        if snapshot is None:  # access ended in between
+            await self.close(code=NO_ACCESS)
+            return
+        await self.send_json(snapshot)
 
     async def disconnect(self, code):
         if self.group:

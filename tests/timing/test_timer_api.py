@@ -89,3 +89,11 @@ def test_the_timer_status_shows_on_the_desk(in_person_race, api_timer, api_alice
     assert r.status_code == 200
     timers = api_alice.get(f"/api/races/{in_person_race.pk}/timekeeper/").json()["timers"]
     assert timers[0]["connected"] is False and "cable" in timers[0]["message"]
+
+
+def test_sector_gates_give_each_lap_its_sector_times(in_person_race, api_timer, api_alice, bob, clock):
+    api_alice.post(f"/api/races/{in_person_race.pk}/timekeeper/", {"action": "start", "racer_id": bob.pk}, format="json")
+    send(api_timer, in_person_race, crossing(1, 0), crossing(2, 3_100, gate=1, sensor="22"),
+         crossing(3, 6_900, gate=2, sensor="23"), crossing(4, 11_000))
+    lap = api_alice.get(f"/api/races/{in_person_race.pk}/timekeeper/").json()["turn"]["laps"][0]
+    assert lap["time_ms"] == 11_000 and lap["sector_times_ms"] == [3_100, 3_800, 4_100]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import garage_views, live_views, views
+from . import email_signin, garage_views, live_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,8 @@ urlpatterns = [
     path("models/", garage_views.model_list, name="model_list"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
+    path("join/<str:token>/email/", email_signin.request_link, name="join_by_email"),
+    path("join/<str:token>/signin/", email_signin.sign_in, name="email_signin"),
     path("races/<str:race_id>/live/simulator/launch/", live_views.launch_simulator, name="live_launch_simulator"),
     path("races/<str:race_id>/live/simulator/reset/", live_views.reset_simulator, name="live_reset_simulator"),
     path("races/<str:race_id>/live/entries/", live_views.entries, name="live_entries"),

@@ -26,6 +26,7 @@ from .forms import (
     DETAIL_FIELDS,
     PLACEMENT_FIELDS,
     CountryForm,
+    EmailForm,
     ProfileForm,
     RaceForm,
     SignupForm,
@@ -376,6 +377,8 @@ def join(request, token: str):
     if race is None or not race.link_is_valid(token):
         raise Http404("This invitation link is not valid.")
     if not request.user.is_authenticated:
+        if race.is_student:  # students join with an e-mail address only (races.email_signin)
+            return render(request, "races/join.html", {"race": race, "email_form": EmailForm()})
         return redirect(f"{reverse('login')}?next={request.path}")
     if access.was_removed(request.user, race):
         raise Http404("This invitation link is not valid.")

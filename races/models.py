@@ -720,3 +720,4 @@ class Participant(models.Model):
 from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
 from .run_models import Lap, Run, RunTrace  # noqa: E402, F401
 from .signin_models import SignInRequest  # noqa: E402, F401
+from .sponsor_models import Sponsorship  # noqa: E402, F401

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import email_signin, garage_views, live_views, views
+from . import email_signin, garage_views, live_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("sponsor/", sponsor_views.sponsor_page, name="sponsor"),
+    path("sponsor/<int:sponsorship_id>/quotas/", sponsor_views.sponsor_quotas, name="sponsor_quotas"),
+    path("sponsor/<int:sponsorship_id>/end/", sponsor_views.sponsor_end, name="sponsor_end"),
+    path("sponsorship/<int:sponsorship_id>/<str:answer>/", sponsor_views.sponsorship_answer,
+         name="sponsorship_answer"),
     path("tracks/", views.track_list, name="track_list"),
     path("races/manage/", views.manage, name="manage"),
     path("races/new/", views.race_create, name="race_create"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.board import race_leaderboard
 
-from . import access, lineup, live_control
+from . import access, lineup, live_control, sponsorship
 from .access import race_view
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
@@ -86,7 +86,8 @@ def profile(request):
             racer.save(update_fields=["country", "country_set_at"])
             messages.success(request, "Country saved.")
             return redirect("profile")
-    return render(request, "races/profile.html", {"racer": racer, "form": form})
+    context = {"racer": racer, "form": form, **sponsorship.profile_context(request.user)}
+    return render(request, "races/profile.html", context)
 
 
 @login_required

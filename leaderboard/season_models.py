@@ -35,6 +35,9 @@ class SeasonRace(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["season", "race"], name="race_once_per_season")]
 
+    def __str__(self) -> str:
+        return f"{self.race_id} in {self.season_id}"
+
 
 class LeaderboardImport(models.Model):
     """Marks a race whose results were taken in from a published leaderboard file: its
@@ -48,6 +51,9 @@ class LeaderboardImport(models.Model):
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                     related_name="+")
     imported_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.row_count} rows)"
 
 
 class ImportedResult(models.Model):
@@ -78,6 +84,9 @@ class ImportedResult(models.Model):
             models.UniqueConstraint(fields=["race", "rank"], name="one_imported_row_per_rank"),
             models.UniqueConstraint(fields=["race", "racer_key"], name="one_imported_row_per_racer"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rank}. {self.alias}"
 
     @property
     def finished(self) -> bool:

@@ -57,6 +57,8 @@ def season_detail(request, season_id):
     else:
         sort = "rank"
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for index, race in enumerate(payload["races"]):
+        race["sort"] = f"race-{index}"  # the column's sort link
     for row in page:  # one cell per race column, in the races' order
         by_race = {res["race"]: res for res in row["results"]}
         row["cells"] = [{"name": race["name"], "position": None, "points": None,

@@ -44,7 +44,7 @@ def standings_payload(season: Season, rule: str, region: str | None) -> dict:
             {"rank": s.rank, "racer": s.racer, "racer_key": s.racer_key, "country": s.country,
              "points": s.points, "races": s.races,
              "results": [{"race": str(races[p.race].pk), "position": p.position,
-                          "points": p.points, "score_ms": p.score_ms} for p in s.places]}
+                          "points": p.points, "score_ms": p.score_ms} for p in s.by_race()]}
             for s in table
         ],
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePath
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from races.models import Race, RacerProfile, Track, race_date_range
@@ -22,6 +22,7 @@ from races.models import Race, RacerProfile, Track, race_date_range
 from . import published, seasons
 from .board import race_leaderboard
 from .season_models import ImportedResult, LeaderboardImport, Season, SeasonRace
+from .seasons import RaceResult, without_gc
 
 RACE_TYPES = {
     "TIME_TRIAL": Race.RaceType.TIME_TRIAL,
@@ -215,17 +216,12 @@ def season_races(season: Season) -> list[Race]:
     return list(season.races.order_by("start_at", "name", "pk"))
 
 
-def race_results(races: Iterable[Race]) -> list[list[seasons.RaceResult]]:
+def race_results(races: Iterable[Race]) -> list[list[RaceResult]]:
     """Each race's results for the standings: an imported race's rows (identity: the file's id,
     country: its column) or a race's laps leaderboard (identity: the user, country: profile)."""
     races = list(races)
     imported = set(LeaderboardImport.objects.filter(race__in=races).values_list("race_id", flat=True))
-    by_race: dict = {race.pk: [] for race in races if race.pk in imported}
-    fields = ("race_id", "racer_key", "alias", "country", "ranking_score", "rank")
-    for race_id, key, alias, country, score, rank in (
-        ImportedResult.objects.filter(race_id__in=by_race).values_list(*fields).iterator(4000)
-    ):
-        by_race[race_id].append(seasons.RaceResult(key, alias, country, score, rank))
+    by_race = {race.pk: _imported_results(race.pk) for race in races if race.pk in imported}
     out = []
     for race in races:
         if race.pk in by_race:
@@ -235,11 +231,22 @@ def race_results(races: Iterable[Race]) -> list[list[seasons.RaceResult]]:
         countries = dict(RacerProfile.objects.filter(
             user_id__in=[r["user_id"] for r in rows]).values_list("user_id", "country"))
         out.append([
-            seasons.RaceResult(f"user:{r['user_id']}", r["racer"],
+            RaceResult(f"user:{r['user_id']}", r["racer"],
                                str(countries.get(r["user_id"], "")), r["time_ms"], r["rank"])
             for r in rows
         ])
     return out
+
+
+def _imported_results(race_id) -> list[RaceResult]:
+    """An imported race's rows for the standings. The ORM writes the query; its rows are read
+    with the database cursor, skipping the ORM's per-row work (a season reads 24,000 rows)."""
+    rows = ImportedResult.objects.filter(race_id=race_id).values_list(
+        "racer_key", "alias", "country", "ranking_score", "rank")
+    sql, params = rows.query.sql_with_params()
+    with without_gc(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(map(RaceResult._make, cursor.fetchall()))
 
 
 def season_standings(season: Season, rule: str, region: str | None = None):

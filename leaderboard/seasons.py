@@ -22,9 +22,13 @@ compared place by place - every racer's positions sorted best first, the lower l
 
 from __future__ import annotations
 
+import gc
+import math
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from fractions import Fraction
+from operator import itemgetter
+from typing import NamedTuple
 
 POINTS, COMMUNITY = "points", "community"
 RULES = (POINTS, COMMUNITY)
@@ -42,8 +46,7 @@ def league_points(position: int) -> int:
     return max(11 - position, 1)
 
 
-@dataclass(frozen=True)
-class RaceResult:
+class RaceResult(NamedTuple):  # a tuple: a season reads tens of thousands of them
     racer_key: str
     racer: str  # the name shown
     country: str = ""
@@ -51,15 +54,14 @@ class RaceResult:
     rank: int = 0  # the race's order (ties broken); ranked results must have distinct ranks
 
 
-@dataclass
-class RacePlace:
+class RacePlace(NamedTuple):
     race: int  # index into the season's races
     position: int | None  # None: no ranked result in that race
     points: float  # league points, or this race's community score
     score_ms: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Standing:
     rank: int
     racer_key: str
@@ -67,52 +69,84 @@ class Standing:
     country: str
     points: float  # league points, or the community total (rounded to 0.001 ms)
     races: int  # races with a ranked result
-    places: list[RacePlace] = field(default_factory=list)
+    places: list[RacePlace] = field(default_factory=list)  # the races with a ranked result
+    # Per race of the season, what a racer without a ranked result scores there (community:
+    # minus the race's mean; None by points, or for a race nobody finished). One list shared by
+    # every standing.
+    absent: list[float | None] = field(default_factory=list)
+
+    def by_race(self) -> list[RacePlace]:
+        """One place per race of the season, in order (no ranked result: position None)."""
+        held = {p.race: p for p in self.places}
+        return [held.get(i) or RacePlace(i, None, points) for i, points in enumerate(self.absent)]
+
+
+@contextmanager
+def without_gc():
+    """For making tens of thousands of small objects without reference cycles: with the
+    collector on, a server's large heap is scanned again and again while they are made (it
+    took 2 to 4 times as long in bench/history_bench.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _ranked(results: Sequence[RaceResult], region: str | None) -> list[RaceResult]:
     kept = [r for r in results if r.score_ms is not None and (not region or r.country == region)]
-    kept.sort(key=lambda r: (r.rank, r.score_ms, r.racer_key))
+    kept.sort(key=itemgetter(4))  # by rank: a race's ranks are distinct
     return kept
 
 
 def standings(races: Sequence[Sequence[RaceResult]], rule: str,
               region: str | None = None) -> list[Standing]:
     """The season's standings, best first, by `rule` ("points" or "community")."""
+    with without_gc():
+        return _standings(races, rule, region)
+
+
+def _standings(races: Sequence[Sequence[RaceResult]], rule: str,
+               region: str | None) -> list[Standing]:
     if rule not in RULES:
         raise ValueError(f"unknown rule {rule!r} (use points or community)")
     region = region.upper() if region else None
+    ranked_races = [_ranked(results, region) for results in races]
+    # Community totals are exact: every score is scaled by one common denominator of the races'
+    # means (the lcm of their sizes), so equal totals compare equal and the tie rule decides,
+    # never float rounding.
+    scale = math.lcm(*(len(r) for r in ranked_races if r)) if any(ranked_races) else 1
+    means = [sum(r.score_ms for r in ranked) * (scale // len(ranked)) if ranked else None
+             for ranked in ranked_races]  # each race's mean, times `scale`
     names: dict[str, tuple[str, str]] = {}
     places: dict[str, list[RacePlace]] = {}
-    totals: dict[str, Fraction | int] = {}
-    means: list[Fraction | None] = []
-    for index, results in enumerate(races):
-        ranked = _ranked(results, region)
-        means.append(Fraction(sum(r.score_ms for r in ranked), len(ranked)) if ranked else None)
-        for position, result in enumerate(ranked, start=1):
-            names.setdefault(result.racer_key, (result.racer, result.country))
-            if result.country and not names[result.racer_key][1]:
-                names[result.racer_key] = (names[result.racer_key][0], result.country)
-            earned = league_points(position) if rule == POINTS else -result.score_ms
-            places.setdefault(result.racer_key, []).append(
-                RacePlace(index, position, earned, result.score_ms))
-            totals[result.racer_key] = totals.get(result.racer_key, 0) + earned
+    totals: dict[str, int] = {}  # points, or the community total times `scale`
+    by_points = rule == POINTS
+    for index, ranked in enumerate(ranked_races):
+        for position, (key, racer, country, score, _) in enumerate(ranked, start=1):
+            held = names.get(key)
+            if held is None:
+                names[key] = (racer, country)
+                places[key] = []
+                totals[key] = 0
+            elif country and not held[1]:
+                names[key] = (held[0], country)
+            earned = (11 - position if position < 10 else 1) if by_points else -score
+            places[key].append(RacePlace(index, position, earned, score))
+            totals[key] += earned if by_points else earned * scale
 
+    absent: list[float | None] = [None] * len(ranked_races)
     if rule == COMMUNITY:  # absent or unranked: minus the race's mean
+        all_means = sum(m for m in means if m is not None)
+        absent = [None if m is None else -m / scale for m in means]
         for key, held in places.items():
-            present = {p.race for p in held}
-            for index, mean in enumerate(means):
-                if mean is not None and index not in present:
-                    held.append(RacePlace(index, None, float(-mean)))
-                    totals[key] -= mean
-            held.sort(key=lambda p: p.race)
+            totals[key] -= all_means - sum(means[p.race] for p in held)
 
     def order(key: str) -> tuple:
         held = places[key]
-        if rule == POINTS:
-            second = sorted(p.position for p in held)
-        else:
-            second = -sum(1 for p in held if p.position is not None)
+        second = sorted(p.position for p in held) if rule == POINTS else -len(held)
         name = names[key][0]
         return (-totals[key], second, name.casefold(), name, key)
 
@@ -121,7 +155,7 @@ def standings(races: Sequence[Sequence[RaceResult]], rule: str,
         total = totals[key]
         out.append(Standing(
             rank=rank, racer_key=key, racer=names[key][0], country=names[key][1],
-            points=int(total) if rule == POINTS else round(float(total), 3),
-            races=sum(1 for p in places[key] if p.position is not None), places=places[key],
+            points=total if rule == POINTS else round(total / scale, 3),
+            races=len(places[key]), places=places[key], absent=absent,
         ))
     return out

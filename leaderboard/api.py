@@ -34,20 +34,36 @@ def visible_seasons(user):
     return Season.objects.filter(Q(public=True) | Q(organizer=user))
 
 
-def standings_payload(season: Season, rule: str, region: str | None) -> dict:
-    """The season's standings as the API and the season page show them."""
+def standing_row(standing: seasons.Standing, races: list[Race]) -> dict:
+    """One racer's line of the standings, with a result per race of the season."""
+    return {
+        "rank": standing.rank, "racer": standing.racer, "racer_key": standing.racer_key,
+        "country": standing.country, "points": standing.points, "races": standing.races,
+        "results": [{"race": str(races[p.race].pk), "position": p.position, "points": p.points,
+                     "score_ms": p.score_ms} for p in standing.by_race()],
+    }
+
+
+def standings_payload(season: Season, rule: str, region: str | None,
+                      offset: int = 0, limit: int | None = None) -> dict:
+    """The season's standings as the API shows them (`limit` lines from `offset`)."""
     races, table = importer.season_standings(season, rule, region)
+    shown = table[offset:None if limit is None else offset + limit]
     return {
         "season": season.name, "rule": rule, "region": region or "", "tie_rule": seasons.TIE_RULE,
+        "count": len(table),
         "races": [{"id": str(r.pk), "name": r.name, "start_at": r.start_at} for r in races],
-        "standings": [
-            {"rank": s.rank, "racer": s.racer, "racer_key": s.racer_key, "country": s.country,
-             "points": s.points, "races": s.races,
-             "results": [{"race": str(races[p.race].pk), "position": p.position,
-                          "points": p.points, "score_ms": p.score_ms} for p in s.by_race()]}
-            for s in table
-        ],
+        "standings": [standing_row(s, races) for s in shown],
     }
+
+
+def _whole(request, name: str) -> int | None:
+    text = request.query_params.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise ValidationError({name: ["Give a whole number from 0."]})
+    return int(text)
 
 
 class SeasonRaceSerializer(serializers.Serializer):
@@ -98,6 +114,7 @@ class StandingsSerializer(serializers.Serializer):
     rule = serializers.ChoiceField(choices=seasons.RULES)
     region = serializers.CharField()
     tie_rule = serializers.CharField()
+    count = serializers.IntegerField(help_text="racers in the standings (before offset/limit)")
     races = SeasonRaceSerializer(many=True)
     standings = StandingSerializer(many=True)
 
@@ -106,8 +123,10 @@ class AddRaceSerializer(serializers.Serializer):
     race = serializers.UUIDField()
 
 
-class SeasonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Seasons: public ones, and your own. Creating one makes you its organizer."""
+class SeasonViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                    viewsets.ReadOnlyModelViewSet):
+    """Seasons: public ones, and your own. Creating one makes you its organizer; only the
+    organizer renames it or makes it public (PATCH)."""
 
     serializer_class = SeasonSerializer
     lookup_url_kwarg = "season_id"
@@ -116,14 +135,19 @@ class SeasonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return visible_seasons(self.request.user).select_related("organizer").order_by("name")
 
     def get_permissions(self):
-        if self.action in ("create", "add_race"):
+        if self.action in ("create", "add_race", "update", "partial_update"):
             return [IsAuthenticated()]
         return []
+
+    def perform_update(self, serializer):
+        if serializer.instance.organizer_id != self.request.user.pk:
+            raise PermissionDenied("Only the season's organizer can change it.")
+        self.perform_create(serializer)
 
     def perform_create(self, serializer):
         try:
             with transaction.atomic():
-                serializer.save(organizer=self.request.user)
+                serializer.save(**({} if serializer.instance else {"organizer": self.request.user}))
         except IntegrityError:
             raise ValidationError({"name": ["A season with this name exists."]}) from None
 
@@ -133,6 +157,8 @@ class SeasonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                              description="points (the league's) or community (cumulative time)"),
             OpenApiParameter("region", OpenApiTypes.STR,
                              description="a two-letter country code: racers of that country only"),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="skip this many lines"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="at most this many lines"),
         ],
         responses={200: StandingsSerializer, 400: OpenApiResponse(description="unknown rule")},
     )
@@ -146,7 +172,8 @@ class SeasonViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         region = request.query_params.get("region", "").strip().upper()
         if region and not (len(region) == 2 and region.isalpha()):
             raise ValidationError({"region": ["Give a two-letter country code."]})
-        return Response(standings_payload(season, rule, region or None))
+        offset, limit = (_whole(request, name) for name in ("offset", "limit"))
+        return Response(standings_payload(season, rule, region or None, offset or 0, limit))
 
     @extend_schema(request=AddRaceSerializer, responses={201: SeasonSerializer})
     @action(detail=True, methods=["post"], url_path="races")

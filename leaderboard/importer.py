@@ -249,6 +249,15 @@ def _imported_results(race_id) -> list[RaceResult]:
         return list(map(RaceResult._make, cursor.fetchall()))
 
 
+def season_countries(season: Season) -> list[str]:
+    """The countries of the season's racers (the region filter's choices)."""
+    races = season.races.all()
+    imported = ImportedResult.objects.filter(race__in=races).exclude(country="")
+    raced = RacerProfile.objects.filter(user__runs__race__in=races).exclude(country="")
+    return sorted(set(imported.values_list("country", flat=True).distinct())
+                  | {str(c) for c in raced.values_list("country", flat=True).distinct()})
+
+
 def season_standings(season: Season, rule: str, region: str | None = None):
     """(races, standings) of the season."""
     races = season_races(season)

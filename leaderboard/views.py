@@ -14,12 +14,19 @@ from races.access import race_view
 from races.models import Race, Track
 
 from . import importer, published, seasons
-from .api import csv_response, import_upload, season_or_404, standings_payload, visible_seasons
+from .api import (
+    csv_response,
+    import_upload,
+    season_or_404,
+    standing_row,
+    standings_payload,
+    visible_seasons,
+)
 from .board import race_leaderboard
 
 PAGE_SIZE = 100
-SORTS = {"rank": lambda r: r["rank"], "racer": lambda r: r["racer"].casefold(),
-         "points": lambda r: -r["points"], "races": lambda r: -r["races"]}
+SORTS = {"rank": lambda s: s.rank, "racer": lambda s: (s.racer.casefold(), s.rank),
+         "points": lambda s: (-s.points, s.rank), "races": lambda s: (-s.races, s.rank)}
 
 
 @require_GET
@@ -41,40 +48,37 @@ def season_detail(request, season_id):
     table is a link (and the same for 17,000 racers as for 10: one page of 100 rows at a time)."""
     season = season_or_404(request, season_id)
     rule, region = _choices(request)
-    payload = standings_payload(season, rule, region or None)
-    regions = sorted({r["country"] for r in standings_payload(season, rule, None)["standings"]
-                      if r["country"]}) if not region else [region]
-    rows = payload["standings"]
+    races, table = importer.season_standings(season, rule, region or None)
     query = request.GET.get("q", "").strip()
     if query:
-        rows = [r for r in rows if query.casefold() in r["racer"].casefold()]
+        table = [s for s in table if query.casefold() in s.racer.casefold()]
     sort = request.GET.get("sort", "rank")
-    if sort.startswith("race-") and sort[5:].isdigit() and int(sort[5:]) < len(payload["races"]):
-        race_id = payload["races"][int(sort[5:])]["id"]
-        rows = sorted(rows, key=lambda r: _position(r, race_id))  # unranked last
+    if sort.startswith("race-") and sort[5:].isdigit() and int(sort[5:]) < len(races):
+        column = int(sort[5:])
+        table = sorted(table, key=lambda s: _position(s, column))  # unranked last
     elif sort in SORTS:
-        rows = sorted(rows, key=SORTS[sort])
+        table = sorted(table, key=SORTS[sort])
     else:
         sort = "rank"
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for index, race in enumerate(payload["races"]):
-        race["sort"] = f"race-{index}"  # the column's sort link
-    for row in page:  # one cell per race column, in the races' order
-        by_race = {res["race"]: res for res in row["results"]}
-        row["cells"] = [{"name": race["name"], "position": None, "points": None,
-                         **by_race.get(race["id"], {})} for race in payload["races"]]
+    page = Paginator(table, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for standing in page:  # one cell per race column, in the races' order
+        row = standing_row(standing, races)
+        row["cells"] = [{"name": race.name, **result} for race, result in zip(races, row["results"], strict=True)]
+        rows.append(row)
     return render(request, "leaderboard/season_detail.html", {
-        "season": season, "payload": payload, "page": page, "rule": rule, "region": region,
-        "regions": regions, "query": query, "sort": sort, "rules": seasons.RULES,
-        "is_organizer": season.organizer_id == request.user.pk,
+        "season": season, "races": [{"name": r.name, "sort": f"race-{i}"} for i, r in enumerate(races)],
+        "page": page, "rows": rows, "rule": rule, "region": region, "tie_rule": seasons.TIE_RULE,
+        "regions": importer.season_countries(season) or ([region] if region else []),
+        "query": query, "sort": sort, "rules": seasons.RULES,
     })
 
 
-def _position(row: dict, race_id: str) -> tuple:
+def _position(standing: seasons.Standing, column: int) -> tuple:
     """Sort key of a racer by their position in one race (no ranked result: last)."""
-    for result in row["results"]:
-        if result["race"] == race_id and result["position"] is not None:
-            return (False, result["position"])
+    for place in standing.places:
+        if place.race == column:
+            return (False, place.position)
     return (True, 0)
 
 
@@ -83,7 +87,7 @@ def season_print(request, season_id):
     """Final standings that print cleanly: the podium, then the top of the table."""
     season = season_or_404(request, season_id)
     rule, region = _choices(request)
-    payload = standings_payload(season, rule, region or None)
+    payload = standings_payload(season, rule, region or None, limit=PAGE_SIZE)
     return render(request, "leaderboard/season_print.html", {
         "season": season, "payload": payload, "rule": rule, "region": region,
         "podium": payload["standings"][:3], "rows": payload["standings"][:PAGE_SIZE],

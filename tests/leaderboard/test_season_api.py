@@ -132,3 +132,18 @@ def test_the_schema_describes_seasons_and_standings(client, db):
         assert path in schema["paths"], path
     params = {p["name"] for p in schema["paths"]["/api/seasons/{season_id}/standings/"]["get"]["parameters"]}
     assert {"rule", "region"} <= params
+
+
+def test_standings_come_in_slices_with_the_full_count(api_alice, season):
+    response = api_alice.get(f"/api/seasons/{season.pk}/standings/?rule=points&offset=1&limit=5")
+    assert response.data["count"] == 2
+    assert [r["racer"] for r in response.data["standings"]] == ["bea"]
+    assert api_alice.get(f"/api/seasons/{season.pk}/standings/?limit=-1").status_code == 400
+
+
+def test_only_the_organizer_makes_a_season_public(api_alice, api_bob, season):
+    assert api_bob.patch(f"/api/seasons/{season.pk}/", {"public": True}).status_code == 404
+    response = api_alice.patch(f"/api/seasons/{season.pk}/", {"public": True})
+    assert response.status_code == 200 and response.data["public"] is True
+    assert api_bob.patch(f"/api/seasons/{season.pk}/", {"name": "Mine"}).status_code == 403
+    assert Season.objects.get(pk=season.pk).name == "Summer"

@@ -9,6 +9,8 @@ nothing behind.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -238,9 +240,39 @@ def race_results(races: Iterable[Race]) -> list[list[RaceResult]]:
     return out
 
 
+class _Recent:
+    """A small per-process map that forgets the least recently used entries. Only for values
+    that never change: an imported race's rows are written once, in its import, and never
+    edited (a race deleted takes its id with it)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, make):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_IMPORTED_ROWS = _Recent(64)  # race id -> its results for the standings
+_IMPORTED_STANDINGS = _Recent(32)  # (race ids, rule, region) of all-imported seasons -> standings
+
+
 def _imported_results(race_id) -> list[RaceResult]:
-    """An imported race's rows for the standings. The ORM writes the query; its rows are read
-    with the database cursor, skipping the ORM's per-row work (a season reads 24,000 rows)."""
+    """An imported race's rows for the standings (held per process: they never change)."""
+    return _IMPORTED_ROWS.get(race_id, lambda: _read_imported_results(race_id))
+
+
+def _read_imported_results(race_id) -> list[RaceResult]:
+    """The ORM writes the query; its rows are read with the database cursor, skipping the ORM's
+    per-row work (a season reads 24,000 rows)."""
     rows = ImportedResult.objects.filter(race_id=race_id).values_list(
         "racer_key", "alias", "country", "ranking_score", "rank")
     sql, params = rows.query.sql_with_params()
@@ -259,6 +291,12 @@ def season_countries(season: Season) -> list[str]:
 
 
 def season_standings(season: Season, rule: str, region: str | None = None):
-    """(races, standings) of the season."""
+    """(races, standings) of the season. A season of imported races only never changes while
+    its races stay: its standings are kept per process (the lists must not be changed)."""
     races = season_races(season)
+    imported = set(LeaderboardImport.objects.filter(race__in=races).values_list("race_id", flat=True))
+    if races and len(imported) == len(races):
+        key = (tuple(r.pk for r in races), rule, (region or "").upper())
+        return races, _IMPORTED_STANDINGS.get(
+            key, lambda: seasons.standings(race_results(races), rule, region))
     return races, seasons.standings(race_results(races), rule, region)

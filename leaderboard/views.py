@@ -3,12 +3,16 @@ leaderboard import (with a preview of the file) and export."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from races.access import race_view
 from races.models import Race, Track
@@ -23,16 +27,66 @@ from .api import (
     visible_seasons,
 )
 from .board import race_leaderboard
+from .season_models import Season, SeasonRace
 
 PAGE_SIZE = 100
 SORTS = {"rank": lambda s: s.rank, "racer": lambda s: (s.racer.casefold(), s.rank),
          "points": lambda s: (-s.points, s.rank), "races": lambda s: (-s.races, s.rank)}
 
 
-@require_GET
 def season_list(request):
-    return render(request, "leaderboard/seasons.html",
-                  {"seasons": visible_seasons(request.user).order_by("-created_at", "name")})
+    """The seasons one may see; a logged-in user starts a season here."""
+    form = SeasonForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if form.is_valid():
+            season = Season.objects.create(organizer=request.user, **form.cleaned_data)
+            return redirect("season_detail", season_id=season.pk)
+    return render(request, "leaderboard/seasons.html", {
+        "seasons": visible_seasons(request.user).order_by("-created_at", "name"), "form": form})
+
+
+class SeasonForm(forms.Form):
+    name = forms.CharField(max_length=64)
+    public = forms.BooleanField(required=False, help_text="Everyone may see its standings.")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Season.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("A season with this name exists.")
+        return name
+
+
+@require_POST
+@login_required
+def season_manage(request, season_id):
+    """The organizer adds one of their races to the season, or makes it public or private."""
+    season = season_or_404(request, season_id)
+    if season.organizer_id != request.user.pk:
+        raise PermissionDenied("Only the season's organizer can change it.")
+    if "public" in request.POST:
+        season.public = request.POST["public"] == "1"
+        season.save(update_fields=["public"])
+    race_id = request.POST.get("race", "")
+    if race_id:
+        race = Race.objects.filter(organizer=request.user, pk__in=_uuids([race_id])).first()
+        if race is None:
+            messages.error(request, "Add a race you organize.")
+        else:
+            SeasonRace.objects.get_or_create(season=season, race=race)
+            messages.success(request, f"{race.name} is in the season.")
+    return redirect("season_detail", season_id=season.pk)
+
+
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    out = []
+    for value in values:
+        try:
+            out.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return out
 
 
 def _choices(request) -> tuple[str, str]:
@@ -71,6 +125,9 @@ def season_detail(request, season_id):
         "page": page, "rows": rows, "rule": rule, "region": region, "tie_rule": seasons.TIE_RULE,
         "regions": importer.season_countries(season) or ([region] if region else []),
         "query": query, "sort": sort, "rules": seasons.RULES,
+        "is_organizer": season.organizer_id == request.user.pk,
+        "addable": Race.objects.filter(organizer=request.user).exclude(seasons=season).order_by(
+            "-start_at") if season.organizer_id == request.user.pk else [],
     })
 
 

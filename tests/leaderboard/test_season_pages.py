@@ -75,3 +75,29 @@ def test_the_race_results_are_marked_imported_and_downloadable(as_alice, as_bob,
 def test_a_native_race_prints_its_laps_leaderboard(as_alice, race):
     page = as_alice.get(f"/races/{race.pk}/results/").content.decode()
     assert "No results yet" in page and 'id="imported-mark"' not in page
+
+
+def test_starting_a_season_and_adding_a_race(as_alice, alice, race):
+    response = as_alice.post("/seasons/", {"name": "Autumn", "public": "on"})
+    season = Season.objects.get(name="Autumn")
+    assert response.status_code == 302 and season.organizer == alice and season.public
+    assert as_alice.post("/seasons/", {"name": "autumn"}).status_code == 200  # name taken
+    as_alice.post(f"/seasons/{season.pk}/manage/", {"race": str(race.pk)})
+    assert list(season.races.all()) == [race]
+    as_alice.post(f"/seasons/{season.pk}/manage/", {"public": "0"})
+    season.refresh_from_db()
+    assert not season.public
+
+
+def test_only_the_organizer_manages_a_season(as_bob, as_alice, season, race):
+    Season.objects.filter(pk=season.pk).update(public=True)
+    assert as_bob.post(f"/seasons/{season.pk}/manage/", {"public": "0"}).status_code == 403
+    assert Season.objects.get(pk=season.pk).public
+    as_alice.post(f"/seasons/{season.pk}/manage/", {"race": "not-a-uuid"})
+    assert season.races.count() == 2
+
+
+def test_a_stranger_is_sent_to_log_in_to_start_a_season(client, db):
+    response = client.post("/seasons/", {"name": "Mine"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not Season.objects.exists()

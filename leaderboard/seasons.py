@@ -69,7 +69,9 @@ class Standing:
     country: str
     points: float  # league points, or the community total (rounded to 0.001 ms)
     races: int  # races with a ranked result
-    places: list[RacePlace] = field(default_factory=list)  # the races with a ranked result
+    # The races with a ranked result as plain (race, position, points, score_ms) tuples: a
+    # season makes tens of thousands, and a tuple is made in C. `by_race()` names them.
+    held: list[tuple] = field(default_factory=list)
     # Per race of the season, what a racer without a ranked result scores there (community:
     # minus the race's mean; None by points, or for a race nobody finished). One list shared by
     # every standing.
@@ -77,8 +79,13 @@ class Standing:
 
     def by_race(self) -> list[RacePlace]:
         """One place per race of the season, in order (no ranked result: position None)."""
-        held = {p.race: p for p in self.places}
-        return [held.get(i) or RacePlace(i, None, points) for i, points in enumerate(self.absent)]
+        held = {p[0]: p for p in self.held}
+        return [RacePlace(*held[i]) if i in held else RacePlace(i, None, points)
+                for i, points in enumerate(self.absent)]
+
+    def position_in(self, race: int) -> int | None:
+        """The racer's position in the season's race number `race` (None: no ranked result)."""
+        return next((p[1] for p in self.held if p[0] == race), None)
 
 
 @contextmanager
@@ -121,8 +128,8 @@ def _standings(races: Sequence[Sequence[RaceResult]], rule: str,
     means = [sum(r.score_ms for r in ranked) * (scale // len(ranked)) if ranked else None
              for ranked in ranked_races]  # each race's mean, times `scale`
     names: dict[str, tuple[str, str]] = {}
-    places: dict[str, list[RacePlace]] = {}
-    totals: dict[str, int] = {}  # points, or the community total times `scale`
+    places: dict[str, list[tuple]] = {}
+    totals: dict[str, int] = {}  # points, or (community) the sum of the racer's own scores
     by_points = rule == POINTS
     for index, ranked in enumerate(ranked_races):
         for position, (key, racer, country, score, _) in enumerate(ranked, start=1):
@@ -134,19 +141,19 @@ def _standings(races: Sequence[Sequence[RaceResult]], rule: str,
             elif country and not held[1]:
                 names[key] = (held[0], country)
             earned = (11 - position if position < 10 else 1) if by_points else -score
-            places[key].append(RacePlace(index, position, earned, score))
-            totals[key] += earned if by_points else earned * scale
+            places[key].append((index, position, earned, score))
+            totals[key] += earned
 
     absent: list[float | None] = [None] * len(ranked_races)
     if rule == COMMUNITY:  # absent or unranked: minus the race's mean
         all_means = sum(m for m in means if m is not None)
         absent = [None if m is None else -m / scale for m in means]
-        for key, held in places.items():
-            totals[key] -= all_means - sum(means[p.race] for p in held)
+        for key, held in places.items():  # from here on: the community total times `scale`
+            totals[key] = totals[key] * scale - all_means + sum([means[p[0]] for p in held])
 
     def order(key: str) -> tuple:
         held = places[key]
-        second = sorted(p.position for p in held) if rule == POINTS else -len(held)
+        second = sorted([p[1] for p in held]) if rule == POINTS else -len(held)
         name = names[key][0]
         return (-totals[key], second, name.casefold(), name, key)
 
@@ -156,6 +163,6 @@ def _standings(races: Sequence[Sequence[RaceResult]], rule: str,
         out.append(Standing(
             rank=rank, racer_key=key, racer=names[key][0], country=names[key][1],
             points=total if rule == POINTS else round(total / scale, 3),
-            races=len(places[key]), places=places[key], absent=absent,
+            races=len(places[key]), held=places[key], absent=absent,
         ))
     return out

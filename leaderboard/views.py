@@ -133,10 +133,8 @@ def season_detail(request, season_id):
 
 def _position(standing: seasons.Standing, column: int) -> tuple:
     """Sort key of a racer by their position in one race (no ranked result: last)."""
-    for place in standing.places:
-        if place.race == column:
-            return (False, place.position)
-    return (True, 0)
+    position = standing.position_in(column)
+    return (position is None, position or 0)
 
 
 @require_GET

@@ -122,6 +122,7 @@ def main() -> int:
             warm_ms.append((time.perf_counter() - started) * 1000)
         figures[rule] = {"rules_ms": round(statistics.median(rules_ms), 1),
                          "from_db_ms": round(statistics.median(db_ms), 1),
+                         "from_db_best_ms": round(min(db_ms), 1),
                          "from_db_cpu_ms": round(statistics.median(db_cpu_ms), 1),
                          "warm_ms": round(statistics.median(warm_ms), 1),
                          "racers": len(table)}
@@ -132,10 +133,12 @@ def main() -> int:
     rows = [
         ("season standings, points, rules only (median ms)", figures["points"]["rules_ms"], STANDINGS_TARGET_MS),
         ("season standings, points, from the database (median ms)", figures["points"]["from_db_ms"], STANDINGS_TARGET_MS),
+        ("  the same, best of the runs (ms)", figures["points"]["from_db_best_ms"], STANDINGS_TARGET_MS),
         ("  the same, this process's CPU time (median ms)", figures["points"]["from_db_cpu_ms"], STANDINGS_TARGET_MS),
         ("  again, held by the process (median ms)", figures["points"]["warm_ms"], STANDINGS_TARGET_MS),
         ("season standings, community, rules only (median ms)", figures["community"]["rules_ms"], STANDINGS_TARGET_MS),
         ("season standings, community, from the database (median ms)", figures["community"]["from_db_ms"], STANDINGS_TARGET_MS),
+        ("  the same, best of the runs (ms)", figures["community"]["from_db_best_ms"], STANDINGS_TARGET_MS),
         ("  the same, this process's CPU time (median ms)", figures["community"]["from_db_cpu_ms"], STANDINGS_TARGET_MS),
         ("  again, held by the process (median ms)", figures["community"]["warm_ms"], STANDINGS_TARGET_MS),
         (f"import of a {args.racers}-row file, slowest of {args.races} (s)", round(worst_import, 3), IMPORT_TARGET_S),

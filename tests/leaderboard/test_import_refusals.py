@@ -74,3 +74,30 @@ def test_a_good_file_prints_the_race_id_last(alice, tmp_path, tracks):
     assert (race.name, race.track.slug, race.race_type, race.organizer.username) == (
         "Old Cup", slug, "oa", "alice")
     assert list(Season.objects.get(name="Old days").races.all()) == [race]
+
+
+def test_season_standings_names_an_unknown_season(db):
+    with pytest.raises(CommandError, match="no season 'Nope'"):
+        run("season_standings", "Nope", "--rule", "points")
+
+
+def test_export_names_an_unknown_race(db):
+    with pytest.raises(CommandError, match="no race 'nope'"):
+        run("export_leaderboard", "nope")
+
+
+def test_season_standings_prints_a_table_without_json(alice, tmp_path):
+    path = tmp_path / "board.csv"
+    path.write_text(GOOD)
+    run("import_leaderboard", str(path), "--race-type", "TIME_TRIAL", "--timing-method",
+        "TOTAL_TIME", "--min-laps", "3", "--organizer", "alice", "--season", "S")
+    lines = run("season_standings", "S", "--rule", "points").splitlines()
+    assert lines[0].split() == ["1", "ann", "10", "1"] and lines[1].split() == ["2", "bea", "9", "1"]
+
+
+def test_no_organizer_is_a_clear_refusal(db, tmp_path):
+    path = tmp_path / "board.csv"
+    path.write_text(GOOD)
+    with pytest.raises(CommandError, match="pass --organizer USERNAME or create a superuser"):
+        run("import_leaderboard", str(path), "--race-type", "TIME_TRIAL", "--timing-method",
+            "TOTAL_TIME", "--min-laps", "3")

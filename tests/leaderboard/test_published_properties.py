@@ -157,3 +157,21 @@ def test_an_import_saves_every_row_or_nothing(alice, data):
         return
     assert race.imported_results.count() == len(published.parse(data, published.TOTAL_TIME))
     assert ImportedResult.objects.count() == rows + race.imported_results.count()
+
+
+@given(st.lists(racer, min_size=1, max_size=15), st.permutations(ALL_COLUMNS))
+def test_writing_what_was_read_gives_the_same_rows_back(racers, order):
+    rows = published.parse(leaderboard(racers, list(order)), published.TOTAL_TIME)
+    written = published.write(
+        published.ExportRow(rank, r.alias, r.submission_time, r.lap_count, r.avg_lap_ms,
+                            r.best_lap_ms, r.total_lap_ms, r.avg_resets, r.collision_count,
+                            r.off_track_count, r.reset_count, r.submission_count, r.ranking_score)
+        for rank, r in published.rank_rows(rows))
+    again = published.parse(written.encode(), published.TOTAL_TIME)
+    figures = ("alias", "submission_time", "lap_count", "avg_lap_ms", "best_lap_ms", "total_lap_ms",
+               "avg_resets", "collision_count", "off_track_count", "reset_count",
+               "submission_count", "ranking_score")
+    ranked = [r for _, r in published.rank_rows(rows)]
+    assert [[getattr(r, f) for f in figures] for r in again] == [
+        [getattr(r, f) for f in figures] for r in ranked]
+    assert [r.rank for r in again] == list(range(1, len(rows) + 1))

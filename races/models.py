@@ -277,7 +277,9 @@ class Race(models.Model):
     end_at = models.DateTimeField("end", blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races")
+    # Null only for races taken in from published history (leaderboard.importer): they were
+    # driven elsewhere and need no simulator track. Forms and the API still require one.
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races", null=True)
     image = models.ImageField("racing image", upload_to=race_image_path, blank=True)
 
     # The option limits come from the simulator's config (livesim.config), the one place they

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('races', '0008_race_track_optional_for_imported_history'),
+        ('races', '0010_race_track_optional_for_imported_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('races', '0007_record_vocabulary_leases'),
+        ('races', '0009_sponsorships'),
     ]
 
     operations = [

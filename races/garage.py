@@ -110,7 +110,25 @@ def limit_uploads(request) -> ModelUploadLimit:
     return guard
 
 
-def check_package(path: Path) -> dict:
+# Packages (by sha256 and the caps they ran under) that loaded and ran in the bounded child:
+# the same bytes under the same caps give the same answer, so this process need not try again.
+_PROBED: dict[tuple[str, int, int], None] = {}
+_PROBED_MAX = 256
+
+
+def _probe(path: Path, sha256: str | None) -> None:
+    caps = (settings.MODEL_CHECK_MEMORY_BYTES, settings.MODEL_CHECK_CPU_SECONDS)
+    key = (sha256, *caps) if sha256 else None
+    if key in _PROBED:
+        return
+    probe_package(path, memory_bytes=caps[0], cpu_seconds=caps[1])
+    if key is not None:
+        if len(_PROBED) >= _PROBED_MAX:
+            _PROBED.pop(next(iter(_PROBED)))
+        _PROBED[key] = None
+
+
+def check_package(path: Path, sha256: str | None = None) -> dict:
     """The metadata summary of a package that can race, or ValidationError naming the problem.
 
     The loader reads the archive safely (no extraction, no links, bounded sizes, every declared
@@ -120,8 +138,7 @@ def check_package(path: Path) -> dict:
     more than the caps fails in the child, not in the server."""
     try:
         package = load_model_package(path)
-        probe_package(path, memory_bytes=settings.MODEL_CHECK_MEMORY_BYTES,
-                      cpu_seconds=settings.MODEL_CHECK_CPU_SECONDS)
+        _probe(path, sha256)
     except (ModelPackageError, ValueError, OSError) as exc:
         reason = str(exc).split("\n", 1)[0].rstrip(":. ")  # tarfile lists every codec it tried
         raise ValidationError({"file": f"Not a usable model package: {reason}."}) from None
@@ -166,7 +183,8 @@ def _garage_room(owner, size: int) -> None:
     count_limit = settings.MAX_MODELS_PER_RACER
     count = uploads.count()
     if count >= count_limit:
-        raise ValidationError({"file": f"Your garage holds {count} models, the limit is "
+        models = "model" if count == 1 else "models"
+        raise ValidationError({"file": f"Your garage holds {count} {models}, the limit is "
                                        f"{count_limit} per racer: delete one to upload another."})
     byte_limit = settings.MAX_GARAGE_BYTES_PER_RACER
     used = uploads.aggregate(total=Sum("size_bytes"))["total"] or 0
@@ -203,7 +221,7 @@ def store_upload(owner, name: str, upload) -> RacerModel:
                 out.write(chunk)
         if size == 0:
             raise ValidationError({"file": "The file is empty."})
-        summary = check_package(path)
+        summary = check_package(path, digest.hexdigest())
         try:
             with transaction.atomic():
                 # One upload at a time per racer from here: the limits hold under concurrency.

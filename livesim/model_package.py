@@ -20,6 +20,7 @@ bounded in bytes, nesting depth, list lengths and string lengths before it is in
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -306,20 +307,18 @@ class _BoundedTarInfo(tarfile.TarInfo):
         return super()._proc_member(tarfile_)
 
 
-_COMPRESSIONS = (  # magic bytes -> reader that decompresses no more than it is asked for
-    (b"\x1f\x8b", lambda raw: gzip.GzipFile(fileobj=raw, mode="rb")),
-    (b"BZh", lambda raw: bz2.BZ2File(raw, mode="rb")),
-    (b"\xfd7zXZ\x00", lambda raw: lzma.LZMAFile(raw, mode="rb")),
-)
-
-
-def _open_stream(raw, limit: int) -> _BoundedStream:
+def _decompressed(raw):
+    """The archive's tar stream, through a reader that decompresses no more than it is asked
+    for (gzip, bzip2 and xz are recognised by their magic bytes; anything else is plain tar)."""
     head = raw.read(6)
     raw.seek(0)
-    for magic, opener in _COMPRESSIONS:
-        if head.startswith(magic):
-            return _BoundedStream(opener(raw), limit)
-    return _BoundedStream(raw, limit)
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    if head.startswith(b"BZh"):
+        return bz2.BZ2File(raw, mode="rb")
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw, mode="rb")
+    return contextlib.nullcontext(raw)
 
 
 def _read_tar(path: Path, max_total: int, max_member: int, max_members: int) -> dict[str, bytes]:
@@ -328,8 +327,8 @@ def _read_tar(path: Path, max_total: int, max_member: int, max_members: int) -> 
     # Headers and padding come on top of the members' bytes: 3 blocks per member is generous.
     stream_limit = max_total + (max_members + 2) * 3 * tarfile.BLOCKSIZE + tarfile.RECORDSIZE
     try:
-        with open(path, "rb") as raw, tarfile.open(
-            fileobj=_open_stream(raw, stream_limit), mode="r|", tarinfo=_BoundedTarInfo,
+        with open(path, "rb") as raw, _decompressed(raw) as plain, tarfile.open(
+            fileobj=_BoundedStream(plain, stream_limit), mode="r|", tarinfo=_BoundedTarInfo,
         ) as tf:
             for count, m in enumerate(tf, start=1):
                 if count > max_members:

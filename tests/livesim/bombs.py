@@ -81,7 +81,6 @@ BIG = (65_536, 32_768)
 
 
 def _onnx_model(nodes, initializers=(), sparse=()) -> bytes:
-    import onnx
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
@@ -127,8 +126,7 @@ def onnx_sparse_constant_bomb() -> bytes:
 
 
 def onnx_constant_of_shape_bomb() -> bytes:
-    from onnx import numpy_helper
-    from onnx import helper
+    from onnx import helper, numpy_helper
 
     shape = numpy_helper.from_array(np.array(BIG, np.int64), "shape")
     node = helper.make_node("ConstantOfShape", ["shape"], ["big"],

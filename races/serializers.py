@@ -25,7 +25,7 @@ class TrackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Track
         fields = ["slug", "name", "description", "length_m", "width_m", "difficulty", "popularity",
-                  "direction", "closed", "student"]
+                  "direction", "both_directions", "closed", "student"]
 
 
 class RaceSerializer(serializers.ModelSerializer):
@@ -39,7 +39,7 @@ class RaceSerializer(serializers.ModelSerializer):
         model = Race
         fields = [
             "id", "name", "description", "flavour", "format", "race_type", "start_at", "end_at",
-            "time_zone", "track", "status", "closes_at", "organizer", "ranking_method", "min_laps",
+            "time_zone", "track", "direction", "status", "closes_at", "organizer", "ranking_method", "min_laps",
             "off_track_penalty", "max_resets", "collision_penalty", "object_count", "random_objects",
             "object_positions", "bot_count", "bot_speed", "lane_change", "lane_change_min",
             "lane_change_max", "time_per_racer", "broadcast", "entries_open", "invitation_url",

@@ -80,6 +80,11 @@ class CatalogEntry:
         return DATA_DIR / f"{candidates[0]}.npy", True
 
 
+def entry_file(track_id: str, direction: str) -> str:
+    """The name (without .npy) of the file raced for ``direction`` of ``track_id``."""
+    return get_entry(track_id).file_for(direction)[0].stem
+
+
 @cache
 def _file_track(stem: str) -> Track:
     return load_track(DATA_DIR / f"{stem}.npy")

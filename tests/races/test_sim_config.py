@@ -68,3 +68,11 @@ def test_the_format_does_not_change_the_rules_on_track(alice, student_track, fmt
     race = make_race(alice, student_track, format=fmt, race_type="oa", collision_penalty=3, object_count=3,
                      random_objects=True)
     assert race.sim_config().to_dict()["num_objects"] == 3
+
+
+@pytest.mark.parametrize("direction, sim", [("", ""), ("cw", "clockwise"), ("ccw", "counter_clockwise")])
+def test_the_race_direction_reaches_the_simulator(alice, catalog, direction, sim):
+    track = catalog.get(slug="2022_summit_speedway")  # raced both ways, counterclockwise by default
+    config = make_race(alice, track, direction=direction).sim_config()
+    assert config.direction == sim
+    assert config.orient(track.to_livesim()).clockwise == (direction == "cw")

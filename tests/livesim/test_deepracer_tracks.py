@@ -119,7 +119,7 @@ def test_a_track_picture_is_an_svg_of_its_road_centre_line_and_start():
     assert paths[0].get("fill-rule") == "evenodd"  # the road ring
     assert paths[-1].get("stroke-dasharray")  # the dashed centre line
     coords = [float(v) for p in paths for v in p.get("d").replace("M", " ").replace("Z", " ").replace(",", " ").split()]
-    assert 0 <= min(coords) and max(coords) <= max(width, height)
+    assert min(coords) >= 0 and max(coords) <= max(width, height)
     assert root.find(f"{ns}line") is not None  # the start line
 
 

@@ -13,12 +13,15 @@ object, ``{"ok": true}`` or ``{"error": "..."}``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from livesim.model_package import ModelPackageError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BYTES = 2 * 1024**3
 DEFAULT_CPU_SECONDS = 60
@@ -52,8 +55,14 @@ def probe_package(path: str | os.PathLike, *, memory_bytes: int = DEFAULT_MEMORY
     if answer.get("ok") is True and done.returncode == 0:
         return
     error = str(answer.get("error") or "")
-    if not error or any(w in error.lower() for w in _OUT_OF_MEMORY):
+    if any(w in error.lower() for w in _OUT_OF_MEMORY) or (not error and done.returncode < 0):
+        # MemoryError, a runtime's failed allocation, or killed by a signal (SIGXCPU, SIGKILL)
         raise ModelPackageError(f"the model cannot be loaded and run within {limits}")
+    if not error:  # the check process itself failed: the server's problem, not the racer's
+        log.error("model check of %s failed (exit %s): %s", path, done.returncode,
+                  done.stderr[-2000:])
+        raise ModelPackageError("the model could not be checked (the server logged why); "
+                                "try again later")
     raise ModelPackageError(error)
 
 

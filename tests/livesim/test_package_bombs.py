@@ -191,3 +191,4 @@ def test_the_child_reports_the_packages_own_reason(tmp_path):
     bad = onnx_package(tmp_path / "bad.tar.gz", b"not onnx")
     with pytest.raises(ModelPackageError, match="model.onnx cannot be loaded"):
         probe_package(bad, memory_bytes=1 << 30, cpu_seconds=30)
+

@@ -176,18 +176,26 @@ def _clean_name(owner, name: str) -> str:
     return name
 
 
+def garage_usage(owner) -> dict:
+    """How much of `owner`'s garage is used: uploaded models and bytes, with the limits."""
+    uploads = RacerModel.objects.filter(owner=owner, kind=RacerModel.Kind.UPLOAD)
+    return {
+        "models": uploads.count(), "model_limit": settings.MAX_MODELS_PER_RACER,
+        "bytes": uploads.aggregate(total=Sum("size_bytes"))["total"] or 0,
+        "byte_limit": settings.MAX_GARAGE_BYTES_PER_RACER,
+    }
+
+
 def _garage_room(owner, size: int) -> None:
     """ValidationError naming the limit when `owner`'s garage cannot take a package of `size`
     bytes (reference drivers are made by the server and count for neither limit)."""
-    uploads = RacerModel.objects.filter(owner=owner, kind=RacerModel.Kind.UPLOAD)
-    count_limit = settings.MAX_MODELS_PER_RACER
-    count = uploads.count()
+    use = garage_usage(owner)
+    count, count_limit = use["models"], use["model_limit"]
     if count >= count_limit:
         models = "model" if count == 1 else "models"
         raise ValidationError({"file": f"Your garage holds {count} {models}, the limit is "
                                        f"{count_limit} per racer: delete one to upload another."})
-    byte_limit = settings.MAX_GARAGE_BYTES_PER_RACER
-    used = uploads.aggregate(total=Sum("size_bytes"))["total"] or 0
+    used, byte_limit = use["bytes"], use["byte_limit"]
     if used + size > byte_limit:
         raise ValidationError({"file": f"This package ({limit_text(size)}) does not fit in your "
                                        f"garage: {limit_text(used)} of the {limit_text(byte_limit)}"

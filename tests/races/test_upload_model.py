@@ -188,6 +188,7 @@ def test_a_racer_keeps_at_most_the_model_limit(as_bob, bob, settings, media_root
     assert response.context["form"].errors == {"file": [
         "Your garage holds 2 models, the limit is 2 per racer: delete one to upload another."]}
     assert RacerModel.objects.filter(kind="upload").count() == 2 and len(stored_files(media_root)) == 2
+    assert "Your garage holds 2 of 2 models and " in response.content.decode()
     as_bob.post(f"/models/{RacerModel.objects.get(name='One').pk}/delete/")
     assert post(as_bob, name="Three", data=package(seed=2)).status_code == 302
 

@@ -680,6 +680,15 @@ class Race(models.Model):
             **{key: float(value) for key, value in optional.items() if value},
         )
 
+    def track_geometry(self) -> dict:
+        """The track's geometry in the direction this race runs it (what the live map draws),
+        reversed from the same start point like livesim's Track.reversed()."""
+        track = self.track
+        g = track.geometry
+        if not self.direction or self.direction == track.direction or not track.closed:
+            return g
+        return {key: [points[0], *points[:0:-1]] for key, points in g.items()}
+
     SIM_DIRECTIONS = {Track.Direction.CLOCKWISE: "clockwise",
                       Track.Direction.COUNTERCLOCKWISE: "counter_clockwise"}
 

@@ -76,3 +76,15 @@ def test_the_race_direction_reaches_the_simulator(alice, catalog, direction, sim
     config = make_race(alice, track, direction=direction).sim_config()
     assert config.direction == sim
     assert config.orient(track.to_livesim()).clockwise == (direction == "cw")
+
+
+def test_the_live_map_draws_the_track_the_way_the_race_runs_it(alice, catalog):
+    import numpy as np
+
+    track = catalog.get(slug="2022_summit_speedway")
+    assert make_race(alice, track).track_geometry() == track.geometry
+    race = make_race(alice, track, name="Backwards", direction="cw")
+    sim = race.sim_config().orient(track.to_livesim())
+    geometry = race.track_geometry()
+    np.testing.assert_allclose(np.asarray(geometry["center"]), sim.center, atol=1e-3)
+    assert geometry["center"][0] == track.geometry["center"][0]  # the same start line

@@ -345,6 +345,7 @@ def _read_tar(path: Path, max_total: int, max_member: int, max_members: int) -> 
                 if m.size > max_member:
                     raise ModelPackageError(f"archive member {m.name!r} is too large "
                                             f"({m.size} bytes, limit {max_member})")
+                _check_metadata_size(name, m.size)
                 total += m.size
                 if total > max_total:
                     raise ModelPackageError(f"archive is too large (over {max_total} bytes "
@@ -357,6 +358,12 @@ def _read_tar(path: Path, max_total: int, max_member: int, max_members: int) -> 
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
         raise ModelPackageError(f"not a readable .tar.gz archive: {exc}") from None
     return files
+
+
+def _check_metadata_size(name: str, size: int) -> None:
+    """A model_metadata.json over its limit is refused by its declared size, before it is read."""
+    if posixpath.basename(name) == METADATA_FILE and size > MAX_METADATA_BYTES:
+        raise ModelPackageError(f"{METADATA_FILE} is {size} bytes (limit {MAX_METADATA_BYTES})")
 
 
 def _read_dir(root: Path, max_total: int, max_member: int, max_members: int) -> dict[str, bytes]:
@@ -379,6 +386,7 @@ def _read_dir(root: Path, max_total: int, max_member: int, max_members: int) -> 
             if size > max_member:
                 raise ModelPackageError(f"package file {rel!r} is too large ({size} bytes, "
                                         f"limit {max_member})")
+            _check_metadata_size(rel, size)
             total += size
             if total > max_total:
                 raise ModelPackageError(f"package is too large (over {max_total} bytes)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -21,11 +22,15 @@ def raise_django_errors(exc: DjangoValidationError) -> None:
 
 class TrackSerializer(serializers.ModelSerializer):
     difficulty = serializers.CharField(source="get_difficulty_display")
+    picture = serializers.SerializerMethodField(help_text="URL of an SVG picture of the track.")
 
     class Meta:
         model = Track
         fields = ["slug", "name", "description", "length_m", "width_m", "difficulty", "popularity",
-                  "direction", "both_directions", "closed", "student"]
+                  "direction", "both_directions", "closed", "student", "picture"]
+
+    def get_picture(self, track: Track) -> str:
+        return reverse("track_picture", args=[track.slug])
 
 
 class RaceSerializer(serializers.ModelSerializer):

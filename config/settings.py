@@ -245,6 +245,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads are bounded: a racing image or model package larger than this is refused.
 MAX_IMAGE_UPLOAD_BYTES = int(os.environ.get("MAX_IMAGE_UPLOAD_BYTES", 2 * 1024 * 1024))
 MAX_MODEL_UPLOAD_BYTES = int(os.environ.get("MAX_MODEL_UPLOAD_BYTES", 50 * 1024 * 1024))
+# Each racer's garage: how many uploaded models, and how many bytes of packages in all.
+MAX_MODELS_PER_RACER = int(os.environ.get("MAX_MODELS_PER_RACER", 20))
+MAX_GARAGE_BYTES_PER_RACER = int(os.environ.get("MAX_GARAGE_BYTES_PER_RACER", 500 * 1024 * 1024))
+# A new package is first loaded and run in a child process capped at this much address space
+# and CPU time (livesim.package_probe), so no package makes the server allocate beyond it.
+MODEL_CHECK_MEMORY_BYTES = int(os.environ.get("MODEL_CHECK_MEMORY_BYTES", 2 * 1024**3))
+MODEL_CHECK_CPU_SECONDS = int(os.environ.get("MODEL_CHECK_CPU_SECONDS", 60))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("sponsorship/<int:sponsorship_id>/<str:answer>/", sponsor_views.sponsorship_answer,
          name="sponsorship_answer"),
     path("tracks/", views.track_list, name="track_list"),
+    path("tracks/<slug:slug>.svg", views.track_picture, name="track_picture"),
     path("races/manage/", views.manage, name="manage"),
     path("races/new/", views.race_create, name="race_create"),
     path("races/new/<slug:wizard>/<int:step>/", views.race_create, name="race_create_step"),

@@ -108,3 +108,16 @@ def test_the_library_never_imports_django() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_evaluate_writes_a_deepracer_for_cloud_evaluation(tmp_path) -> None:
+    out = cli("evaluate", "--track", "oval", "--model", "reference", "--laps", "2",
+              "--drfc", str(tmp_path / "model"))
+    assert out.returncode == 0, out.stderr
+    (trace,) = (tmp_path / "model").glob("evaluation-*/evaluation-simtrace/0-iteration.csv")
+    stamp = trace.parents[1].name.removeprefix("evaluation-")
+    assert len(stamp) == 14 and stamp.isdigit() and str(trace) in out.stderr
+    assert trace.read_text().splitlines()[1].split(",")[15] == "prepare"
+    metrics = json.loads((tmp_path / "model" / "metrics" / f"EvaluationMetrics-{stamp}.json")
+                         .read_text())["metrics"]
+    assert [m["episode_status"] for m in metrics] == ["In progress", "Lap complete"]

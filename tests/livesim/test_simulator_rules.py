@@ -533,3 +533,39 @@ def test_sim_trace_rows_are_written_as_the_simulator_writes_them(oval) -> None:
         assert pauses == sorted(pauses, reverse=True) and pauses[0] < 2.0
     # throttle is the model's speed, not the speed control's
     assert max(r["throttle"] for r in rows) <= 2.0 + 1e-9
+
+
+# ---------------------------------------------------------------------- one implementation
+
+
+def test_the_cli_live_runner_and_gym_env_time_the_same_laps(oval) -> None:
+    """Issue 10, item 4: the evaluation (CLI), the LIVE runner and the Gymnasium env step the
+    same World, so the same driver's laps, off-tracks and penalties take the same time."""
+    from livesim.gym_env import DeepRacerEnv
+    from livesim.realtime import RealtimeRunner
+
+    cfg = RaceConfig(race_type="oa", objects=(ObjectSpec("inside", 40.0),), laps=3)
+    ev = evaluate(oval, cfg, swerve(every_lap=True), seed=0)
+    ev_ms = [m["elapsed_time_in_milliseconds"] for m in ev.laps]
+    assert all(m["off_track_count"] == 1 for m in ev.laps)
+
+    laps = []
+    runner = RealtimeRunner(oval, cfg, swerve(every_lap=True), on_lap=laps.append, fast=True,
+                            duration_s=sum(ev_ms) / 1000 + 5.0)
+    runner.start()
+    assert runner.wait(60) and runner.state == "finished"
+    assert [lap["time_ms"] for lap in laps[:3]] == ev_ms
+    assert [lap["off_track_count"] for lap in laps[:3]] == [1, 1, 1]
+
+    env = DeepRacerEnv(track=oval, race_type="oa", objects=[{"lane": "inside", "progress": 40.0}],
+                       max_resets=None, model_metadata={"action_space_type": "continuous", "action_space": {
+                           "steering_angle": {"low": -30.0, "high": 30.0},
+                           "speed": {"low": 0.1, "high": 4.0}}})
+    env.reset(seed=0)
+    driver = swerve(every_lap=True)
+    info = {}
+    while "lap" not in info:
+        a = driver.act(env.world)
+        u = np.array([a.steer_deg / 30.0, (a.speed - 0.1) / 3.9 * 2 - 1], dtype=np.float32)
+        _, _, terminated, truncated, info = env.step(u)
+    assert round(info["lap"]["time"] * 1000) == ev_ms[0]

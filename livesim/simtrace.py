@@ -76,11 +76,13 @@ def trace_csv(rows: list[tuple]) -> str:
 
 def lap_metrics(lap, start_epoch_ms: int = 0, *, label: str | None = None) -> dict:
     """The simulator's metrics entry (:data:`METRIC_KEYS`) for one LapRecord."""
+    # both ends rounded, so a lap's start_time is the previous lap's metric_time to the ms
     start = start_epoch_ms + int(round(lap.start_time * 1000))
-    elapsed = int(round(lap.time * 1000))
+    end = start_epoch_ms + int(round((lap.start_time + lap.time) * 1000))
+    elapsed = end - start
     return {
         "completion_percentage": 100 if lap.completed else int(math.floor(lap.progress)),
-        "metric_time": start + elapsed,
+        "metric_time": end,
         "start_time": start,
         "elapsed_time_in_milliseconds": elapsed,
         "episode_status": label or STATUS_TEXT.get(lap.status, lap.status),

@@ -53,6 +53,7 @@ def assert_agrees(agg, stream: str, metrics: list[dict]) -> None:
         complete = m["completion_percentage"] == 100
         assert (row["progress"] == 100) == complete, (row, m)
         assert row["off_track"] == m["off_track_count"], (row, m)
+        assert row["crashed"] == m["crash_count"], (row, m)
         if complete:
             # ms rounding of the metrics, and the steps: ±1 step
             assert abs(row["time"] - m["elapsed_time_in_milliseconds"] / 1000) <= STEP + 2e-3, (
@@ -94,8 +95,10 @@ def scenarios():
         "20260101000001": (base, RaceConfig(laps=3), create_policy("reference")),
         "20260101000002": (wide, RaceConfig(race_type="oa", num_objects=3, laps=3),
                            swerving()),
+        # a driver that does not overtake: it runs into the bots' backs and waits
         "20260101000003": (wide, RaceConfig(race_type="h2b", num_bots=2, bot_speed=0.6,
-                                            laps=3), create_policy("reference:brisk")),
+                                            laps=3),
+                           Scripted(avoid_horizon=0.0, line_offset=0.5, max_speed=1.5)),
     }
 
 
@@ -130,10 +133,13 @@ def test_deepracer_utils_finds_livesims_laps_times_and_off_tracks(livesim_folder
         # the laps are livesim's own: the DRfC metrics are the evaluation's lap records
         assert [m["elapsed_time_in_milliseconds"] for m in metrics] == [
             m["elapsed_time_in_milliseconds"] for m in res.laps]
+        # continuous laps chain to the millisecond, as the simulator's do
+        assert all(b["start_time"] == a["metric_time"]
+                   for a, b in zip(metrics, metrics[1:], strict=False))
     tt, oa, h2b = (metrics_of(folder, s) for s in sorted(results))
     assert [m["completion_percentage"] for m in tt] == [100, 100, 100]
     assert sum(m["off_track_count"] for m in oa) >= 3  # the swerves were there to be found
-    assert len(h2b) == 3
+    assert len(h2b) == 3 and sum(m["crash_count"] for m in h2b) >= 1
 
 
 def test_a_sim_trace_of_the_same_track_has_the_reference_rows_shape() -> None:

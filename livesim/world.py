@@ -98,7 +98,7 @@ class LapRecord:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Judged:
     """What one step judged: the pose when the action arrived (params point ``px, py``), the
     action, and the outcome.  The reward params and the sim-trace row of the step read this."""

@@ -47,12 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lane-change", action="store_true", help="H2B: bots change lanes")
     e.add_argument("--off-track-penalty", type=float, default=2.0, help="seconds")
     e.add_argument("--collision-penalty", type=float, default=5.0, help="seconds")
-    e.add_argument("--max-resets", type=int, default=None, help="per lap (default unlimited)")
+    e.add_argument("--max-resets", type=int, default=None,
+                   help="per episode, as the simulator counts them (default unlimited)")
     e.add_argument("--not-continuous", action="store_true",
                    help="start every trial on the line instead of racing laps back to back")
     e.add_argument("--speed-multiplier", type=float, default=1.0)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--trace", help="write the sim-trace CSV here")
+    e.add_argument("--drfc", metavar="DIR",
+                   help="write trace and metrics as DeepRacer-for-Cloud lays them out in the "
+                        "model folder DIR (evaluation-<stamp>/evaluation-simtrace/0-iteration.csv,"
+                        " metrics/EvaluationMetrics-<stamp>.json)")
     e.add_argument("--json", action="store_true", help="print the result as JSON")
 
     r = sub.add_parser("render", help="draw a track to a PNG file")
@@ -105,9 +110,11 @@ def _cmd_evaluate(args) -> int:
         raise ValueError("--bots needs --race-type h2b")
     policy = create_policy(args.model)
     res = evaluate(track, cfg, policy, seed=args.seed, multiplier=args.speed_multiplier,
-                   trace=bool(args.trace))
+                   trace=bool(args.trace or args.drfc))
     if args.trace:
         res.write_trace(args.trace)
+    if args.drfc:
+        print(f"wrote {res.write_drfc(args.drfc)}", file=sys.stderr)
     if args.json:
         print(res.to_json())
         return 0

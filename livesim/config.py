@@ -15,7 +15,7 @@ LANES = ("inside", "outside")
 # follows. RaceConfig enforces the ones the simulator itself depends on.
 OFF_TRACK_PENALTY_RANGE = (1.0, 5.0)  # s of pause per off-track
 COLLISION_PENALTY_RANGE = (1.0, 5.0)  # s of pause per collision (OA, H2B)
-MAX_RESETS = 100  # the most resets a race may allow per lap (0 up to this, or no limit at all)
+MAX_RESETS = 100  # the most resets a race may allow per episode (0 up to this, or no limit)
 MIN_LAPS_CHOICES = (1, 2, 3, 5, 10)  # consecutive laps a Classic result needs
 MAX_OBJECTS = 6
 OBJECT_COUNT_RANGE = (1, MAX_OBJECTS)
@@ -51,8 +51,9 @@ class RaceConfig:
 
     ``laps`` is the number of trials (DeepRacer's evaluation "trials"); with ``continuous`` they
     are driven back to back without stopping (a LIVE race), otherwise each trial starts at rest
-    on the start line.  ``max_resets`` counts the resets allowed per lap (None = unlimited):
-    one more reset ends the trial, and in continuous mode the whole run.
+    on the start line.  ``max_resets`` counts the resets allowed per episode, as the simulator
+    does (a continuous run is one episode; None = unlimited): one more reset ends the episode
+    (the trial, and in continuous mode the whole run).
 
     OA: ``objects`` fixes each box's lane and place; leave it empty and set ``num_objects`` for
     random placement (new places every trial).  H2B: ``num_bots`` bots at ``bot_speed`` m/s,

@@ -37,14 +37,14 @@ from livesim.car import BODY_CENTER_AHEAD
 # --- pose (simapp bundle/urdf/deepracer: racecar.gazebo, deepracer_single_cam.urdf) ---------
 CAMERA_HEIGHT = 0.127  # m above the ground
 CAMERA_AHEAD = BODY_CENTER_AHEAD + 0.145  # m ahead of the car origin (0.145 m ahead of base_link)
-CAMERA_PITCH_DEG = 15.0  # downwards
+CAMERA_PITCH_DEG = 13.5  # downwards: fitted to the Gazebo frames (the URDF says 15°; see README)
 CAMERA_HFOV = 1.13  # rad (64.7°)
 STEREO_BASELINE = 0.06  # m between the two stereo cameras (left camera first)
 AGENT_SIZE = (160, 120)  # what the network sees
 DISPLAY_SIZE = (640, 480)  # what Gazebo renders
 
 # --- world ---------------------------------------------------------------------------------
-CELL = 0.01  # m per raster cell
+CELL = 0.005  # m per raster cell
 FIELD_MARGIN = 2.0  # m of field between the track's bounding box and the wall
 WALL_HEIGHT = 1.0  # m
 EDGE_LINE_WIDTH = 0.076  # m, white lines just inside each border

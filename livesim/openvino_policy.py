@@ -57,19 +57,23 @@ def check_graph(model) -> None:
         raise ModelPackageError(f"the network has {len(ops)} operations (limit {MAX_OPS})")
     total = 0
     for op in ops:
-        if op.get_type_name() != "Constant":
-            continue
-        shape = op.get_output_partial_shape(0)
-        if not shape.is_static:
-            continue
-        n = int(np.prod([d.get_length() for d in shape], dtype=np.int64)) if len(shape) else 1
-        if n > MAX_CONSTANT_ELEMENTS:
-            raise ModelPackageError(f"the network holds a constant of {n} values "
-                                    f"(limit {MAX_CONSTANT_ELEMENTS})")
-        total += n
-        if total > MAX_TOTAL_CONSTANT_ELEMENTS:
-            raise ModelPackageError(f"the network's constants exceed {MAX_TOTAL_CONSTANT_ELEMENTS}"
-                                    " values")
+        # every tensor whose size is known before running: a constant, or what a Broadcast /
+        # Tile of constants would build while compiling (constant folding)
+        for k in range(op.get_output_size()):
+            shape = op.get_output_partial_shape(k)
+            if not shape.is_static:
+                continue
+            dims = [d.get_length() for d in shape]
+            n = int(np.prod(dims, dtype=np.int64)) if dims else 1
+            if n > MAX_CONSTANT_ELEMENTS:
+                raise ModelPackageError(
+                    f"the network builds a tensor of shape {tuple(dims)} ({n} values, limit "
+                    f"{MAX_CONSTANT_ELEMENTS})")
+            if op.get_type_name() == "Constant":
+                total += n
+                if total > MAX_TOTAL_CONSTANT_ELEMENTS:
+                    raise ModelPackageError(
+                        f"the network's constants exceed {MAX_TOTAL_CONSTANT_ELEMENTS} values")
 
 
 def _sensor_of(name: str) -> str | None:

@@ -23,7 +23,14 @@ import tempfile
 
 import numpy as np
 
-from livesim.camera import CAMERA_SENSORS, LIDAR_BEAMS, SECTORS, STEREO, SensorSuite
+from livesim.camera import (
+    CAMERA_SENSORS,
+    LIDAR_BEAMS,
+    SECTORS,
+    STEREO,
+    SUPERSAMPLE,
+    SensorSuite,
+)
 from livesim.model_package import ModelPackage, ModelPackageError
 from livesim.policy_base import Action
 
@@ -93,7 +100,7 @@ for _cam in CAMERA_SENSORS:
 class GraphPolicy:
     """A DeepRacer network (frozen graph or IR) behind livesim's Policy interface."""
 
-    def __init__(self, package: ModelPackage, supersample: int = 2) -> None:
+    def __init__(self, package: ModelPackage, supersample: int = SUPERSAMPLE) -> None:
         try:
             import openvino as ov
         except ImportError:  # a dependency; a clear message if an install lacks it

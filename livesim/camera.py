@@ -48,7 +48,8 @@ DISPLAY_SIZE = (640, 480)  # what Gazebo renders
 SUPERSAMPLE = 1
 
 # --- world ---------------------------------------------------------------------------------
-CELL = 0.005  # m per raster cell
+CELL = 0.005  # m per raster cell (finest)
+MAX_CELLS = 12_000_000  # raster cells per track (48 MB with RGB and grey)
 FIELD_MARGIN = 2.0  # m of field between the track's bounding box and the wall
 WALL_HEIGHT = 1.0  # m
 EDGE_LINE_WIDTH = 0.076  # m, white lines just inside each border
@@ -102,19 +103,17 @@ def look_for(track) -> Look:
 class TrackScene:
     """The painted ground of one track: rasters, their origin and the wall rectangle."""
 
-    grey: np.ndarray  # (H, W, 1) float32, row 0 = smallest y
-    rgb: np.ndarray  # (H, W, 3) float32
+    grey2d: np.ndarray  # (H, W) uint8 (the simulator's frame is uint8 too), row 0 = smallest y
+    rgb: np.ndarray  # (H, W, 3) uint8
     x0: float
     y0: float
+    cell: float  # m per raster cell
     wall: np.ndarray  # xmin, ymin, xmax, ymax (m)
     look: Look
     colours: dict = field(default_factory=dict)  # surface → (grey, r, g, b) for the kernel
-    grey2d: np.ndarray = field(init=False, repr=False)  # (H, W) uint8 copy of ``grey``
     grey_cols: np.ndarray = field(init=False, repr=False)  # [objects|bots] × wall/sky/top/side
 
     def __post_init__(self) -> None:
-        # uint8 (the simulator's frame is uint8 too): a quarter of the cache a float raster needs
-        self.grey2d = np.ascontiguousarray(np.round(self.grey[..., 0]).astype(np.uint8))
         c = self.colours
         self.grey_cols = np.array(
             [[c["wall"][0], c["sky"][0], c["object"][0], c["object_side"][0]],
@@ -165,13 +164,15 @@ def build_scene(track, look: Look | None = None) -> TrackScene:
     pts = np.vstack([track.left, track.right])
     lo = pts.min(axis=0) - FIELD_MARGIN
     hi = pts.max(axis=0) + FIELD_MARGIN
-    w = int(math.ceil((hi[0] - lo[0]) / CELL)) + 1
-    h = int(math.ceil((hi[1] - lo[1]) / CELL)) + 1
+    # big tracks get coarser cells: the rasters (4 bytes a cell) stay within MAX_CELLS
+    cell = max(CELL, math.sqrt((hi[0] - lo[0]) * (hi[1] - lo[1]) / MAX_CELLS))
+    w = int(math.ceil((hi[0] - lo[0]) / cell)) + 1
+    h = int(math.ceil((hi[1] - lo[1]) / cell)) + 1
     ids = Image.new("L", (w, h), 0)  # 0 field, 1 road, 2 edge line, 3 centre dash
     draw = ImageDraw.Draw(ids)
 
     def px(p) -> tuple[float, float]:
-        return ((p[0] - lo[0]) / CELL, (p[1] - lo[1]) / CELL)
+        return ((p[0] - lo[0]) / cell, (p[1] - lo[1]) / cell)
 
     left, right, center = track.left, track.right, track.center
     for q in _quads_between(left, right, track.closed):
@@ -185,15 +186,14 @@ def build_scene(track, look: Look | None = None) -> TrackScene:
     for q in _dashes(center, track.closed):
         draw.polygon([px(p) for p in q], fill=3)
     idx = np.asarray(ids)
-    palette = np.array([look.field, look.road, look.edge, look.center], dtype=np.float32)
-    rgb = palette[idx]
-    g = (rgb @ np.array([0.2989, 0.587, 0.114], dtype=np.float32))[..., None]
+    palette = np.array([look.field, look.road, look.edge, look.center], dtype=np.uint8)
+    greys = np.array([round(grey(c)) for c in palette], dtype=np.uint8)
     colours = {name: (grey(c), *c) for name, c in
                (("wall", look.wall), ("sky", look.sky), ("object", look.object),
                 ("object_side", look.object_side), ("bot", look.bot),
                 ("bot_side", look.bot_side))}
-    return TrackScene(grey=np.ascontiguousarray(g), rgb=np.ascontiguousarray(rgb),
-                      x0=float(lo[0]), y0=float(lo[1]),
+    return TrackScene(grey2d=np.ascontiguousarray(greys[idx]), rgb=np.ascontiguousarray(palette[idx]),
+                      x0=float(lo[0]), y0=float(lo[1]), cell=cell,
                       wall=np.array([lo[0], lo[1], hi[0], hi[1]], dtype=np.float64),
                       look=look, colours=colours)
 
@@ -279,7 +279,7 @@ class Camera:
                 out = np.empty((h, w), dtype=np.float32)
             _render_grey(self.dx, self.dy, self.dz, self.gx, self.gy, self.pose.ahead,
                          self.pose.lateral, self.pose.height, x, y, heading, scene.grey2d,
-                         scene.x0, scene.y0, 1.0 / CELL, scene.wall, WALL_HEIGHT,
+                         scene.x0, scene.y0, 1.0 / scene.cell, scene.wall, WALL_HEIGHT,
                          scene.grey_cols[int(bot_boxes)], bx, height, self.supersample, out)
             return out
         c = scene.colours
@@ -287,7 +287,7 @@ class Camera:
         cols = np.array([c["wall"], c["sky"], top, side], dtype=np.float32)[:, 1:4]
         acc = np.empty((h, w, 3), dtype=np.float32)
         _render(self.dx, self.dy, self.dz, self.gx, self.gy, self.pose.ahead, self.pose.lateral,
-                self.pose.height, x, y, heading, scene.rgb, scene.x0, scene.y0, 1.0 / CELL,
+                self.pose.height, x, y, heading, scene.rgb, scene.x0, scene.y0, 1.0 / scene.cell,
                 scene.wall, WALL_HEIGHT, np.ascontiguousarray(cols), bx, height,
                 self.supersample, acc)
         return np.clip(acc + 0.5, 0, 255).astype(np.uint8)
@@ -366,10 +366,18 @@ def _render(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, raster
                         px = x + lx * ch - ly * sh
                         py = y + lx * sh + ly * ch
                         if wall[0] < px < wall[2] and wall[1] < py < wall[3]:
-                            u = min(rw - 1, max(0, int((px - x0) * inv_cell)))
-                            v = min(rh - 1, max(0, int((py - y0) * inv_cell)))
+                            # bilinear between cell centres: the display camera sees the ground
+                            # close up, where nearest cells would show as steps
+                            fu = min(rw - 1.001, max(0.0, (px - x0) * inv_cell - 0.5))
+                            fv = min(rh - 1.001, max(0.0, (py - y0) * inv_cell - 0.5))
+                            u, v = int(fu), int(fv)
+                            au, av = fu - u, fv - v
                             for k in range(C):
-                                out[r, q, k] += raster[v, u, k]
+                                out[r, q, k] += (
+                                    (raster[v, u, k] * (1 - au) + raster[v, u + 1, k] * au)
+                                    * (1 - av)
+                                    + (raster[v + 1, u, k] * (1 - au) + raster[v + 1, u + 1, k] * au)
+                                    * av)
                             continue
                     sel = _wall_or_sky(cx, cy, cam_h, wx, wy, wz, wall, wall_h, tb)
                     if sel == 2:

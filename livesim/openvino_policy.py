@@ -31,6 +31,7 @@ from livesim.camera import (
     SUPERSAMPLE,
     SensorSuite,
 )
+from livesim.graphdef_scan import GraphDefError, check_graphdef
 from livesim.model_package import ModelPackage, ModelPackageError
 from livesim.policy_base import Action
 
@@ -51,6 +52,11 @@ def _read(core, package: ModelPackage):
             with open(binp, "wb") as f:
                 f.write(getattr(package, "ir_weights", b""))
             return core.read_model(xml, binp)
+        try:  # before OpenVINO reads it: a tiny Const may declare gigabytes
+            check_graphdef(package.weights, MAX_CONSTANT_ELEMENTS)
+        except GraphDefError as exc:
+            raise ModelPackageError(f"model.pb is not a readable TensorFlow frozen graph: "
+                                    f"{exc}") from None
         pb = os.path.join(tmp, "model.pb")
         with open(pb, "wb") as f:
             f.write(package.weights)
@@ -112,6 +118,8 @@ class GraphPolicy:
         core = ov.Core()
         try:
             model = _read(core, package)
+        except ModelPackageError:
+            raise
         except Exception:  # OpenVINO raises its own RuntimeError subclasses
             # its message names our temporary path and its frontends: not the racer's business
             raise ModelPackageError(f"{package.weights_file} is not a readable TensorFlow "

@@ -222,3 +222,56 @@ def test_reference_model_drives_reinvent_base_three_trials_at_most_one_off_track
                    seed=0, trace=False)
     assert [m["completion_percentage"] for m in res.laps] == [100, 100, 100]
     assert res.totals["off_track_count"] <= 1
+
+
+# ------------------------------------------------------------------- frozen-graph bombs
+
+
+def _varint(n: int) -> bytes:
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _msg(field: int, payload: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _const_bomb_graphdef(dims: tuple[int, ...]) -> bytes:
+    """A GraphDef with one Const node declaring ``dims`` but holding a single float value
+    (TensorFlow broadcasts it to the whole shape)."""
+    shape = b"".join(_msg(2, _varint(1 << 3 | 0) + _varint(d)) for d in dims)
+    tensor = (_varint(1 << 3 | 0) + _varint(1)  # dtype DT_FLOAT
+              + _msg(2, shape)
+              + _varint(5 << 3 | 5) + np.float32(1.0).tobytes())  # float_val
+    attr_value = _msg(8, tensor)
+    attr_entry = _msg(1, b"value") + _msg(2, attr_value)
+    node = _msg(1, b"bomb") + _msg(2, b"Const") + _msg(5, attr_entry)
+    return _msg(1, node)
+
+
+def test_a_60_byte_frozen_graph_declaring_8_gib_is_refused_before_openvino_reads_it(
+        tmp_path, sample):
+    graph = _const_bomb_graphdef((65536, 32768))
+    assert len(graph) < 100
+    tgz = tmp_path / "bomb.tar.gz"
+    meta = (sample / "model" / "model_metadata.json").read_bytes()
+    with tarfile.open(tgz, "w:gz") as tf:
+        for name, data in (("model_metadata.json", meta), ("agent/model.pb", graph)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    with pytest.raises(ModelPackageError, match="'bomb' declares a tensor of 2147483648 values"):
+        create_policy(tgz)
+
+
+def test_the_scan_reads_the_real_graph(sample):
+    from livesim.graphdef_scan import largest_declared_tensor
+
+    n, node = largest_declared_tensor((sample / "model" / "model_48.pb").read_bytes())
+    assert 100_000 < n < 10_000_000 and node  # the dense layer's weights

@@ -252,6 +252,7 @@ class Camera:
         self.gy = np.where(np.isfinite(t), self.pose.lateral + t * self.dy, 1e9).astype(np.float32)
         # float32 halves the memory the hot loop streams through (precision: < 0.1 mm at 10 m)
         self.dx, self.dy, self.dz = (a.astype(np.float32) for a in (self.dx, self.dy, self.dz))
+        self.gxy = np.ascontiguousarray(np.stack([self.gx, self.gy], axis=-1))  # one stream
 
     def image_point(self, forward: float, left: float) -> tuple[float, float]:
         """(column, row) in pixels where a ground point given in car coordinates appears."""
@@ -277,7 +278,13 @@ class Camera:
         if not rgb:
             if out is None:
                 out = np.empty((h, w), dtype=np.float32)
-            _render_grey(self.dx, self.dy, self.dz, self.gx, self.gy, self.pose.ahead,
+            if self.supersample == 1 and len(bx) == 0:
+                _render_grey_plain(self.dx, self.dy, self.dz, self.gxy, self.pose.ahead,
+                                   self.pose.lateral, self.pose.height, x, y, heading,
+                                   scene.grey2d, scene.x0, scene.y0, 1.0 / scene.cell,
+                                   scene.wall, WALL_HEIGHT, scene.grey_cols[0], out)
+                return out
+            _render_grey(self.dx, self.dy, self.dz, self.gxy, self.pose.ahead,
                          self.pose.lateral, self.pose.height, x, y, heading, scene.grey2d,
                          scene.x0, scene.y0, 1.0 / scene.cell, scene.wall, WALL_HEIGHT,
                          scene.grey_cols[int(bot_boxes)], bx, height, self.supersample, out)
@@ -406,17 +413,22 @@ def _wall_or_sky(cx, cy, cam_h, wx, wy, wz, wall, wall_h, tb):
 
 
 @njit(cache=True, fastmath=True)
-def _render_grey(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, raster, x0, y0,
+def _render_grey(dx, dy, dz, gxy, cam_ahead, cam_lat, cam_h, x, y, heading, raster, x0, y0,
                  inv_cell, wall, wall_h, cols, boxes, box_h, ss, out):
-    """Grey-only :func:`_render` (the agent's hot path): 2-D raster and output."""
+    """Grey-only :func:`_render` (the agent's hot path): 2-D raster and output.
+
+    The ground hit is transformed straight into raster coordinates; the raster covers exactly
+    the wall rectangle, so a point inside the wall needs no clamping."""
     H, W = out.shape
-    rh, rw = raster.shape[0], raster.shape[1]
     ch, sh = math.cos(heading), math.sin(heading)
     cx = x + cam_ahead * ch - cam_lat * sh
     cy = y + cam_ahead * sh + cam_lat * ch
     nb = boxes.shape[0]
     norm = 1.0 / (ss * ss)
-    x0w, x1w, y0w, y1w = wall[0], wall[2], wall[1], wall[3]
+    ox, oy = (x - x0) * inv_cell, (y - y0) * inv_cell
+    ca, sa = ch * inv_cell, sh * inv_cell
+    umin, umax = (wall[0] - x0) * inv_cell, (wall[2] - x0) * inv_cell
+    vmin, vmax = (wall[1] - y0) * inv_cell, (wall[3] - y0) * inv_cell
     for r in range(H):
         for q in range(W):
             acc = 0.0
@@ -424,8 +436,8 @@ def _render_grey(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, r
                 i = r * ss + a
                 for b in range(ss):
                     j = q * ss + b
-                    lx = gx[i, j]
-                    ly = gy[i, j]
+                    lx = gxy[i, j, 0]
+                    ly = gxy[i, j, 1]
                     tb = math.inf
                     top = False
                     if nb > 0:
@@ -438,12 +450,10 @@ def _render_grey(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, r
                             if t < tb:
                                 tb, top = t, tp
                     if lx < 1e8 and (nb == 0 or cam_h / -dz[i, j] < tb):
-                        px = x + lx * ch - ly * sh
-                        py = y + lx * sh + ly * ch
-                        if x0w < px < x1w and y0w < py < y1w:
-                            u = min(rw - 1, max(0, int((px - x0) * inv_cell)))
-                            v = min(rh - 1, max(0, int((py - y0) * inv_cell)))
-                            acc += raster[v, u]
+                        fu = ox + lx * ca - ly * sa
+                        fv = oy + lx * sa + ly * ca
+                        if umin < fu < umax and vmin < fv < vmax:
+                            acc += raster[int(fv), int(fu)]
                             continue
                     wx = dx[i, j] * ch - dy[i, j] * sh
                     wy = dx[i, j] * sh + dy[i, j] * ch
@@ -452,6 +462,35 @@ def _render_grey(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, r
                         sel = 2 if top else 3
                     acc += cols[sel]
             out[r, q] = acc * norm
+
+
+@njit(cache=True, fastmath=True)
+def _render_grey_plain(dx, dy, dz, gxy, cam_ahead, cam_lat, cam_h, x, y, heading, raster, x0,
+                       y0, inv_cell, wall, wall_h, cols, out):
+    """:func:`_render_grey` for the common case — one sample per pixel, no boxes — without
+    the loops and branches those need (about twice as fast)."""
+    H, W = out.shape
+    ch, sh = math.cos(heading), math.sin(heading)
+    cx = x + cam_ahead * ch - cam_lat * sh
+    cy = y + cam_ahead * sh + cam_lat * ch
+    ox, oy = (x - x0) * inv_cell, (y - y0) * inv_cell
+    ca, sa = ch * inv_cell, sh * inv_cell
+    umin, umax = (wall[0] - x0) * inv_cell, (wall[2] - x0) * inv_cell
+    vmin, vmax = (wall[1] - y0) * inv_cell, (wall[3] - y0) * inv_cell
+    for r in range(H):
+        for q in range(W):
+            lx = gxy[r, q, 0]
+            ly = gxy[r, q, 1]
+            if lx < 1e8:
+                fu = ox + lx * ca - ly * sa
+                fv = oy + lx * sa + ly * ca
+                if umin < fu < umax and vmin < fv < vmax:
+                    out[r, q] = raster[int(fv), int(fu)]
+                    continue
+            wx = dx[r, q] * ch - dy[r, q] * sh
+            wy = dx[r, q] * sh + dy[r, q] * ch
+            out[r, q] = cols[_wall_or_sky(cx, cy, cam_h, wx, wy, dz[r, q], wall, wall_h,
+                                          math.inf)]
 
 
 # ------------------------------------------------------------------------------ sensors

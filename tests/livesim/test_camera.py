@@ -157,3 +157,16 @@ def test_the_fast_path_renders_what_the_general_one_does(scene):
         plain = cam.render(scene, 1.0, 0.1, heading).copy()
         general = cam.render(scene, 1.0, 0.1, heading, boxes=out_of_sight)
         assert np.array_equal(plain, general)
+
+
+def test_agent_frame_is_the_display_frame_resized_and_greyed_as_the_simulator_does(scene):
+    """Gazebo renders 640×480 RGB; the agent sees it bilinearly resized to 160×120 and turned
+    grey (0.2989 R + 0.587 G + 0.114 B).  The agent camera renders that directly."""
+    from PIL import Image
+
+    big = C.Camera(C.DISPLAY_SIZE, supersample=1).render(scene, 1.0, 0.05, 0.1, rgb=True)
+    small = np.asarray(Image.fromarray(big).resize(C.AGENT_SIZE, Image.BILINEAR), np.float64)
+    grey = small @ np.array([0.2989, 0.587, 0.114])
+    agent = C.Camera(C.AGENT_SIZE, supersample=4).render(scene, 1.0, 0.05, 0.1)
+    assert grey.shape == agent.shape == (120, 160)
+    assert np.mean(np.abs(grey - agent)) < 2.0  # grey levels; edges differ by the filter

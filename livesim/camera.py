@@ -7,13 +7,15 @@ it resized to 160×120 and turned grey (Y = 0.2989 R + 0.587 G + 0.114 B).
 
 Speed comes from two precomputations:
 
-* the ground is painted once per track into a raster (1 cm cells) of grey values and one of RGB
+* the ground is painted once per track into a raster (5 mm cells; coarser on very large tracks)
+  of grey values and one of RGB
   colours (:class:`TrackScene`, built with PIL polygons, so any track shape works);
 * the camera sits at a fixed pose on the car, so every pixel's ray — and where it meets the
   ground, in car coordinates — is computed once per camera (:class:`Camera`).
 
-A frame is then one rotation + translation and one raster look-up per sample
-(:func:`_render_grey`, numba).  With ``supersample`` > 1 each 160×120 pixel averages
+A frame is then one rotation + translation and one raster look-up per sample (numba:
+:func:`_render_grey_plain` for the common case, :func:`_render_grey` with boxes or
+supersampling, :func:`_render` for RGB).  With ``supersample`` > 1 each 160×120 pixel averages
 ``supersample``² samples spread over its area, standing in for Gazebo's 640×480 frame shrunk by
 PIL's bilinear (antialiasing) resize; the default renders 160×120 directly.
 
@@ -37,6 +39,7 @@ from livesim.car import BODY_CENTER_AHEAD
 
 # --- pose (simapp bundle/urdf/deepracer: racecar.gazebo, deepracer_single_cam.urdf) ---------
 CAMERA_HEIGHT = 0.127  # m above the ground
+# base_link (midway between the axles, DOMAIN.md §4a) is BODY_CENTER_AHEAD ahead of the car origin
 CAMERA_AHEAD = BODY_CENTER_AHEAD + 0.145  # m ahead of the car origin (0.145 m ahead of base_link)
 CAMERA_PITCH_DEG = 13.5  # downwards: fitted to the Gazebo frames (the URDF says 15°; see README)
 CAMERA_HFOV = 1.13  # rad (64.7°)

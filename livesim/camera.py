@@ -8,8 +8,8 @@ it resized to 160×120 and turned grey (Y = 0.2989 R + 0.587 G + 0.114 B).
 Speed comes from two precomputations:
 
 * the ground is painted once per track into a raster (5 mm cells; coarser on very large tracks)
-  of grey values and one of RGB
-  colours (:class:`TrackScene`, built with PIL polygons, so any track shape works);
+  of grey values and one of RGB colours (:class:`TrackScene`, built with PIL polygons, so any
+  track shape works);
 * the camera sits at a fixed pose on the car, so every pixel's ray — and where it meets the
   ground, in car coordinates — is computed once per camera (:class:`Camera`).
 

@@ -31,6 +31,7 @@ from .forms import (
     SignupForm,
     wizard_step_of,
 )
+from .classic_views import classic_context
 from .garage_views import entry_context
 from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track
@@ -256,6 +257,7 @@ def race_detail(request, race: Race):
         "racer_count": race.participants.active().count(),
         "leaderboard": race_leaderboard(race),
         **entry_context(request, race, participant),
+        **classic_context(request, race, participant),
     }
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)

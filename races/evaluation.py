@@ -188,7 +188,7 @@ def _publisher() -> Publish:
 
 def announce(run_id: int, publish: Publish | None = None, **progress) -> None:
     run = Run.objects.select_related("racer__racer").get(pk=run_id)
-    (publish or _publish_quietly)(run.race_id, protocol.submission_state(submission_event(run, **progress)))
+    (_publish_quietly if publish is None else publish)(run.race_id, protocol.submission_state(submission_event(run, **progress)))
 
 
 def announce_queue(publish: Publish | None = None) -> None:
@@ -198,7 +198,7 @@ def announce_queue(publish: Publish | None = None) -> None:
     for place, (run_id, race_id) in enumerate(head[:QUEUE_PLACES_SHOWN], start=1):
         by_race.setdefault(race_id, {})[run_id] = place
     for race_id, places in by_race.items():
-        (publish or _publish_quietly)(race_id, protocol.submission_queue(places))
+        (_publish_quietly if publish is None else publish)(race_id, protocol.submission_queue(places))
 
 
 # -- evaluating --------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ class Evaluator:
     def __init__(self, run_id: int, publish: Publish | None = None) -> None:
         self.run_id = run_id
         self.owner = f"{OWNER_PREFIX}.{os.getpid()}.{secrets.token_hex(4)}"
-        self.publish = publish or _publish_quietly
+        self.publish = _publish_quietly if publish is None else publish
         self.frames: list[dict] = []
         self.race_id = None
         self._next_progress = 0.0

@@ -25,6 +25,7 @@ After `MAX_ATTEMPTS` deliveries a submission fails instead of taking a worker do
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import logging
@@ -33,14 +34,14 @@ import os
 import re
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 
 from config.jobs import DispatchError, job
 from livesim.config import ConfigError
@@ -154,7 +155,6 @@ def submission_event(run: Run, evaluation: Evaluation | None = None, *, trial: i
         "model": run.model_name, "state": state,
         "trials": evaluation.trials if evaluation else None,
         "created_at": run.created_at.isoformat(),
-        "url": reverse("submission_detail", args=[run.race_id, run.pk]),
     }
     if state == "queued":
         payload["place"] = queue_place(run)
@@ -277,7 +277,7 @@ class Evaluator:
         self.frames: list[dict] = []
         self.race_id = None
         self._next_progress = 0.0
-        self._next_renewal = 0.0
+        self._lost = False
         self._deadline = 0.0
         self._trial = 0
 
@@ -343,10 +343,35 @@ class Evaluator:
         timeout = settings.EVALUATION_TIMEOUT_S
         if record.start_run(self.run_id, self.owner, timeout) is None:
             raise _LostLease()
-        now = time.monotonic()
-        self._deadline = now + timeout
-        self._next_renewal = now + record.lease_s() / 3
-        return evaluate(track, config, _Watched(policy, self.on_step), seed=run.seed)
+        self._deadline = time.monotonic() + timeout
+        with self._heartbeat():
+            return evaluate(track, config, _Watched(policy, self.on_step), seed=run.seed)
+
+    @contextlib.contextmanager
+    def _heartbeat(self):
+        """Renew the run's lease every third of a lease on a thread of its own: the simulator's
+        first step in a process compiles its kernels for seconds, and the lease must hold
+        through that too."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            try:
+                while not stop.wait(record.lease_s() / 3):
+                    if not record.renew_leases(self.owner, [self.run_id]):
+                        self._lost = True  # taken over or ended elsewhere: the steps stop
+                        return
+            except Exception:  # the database is away: the lease runs out, a redelivery resumes
+                log.exception("evaluation of run %s: lease renewal failed", self.run_id)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=beat, daemon=True, name=f"eval-lease-{self.run_id}")
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def on_step(self, world) -> None:
         if len(self.frames) < record.MAX_TRACE_FRAMES:
@@ -354,10 +379,8 @@ class Evaluator:
         now = time.monotonic()
         if now >= self._deadline:
             raise EvaluationFailed(f"timed out after {settings.EVALUATION_TIMEOUT_S:g} s")
-        if now >= self._next_renewal:
-            self._next_renewal = now + record.lease_s() / 3
-            if not record.renew_leases(self.owner, [self.run_id]):
-                raise _LostLease()
+        if self._lost:
+            raise _LostLease()
         if world.trial != self._trial or now >= self._next_progress:
             self._trial = world.trial
             self._next_progress = now + PROGRESS_EVERY_S

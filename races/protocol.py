@@ -22,7 +22,8 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `submission.state`    a Classic submission changed: submission (`evaluation.submission_event`:
                         id, racer_id, racer, model, state queued|evaluating|done|failed, place
                         (in the evaluation queue, while queued), trial and trials, progress (% of
-                        the trial's lap), failure; its results page is url)
+                        the trial's lap), failure, results (per trial, once done); its results
+                        page is /races/<race>/submissions/<id>/)
 - `submission.queue`    the evaluation queue moved: places {run id: place} of the race's queued
                         submissions
 - `car.telemetry`       a physical car reported battery, temperature, ...

@@ -40,7 +40,7 @@
       tr.insertCell().textContent = (s.created_at || "").slice(0, 16).replace("T", " ");
       tr.insertCell().textContent = s.model;
       const st = tr.insertCell(); st.className = "status"; statusCell(st, s);
-      const link = document.createElement("a"); link.href = s.url; link.textContent = "Results";
+      const link = document.createElement("a"); link.href = root.dataset.resultsUrl.replace(/0\/$/, `${s.id}/`); link.textContent = "Results";
       tr.insertCell().appendChild(link);
     }
   }

@@ -421,6 +421,35 @@ def replay_frame(world, step: int) -> dict:
     return frame
 
 
+def resume_lost_evaluations() -> int:
+    """Embedded mode, when the server starts: the job threads' queue died with the last server
+    process, so every evaluation still queued or under way is dispatched again (one under way
+    is resumed once its dead owner's lease has passed). Scaled mode needs none of this: Redis
+    keeps the jobs. Returns how many were dispatched."""
+    lost = list(Run.objects.filter(source=Run.Source.EVALUATION,
+                                   state__in=(Run.State.QUEUED, *Run.ACTIVE_STATES))
+                .order_by("created_at", "pk").values_list("pk", flat=True))
+    for run_id in lost:
+        evaluate_submission.dispatch(run_id)
+    if lost:
+        log.warning("dispatched %d evaluation(s) again that the last server process left", len(lost))
+    return len(lost)
+
+
+def resume_lost_evaluations_soon() -> None:
+    """`resume_lost_evaluations` on a thread, so that the server starts without waiting for the
+    database."""
+    def resume() -> None:
+        try:
+            resume_lost_evaluations()
+        except Exception:
+            log.exception("could not dispatch the evaluations the last server process left")
+        finally:
+            connection.close()
+
+    threading.Thread(target=resume, daemon=True, name="eval-resume").start()
+
+
 @job
 def evaluate_submission(run_id: int) -> None:
     """Evaluate one Classic submission (idempotent: a second delivery resumes or does nothing)."""

@@ -725,6 +725,6 @@ class Participant(models.Model):
 
 
 # The app's other tables live in their own modules (tables only, like this one).
+from .evaluation_models import Evaluation  # noqa: E402, F401
 from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
 from .run_models import Lap, Run, RunTrace  # noqa: E402, F401
-from .evaluation_models import Evaluation  # noqa: E402, F401

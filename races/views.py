@@ -20,6 +20,7 @@ from leaderboard.board import race_leaderboard
 
 from . import access, lineup, live_control
 from .access import race_view
+from .classic_views import classic_context
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
     CUSTOMIZATION_FIELDS,
@@ -31,7 +32,6 @@ from .forms import (
     SignupForm,
     wizard_step_of,
 )
-from .classic_views import classic_context
 from .garage_views import entry_context
 from .invitations import CLOSED_MESSAGE, invitation_url, is_shareable, qr_svg, suggested_email
 from .models import Participant, Race, RacerProfile, Track

@@ -174,3 +174,12 @@ def test_a_queue_that_cannot_take_the_job_fails_the_submission_with_the_reason(
         enter_or_explain(race, bob, steady)
     run = Run.objects.get()
     assert (run.state, run.failure) == ("failed", "the evaluation queue could not be reached")
+
+
+def test_the_racer_status_counts_the_submissions(as_bob, race, joined, steady):
+    assert joined.submission_status == "No model submitted"
+    enter(as_bob, race, steady.pk)
+    enter(as_bob, race, steady.pk)
+    latest = Run.objects.latest("created_at")
+    assert joined.submission_status == (
+        f"2 submissions, the latest Steady at {timezone.localtime(latest.created_at):%Y-%m-%d %H:%M} UTC")

@@ -235,3 +235,14 @@ def test_an_evaluation_nobody_resumes_is_failed_after_the_grace(submission, sett
     assert record.recover_expired_runs(publish=lambda *a: None) == 1
     submission.refresh_from_db()
     assert (submission.state, submission.failure) == ("failed", record.EVAL_RECOVERED)
+
+
+def test_an_embedded_restart_dispatches_the_evaluations_it_lost(bob, race, joined, steady,
+                                                               monkeypatch):
+    queued, under_way, ended = (enter_classic(race, bob, steady) for _ in range(3))
+    Run.objects.filter(pk=under_way.pk).update(state="running", owner="the-last-process")
+    Run.objects.filter(pk=ended.pk).update(state="finished")
+    dispatched = []
+    monkeypatch.setattr("races.evaluation.evaluate_submission.dispatch", dispatched.append)
+    assert evaluation.resume_lost_evaluations() == 2
+    assert dispatched == [queued.pk, under_way.pk]

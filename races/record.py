@@ -66,8 +66,9 @@ def lease_s() -> float:
 
 def eval_grace_s() -> float:
     """How long after its lease passed an evaluation waits for its job's second delivery
-    before it is ended as failed: one more lease."""
-    return lease_s()
+    before it is ended as failed (EVALUATION_GRACE_S: a new worker process takes seconds to
+    start)."""
+    return float(settings.EVALUATION_GRACE_S)
 
 
 def _lease_until(now=None):

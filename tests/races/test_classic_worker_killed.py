@@ -17,6 +17,7 @@ from races.garage import reference_model
 from races.record import EVAL_RECOVERED
 from races.run_models import Lap, Run
 from tests.config.test_jobs import celery_worker, job_env, new_queue, run_python, stop, wait_for
+from tests.events import RaceEvents
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -65,16 +66,23 @@ def pid_of(owner: str) -> int:
 
 
 def test_a_killed_worker_process_is_resumed_and_the_submission_ends_done(worker_env, submissions,
-                                                                          tmp_path):
+                                                                          tmp_path, redis_layers):
     run = submissions()
     log = tmp_path / "worker.log"
-    with celery_worker(worker_env, log):
+    with celery_worker(worker_env, log), RaceEvents(run.race_id) as events:
         dispatch(worker_env, run)
         first = running(run, log)
+        # the worker's status events reach the race's group on Redis, as browsers get them
+        progress = events.wait_for(lambda m: m["type"] == "submission.state"
+                                   and m["submission"]["state"] == "evaluating", timeout=30)
+        assert progress["submission"]["trials"] == 3
         time.sleep(1.0)  # well into its first trial
         os.kill(pid_of(first.owner), signal.SIGKILL)  # the pool process, as the OOM killer would
         wait_for(lambda: Run.objects.get(pk=run.pk).state in Run.ENDED_STATES,
                  "the evaluation to end", timeout=120, log=log)
+        done = events.wait_for(lambda m: m["type"] == "submission.state"
+                               and m["submission"]["state"] in ("done", "failed"), timeout=30)
+        assert done["submission"]["state"] == "done" and len(done["submission"]["results"]) == 3
     run.refresh_from_db()
     assert (run.state, run.failure) == ("finished", ""), log.read_text()[-3000:]
     assert run.owner != first.owner
@@ -84,6 +92,7 @@ def test_a_killed_worker_process_is_resumed_and_the_submission_ends_done(worker_
 
 def test_a_worker_gone_for_good_leaves_a_failed_submission_with_the_reason(worker_env, submissions,
                                                                            tmp_path):
+    worker_env["EVALUATION_GRACE_S"] = "2"
     lost, later = submissions(), submissions()
     with celery_worker(worker_env, tmp_path / "first.log") as first_worker:
         dispatch(worker_env, lost)

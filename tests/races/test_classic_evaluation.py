@@ -142,6 +142,28 @@ def test_the_race_rules_reach_the_simulator(bob, race, joined, steady, heard, mo
     assert Lap.objects.filter(run=run).count() == 5
 
 
+def test_head_to_bot_rules_reach_the_simulator(bob, race, joined, steady, heard, monkeypatch,
+                                               django_capture_on_commit_callbacks):
+    race.race_type, race.bot_count, race.bot_speed, race.collision_penalty = "h2b", 2, 0.5, 5
+    race.lane_change, race.lane_change_min, race.lane_change_max = True, 2, 4
+    race.save()
+    run = enter_classic(race, bob, steady)
+    seen = {}
+    real = evaluation.evaluate
+
+    def spy(track, config, policy, seed=0, **kw):
+        seen["config"] = config
+        return real(track, config, policy, seed=seed, **kw)
+
+    monkeypatch.setattr(evaluation, "evaluate", spy)
+    evaluate_now(run, heard, django_capture_on_commit_callbacks)
+    config = seen["config"]
+    assert (config.race_type, config.num_bots, config.bot_speed, config.bot_lane_change) == ("h2b", 2, 0.5, True)
+    assert (config.lane_change_min, config.lane_change_max, config.laps) == (2.0, 4.0, 3)
+    frames = RunTrace.objects.get(run=run).frames()
+    assert all(len(f["objects"]) == 2 for f in frames)  # the replay shows the bots
+
+
 def test_an_unfinished_trial_is_an_invalid_lap_that_says_why():
     metric = {"trial": 2, "completion_percentage": 62, "elapsed_time_in_milliseconds": 9000,
               "start_time": 12000, "episode_status": "Off track", "off_track_count": 1,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 RACE_TYPES = ("tt", "oa", "h2b")
+# The way round a closed track is driven: "" keeps the track's own (its file's) direction.
+DIRECTIONS = ("", "clockwise", "counter_clockwise")
 LANES = ("inside", "outside")
 
 # The race options an organizer may choose (the DeepRacer console's ranges, both ends allowed).
@@ -57,6 +59,9 @@ class RaceConfig:
     OA: ``objects`` fixes each box's lane and place; leave it empty and set ``num_objects`` for
     random placement (new places every trial).  H2B: ``num_bots`` bots at ``bot_speed`` m/s,
     optionally changing lane every U(``lane_change_min``, ``lane_change_max``) seconds.
+
+    ``direction`` ("clockwise" / "counter_clockwise", or "" for the track as it is) is the way
+    round the track is raced: :meth:`orient` gives the track driven that way.
     """
 
     race_type: str = "tt"
@@ -73,10 +78,13 @@ class RaceConfig:
     lane_change_min: float = 3.0
     lane_change_max: float = 5.0
     max_lap_time: float = 300.0  # s; a lap still running after this ends as time_up
+    direction: str = ""
 
     def __post_init__(self) -> None:
         if self.race_type not in RACE_TYPES:
             raise ConfigError(f"race_type must be one of {RACE_TYPES}, not {self.race_type!r}")
+        if self.direction not in DIRECTIONS:
+            raise ConfigError(f"direction must be one of {DIRECTIONS}, not {self.direction!r}")
         object.__setattr__(self, "objects", tuple(
             o if isinstance(o, ObjectSpec) else ObjectSpec(**o) for o in self.objects))
         if self.laps < 1:
@@ -110,6 +118,12 @@ class RaceConfig:
                     f"not {self.lane_change_min}..{self.lane_change_max}")
         elif self.num_bots:
             raise ConfigError("bots are only allowed in an H2B race")
+
+    def orient(self, track):
+        """``track`` driven in this race's direction (reversed when it runs the other way)."""
+        if not self.direction or not track.closed:
+            return track
+        return track if track.clockwise == (self.direction == "clockwise") else track.reversed()
 
     @property
     def random_objects(self) -> bool:

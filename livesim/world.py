@@ -104,8 +104,8 @@ class World:
         rng: np.random.Generator | None = None,
         car_spec: CarSpec = DEFAULT_SPEC,
     ) -> None:
-        self.track = track
         self.config = config or RaceConfig()
+        self.track = track = self.config.orient(track)  # the race's direction round the track
         self.rng = rng if rng is not None else np.random.default_rng(seed)
         self.g = K.track_geometry(track)
         self.closed = bool(track.closed)

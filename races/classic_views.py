@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import access, evaluation
+from . import access, evaluation, sponsorship
 from .access import race_view
 from .evaluation_models import Evaluation
 from .garage_models import RacerModel
@@ -70,7 +70,8 @@ def classic_context(request, race: Race, participant) -> dict:
     runs = list(Run.objects.filter(race=race, racer=request.user, source=Run.Source.EVALUATION)
                 .select_related("racer__racer", "evaluation").order_by("-created_at")[:MY_SUBMISSIONS_SHOWN])
     return {
-        "classic_refusal": evaluation.classic_refusal(race, request.user) if participant else None,
+        "classic_refusal": (evaluation.classic_refusal(race, request.user)
+                            or sponsorship.quota_refusal(request.user)) if participant else None,
         "classic_models": RacerModel.objects.filter(owner=request.user, status=RacerModel.Status.READY)
         .order_by("name") if participant else [],
         "my_submissions": [evaluation.submission_event(run, getattr(run, "evaluation", None)) for run in runs],

@@ -47,7 +47,7 @@ from config.jobs import DispatchError, job
 from livesim.config import ConfigError
 from livesim.evaluate import EvalResult, evaluate
 
-from . import protocol, record
+from . import protocol, record, sponsorship
 from .evaluation_models import Evaluation
 from .garage_models import RacerModel
 from .models import Race, racer_alias
@@ -95,7 +95,7 @@ def enter_classic(race: Race, user, racer_model: RacerModel) -> Run:
         # The race row is locked: an organizer closing the race or removing the racer waits,
         # or the entry waits for them and is refused.
         race = Race.objects.select_for_update().get(pk=race.pk)
-        refusal = classic_refusal(race, user)
+        refusal = classic_refusal(race, user) or sponsorship.quota_refusal(user)
         if refusal:
             raise ValidationError({"race": refusal})
         if not racer_model.is_ready:
@@ -328,6 +328,8 @@ class Evaluator:
 
     def drive(self, run: Run, evaluation: Evaluation) -> EvalResult:
         race = Race.objects.select_related("track").get(pk=run.race_id)
+        if race.track is None:
+            raise EvaluationFailed("the race has no track to race on")
         try:
             config = dataclasses.replace(race.sim_config(), laps=evaluation.trials, continuous=False)
             track = race.track.to_livesim()

@@ -108,3 +108,13 @@ def test_the_library_never_imports_django() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_tracks_catalog_lists_the_deepracer_tracks_and_evaluate_races_one() -> None:
+    data = json.loads(cli("tracks", "--catalog", "--json").stdout)
+    assert len(data) == 62
+    base = next(d for d in data if d["name"] == "reinvent_base")
+    assert base["title"] == "re:Invent 2018" and base["direction"] == "anticlockwise"
+    out = cli("evaluate", "--track", "reinvent_base", "--model", "reference", "--laps", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["metrics"][0]["trial"] == 1

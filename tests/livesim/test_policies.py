@@ -105,7 +105,7 @@ def test_mlp_continuous_scales_tanh_outputs(tmp_path) -> None:
     (dict(w0=np.zeros((OBS_DIM, 6))), "missing b0"),
     (dict(w0=np.zeros((OBS_DIM, 6)), b0=np.zeros(6), extra=np.zeros(1)), "unexpected arrays"),
     (dict(w0=np.full((OBS_DIM, 6), np.nan), b0=np.zeros(6)), "NaN"),
-    (dict(w0=np.array([[None]] * OBS_DIM, dtype=object), b0=np.zeros(1)), "layer 0"),
+    (dict(w0=np.array([[None]] * OBS_DIM, dtype=object), b0=np.zeros(1)), "w0 holds Python objects"),
 ])
 def test_wrong_npz_is_rejected_by_name(tmp_path, arrays, word) -> None:
     pkg = load_model_package(write_dir(tmp_path / "m", DISCRETE, npz(**arrays)))

@@ -183,3 +183,20 @@ def test_the_racer_status_counts_the_submissions(as_bob, race, joined, steady):
     latest = Run.objects.latest("created_at")
     assert joined.submission_status == (
         f"2 submissions, the latest Steady at {timezone.localtime(latest.created_at):%Y-%m-%d %H:%M} UTC")
+
+
+def test_a_sponsored_racer_over_the_quota_is_refused_and_nothing_saved(as_bob, alice, bob, race,
+                                                                       joined, steady):
+    from races import sponsorship
+
+    offer = sponsorship.invite(alice, "BobTheRacer", 2, 60)
+    sponsorship.accept(offer)
+    enter(as_bob, race, steady.pk)
+    enter(as_bob, race, steady.pk)
+    assert sponsorship.usage(offer).submissions == 2  # Classic submissions count
+    page = as_bob.get(f"/races/{race.pk}/").content.decode()
+    assert "quota of 2 submissions is used up (2 made)" in page and 'id="enter-form"' not in page
+    response = enter(as_bob, race, steady.pk)
+    assert said(response) == ["Your sponsor's quota of 2 submissions is used up (2 made). "
+                              "Ask your sponsor to raise it."]
+    assert Run.objects.count() == 2

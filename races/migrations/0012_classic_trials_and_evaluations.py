@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('races', '0007_record_vocabulary_leases'),
+        ('races', '0011_track_catalog_and_race_direction'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from livesim import config as sim
+
 from .models import (
     OBJECT_LANES,
     OBJECT_LOCATION_RANGE,
@@ -28,6 +30,7 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 CUSTOMIZATION_DEFAULTS = {
     "ranking_method": "best_lap",
     "min_laps": "1",
+    "trials": str(sim.DEFAULT_TRIALS),
     "off_track_penalty": "2",
     "max_resets": "",
     "collision_penalty": "3",
@@ -46,10 +49,10 @@ CUSTOMIZATION_DEFAULTS = {
 
 DETAIL_FIELDS = [
     "flavour", "format", "race_type", "name", "description",
-    "start_at", "end_at", "time_zone", "track",
+    "start_at", "end_at", "time_zone", "track", "direction",
 ]
 CUSTOMIZATION_FIELDS = [
-    "ranking_method", "min_laps", "off_track_penalty", "max_resets", "collision_penalty",
+    "ranking_method", "min_laps", "trials", "off_track_penalty", "max_resets", "collision_penalty",
     "object_count", "random_objects", "object_positions", "bot_count", "bot_speed", "lane_change",
     "lane_change_min", "lane_change_max", "time_per_racer", "broadcast", "average_of", "min_lap_time",
 ]
@@ -96,6 +99,8 @@ class RaceForm(forms.ModelForm):
         self.fields["end_at"].required = False
         self.fields["min_lap_time"].required = False  # empty: the default
         self.fields["track"].empty_label = None
+        self.fields["direction"].choices = [("", "The track's own direction"),
+                                            *Track.Direction.choices]
         self._show_option_limits()
         self._show_date_range()
         low, high = OBJECT_LOCATION_RANGE
@@ -213,6 +218,15 @@ class ProfileForm(forms.ModelForm):
 
 class CountryForm(forms.Form):
     country = LazyTypedChoiceField(choices=countries)
+
+
+class EmailForm(forms.Form):
+    """An e-mail address to send a sign-in link to (races.email_signin)."""
+
+    email = forms.EmailField(max_length=150, label="Your e-mail address")
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
 
 
 class SignupForm(forms.Form):

@@ -19,6 +19,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `run.lap`             a lap was committed: run_id, lap (`Lap.as_event()`: `run_models.LAP_FIELDS`)
 - `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
+- `submission.state`    a Classic submission changed: submission (`evaluation.submission_event`:
+                        id, racer_id, racer, model, state queued|evaluating|done|failed, place
+                        (in the evaluation queue, while queued), trial and trials, progress (% of
+                        the trial's lap), failure, results (per trial, once done); its results
+                        page is /races/<race>/submissions/<id>/)
+- `submission.queue`    the evaluation queue moved: places {run id: place} of the race's queued
+                        submissions
 - `car.telemetry`       a physical car reported battery, temperature, ...
 - `timer.crossing`      a lap timer saw a car cross a gate (in-person races, `timing/`): crossing
                         {gate (0 the line, 1.. sector gates), sensor, device_us, timer (its
@@ -74,6 +81,8 @@ MESSAGES: dict[str, Message] = {
     "run.lap": Message("event", ("run_id", "lap")),
     "queue.changed": Message("event", ("queue",)),
     "leaderboard.changed": Message("event", ("leaderboard",)),
+    "submission.state": Message("event", ("submission",)),
+    "submission.queue": Message("event", ("places",)),
     "car.telemetry": Message("event", ()),
     "race.access": Message("event", ("reason",)),
     "timer.crossing": Message("event", ("crossing",)),
@@ -138,6 +147,15 @@ def timer_crossing(crossing: dict) -> dict:
 
 def timekeeper_state(desk: dict) -> dict:
     return message("timekeeper.state", desk=desk)
+
+
+def submission_state(submission: dict) -> dict:
+    return message("submission.state", submission=submission)
+
+
+def submission_queue(places: dict[int, int]) -> dict:
+    # JSON object keys are strings: say so here rather than let each encoder decide
+    return message("submission.queue", places={str(k): v for k, v in places.items()})
 
 
 def race_access(reason: str) -> dict:

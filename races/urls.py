@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import garage_views, live_views, views
+from . import classic_views, email_signin, garage_views, live_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("sponsor/", sponsor_views.sponsor_page, name="sponsor"),
+    path("sponsor/<int:sponsorship_id>/quotas/", sponsor_views.sponsor_quotas, name="sponsor_quotas"),
+    path("sponsor/<int:sponsorship_id>/end/", sponsor_views.sponsor_end, name="sponsor_end"),
+    path("sponsorship/<int:sponsorship_id>/<str:answer>/", sponsor_views.sponsorship_answer,
+         name="sponsorship_answer"),
     path("tracks/", views.track_list, name="track_list"),
+    path("tracks/<slug:slug>.svg", views.track_picture, name="track_picture"),
     path("races/manage/", views.manage, name="manage"),
     path("races/new/", views.race_create, name="race_create"),
     path("races/new/<slug:wizard>/<int:step>/", views.race_create, name="race_create_step"),
@@ -20,9 +26,19 @@ urlpatterns = [
     path("races/<str:race_id>/racers/remove/", views.race_remove_racers, name="race_remove_racers"),
     path("races/<str:race_id>/racers.csv", views.race_racers_csv, name="race_racers_csv"),
     path("races/<str:race_id>/entry/", garage_views.race_enter, name="race_enter"),
+    path("races/<str:race_id>/submissions/mine/", classic_views.my_submissions, name="my_submissions"),
+    path("races/<str:race_id>/submissions/<int:run_id>/", classic_views.submission_detail,
+         name="submission_detail"),
+    path("races/<str:race_id>/submissions/<int:run_id>/metrics.json", classic_views.submission_metrics,
+         name="submission_metrics"),
+    path("races/<str:race_id>/submissions/<int:run_id>/sim-trace.csv", classic_views.submission_sim_trace,
+         name="submission_sim_trace"),
     path("models/", garage_views.model_list, name="model_list"),
+    path("models/<int:model_id>/enter/", classic_views.model_enter, name="model_enter"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
+    path("join/<str:token>/email/", email_signin.request_link, name="join_by_email"),
+    path("join/<str:token>/signin/", email_signin.sign_in, name="email_signin"),
     path("races/<str:race_id>/live/simulator/launch/", live_views.launch_simulator, name="live_launch_simulator"),
     path("races/<str:race_id>/live/simulator/reset/", live_views.reset_simulator, name="live_reset_simulator"),
     path("races/<str:race_id>/live/entries/", live_views.entries, name="live_entries"),

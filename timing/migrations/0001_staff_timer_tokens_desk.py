@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('races', '0008_in_person_options'),
+        ('races', '0013_in_person_options'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

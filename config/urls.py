@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("races.api_urls")),
+    path("", include("broadcast.urls")),
     path("", include("races.urls")),
 ]
 # Uploaded racing images are served by races.views.race_image, behind the race's access check;

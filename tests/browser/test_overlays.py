@@ -1,0 +1,99 @@
+"""In a real browser against a real daphne: the overlays an OBS browser source shows, opened with
+the race's overlay key and no login. Their background is transparent (read from a screenshot's
+pixels), or the chroma colour asked for; a real LIVE turn (launched by the organizer, driven by
+the server's runner) moves the lower third, the track map and the leaderboard, whose newest
+result is highlighted; the declared winner reaches the podium; broadcast mode leaves its
+commentator cut-outs transparent; and a reset key darkens the open overlays at once."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+FULL_HD = {"width": 1920, "height": 1080}
+
+
+def open_overlay(chromium, server_url, race, kind, query=""):
+    context = chromium.new_context(base_url=server_url, viewport=FULL_HD)  # no login: only the key
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"/races/{race.pk}/overlays/{kind}/?key={race.overlay_token}{query}")
+    page.wait_for_function("window.overlay && window.overlay.state.connected && window.overlay.state.race")
+    return page
+
+
+def pixel(page, x, y, transparent=True):
+    shot = page.screenshot(omit_background=transparent)
+    return Image.open(io.BytesIO(shot)).convert("RGBA").getpixel((x, y))
+
+
+def test_overlays_are_transparent_or_chroma_keyed(chromium, server_url, live_race):
+    for kind in ("leaderboard", "lower-third", "map", "coming-up", "race-info", "podium"):
+        page = open_overlay(chromium, server_url, live_race, kind)
+        assert page.viewport_size == FULL_HD
+        assert pixel(page, 5, 5)[3] == 0, f"{kind}: the corner is not transparent"
+        assert pixel(page, 1915, 1075)[3] == 0, f"{kind}: the corner is not transparent"
+        page.context.close()
+    keyed = open_overlay(chromium, server_url, live_race, "leaderboard", "&chroma=1&color=ff00ff")
+    assert pixel(keyed, 5, 5, transparent=False) == (255, 0, 255, 255)
+    # the leaderboard's own box is drawn (not a blank page)
+    box = keyed.locator("[data-part=leaderboard]").bounding_box()
+    assert pixel(keyed, int(box["x"] + 10), int(box["y"] + box["height"] / 2), transparent=False)[:3] != (255, 0, 255)
+    keyed.context.close()
+
+
+def test_broadcast_mode_leaves_the_commentator_cutouts_transparent(chromium, server_url, live_race):
+    context = chromium.new_context(base_url=server_url, viewport=FULL_HD)
+    page = context.new_page()
+    page.goto(f"/races/{live_race.pk}/broadcast-mode/?key={live_race.overlay_token}&layout=2up")
+    page.wait_for_function("window.overlay && window.overlay.state.connected")
+    for camera in ("#camera-1", "#camera-2"):
+        box = page.locator(camera).bounding_box()
+        assert pixel(page, int(box["x"] + box["width"] / 2), int(box["y"] + box["height"] / 2))[3] == 0
+    context.close()
+
+
+def test_a_live_turn_moves_the_overlays_and_a_reset_key_darkens_them(chromium, server_url, new_page, live_race_ready, bob):
+    race = live_race_ready
+    lower = open_overlay(chromium, server_url, race, "lower-third")
+    board = open_overlay(chromium, server_url, race, "leaderboard")
+    track = open_overlay(chromium, server_url, race, "map")
+    podium = open_overlay(chromium, server_url, race, "podium")
+    assert "idle" in lower.locator("[data-part=lower-third]").get_attribute("class")
+
+    organizer = new_page("alice")
+    organizer.goto(f"/races/{race.pk}/")
+    organizer.locator(f"tr[data-user-id='{bob.pk}'] button.launch-racer").click()
+
+    lower.locator(".lt-alias", has_text="BobTheRacer").wait_for(timeout=10_000)
+    lower.wait_for_function("window.overlay.state.frame && window.overlay.state.frame.lap_time > 0", timeout=30_000)
+    assert "idle" not in lower.locator("[data-part=lower-third]").get_attribute("class")
+    assert lower.locator(".lt-speed").inner_text() == "×1.00"  # a virtual race shows the multiplier
+    assert lower.locator(".lt-flag").inner_text() == "🇫🇷"
+    # the map draws the car where the frames put it: some opaque pixels on a transparent page
+    track.wait_for_function("window.overlay.state.frame")
+    track.wait_for_timeout(300)
+    shot = Image.open(io.BytesIO(track.screenshot(omit_background=True))).convert("RGBA")
+    assert shot.getpixel((2, 2))[3] == 0 and shot.getextrema()[3][1] == 255
+
+    board.locator(".lb-row.newest", has_text="BobTheRacer").wait_for(timeout=60_000)
+    lower.wait_for_function("document.querySelector('.lt-best').textContent !== '--:--.---'", timeout=10_000)
+    lower.locator(".lt-sectors .sector.purple").first.wait_for(timeout=10_000)
+
+    organizer.click("#stop-run")
+    organizer.wait_for_selector("text=Run stopped.")
+    organizer.click("#declare-winner")
+    podium.locator(".pd-winner", has_text="BobTheRacer").wait_for(timeout=10_000)
+    podium.locator(".pd-rows li", has_text="BobTheRacer").wait_for()
+
+    organizer.goto(f"/races/{race.pk}/broadcast/")
+    organizer.once("dialog", lambda dialog: dialog.accept())
+    organizer.click("#reset-overlay-key")
+    organizer.wait_for_selector("text=New overlay links")
+    for page in (lower, board, track, podium):
+        page.wait_for_function("document.body.dataset.closed === 'no-access'", timeout=10_000)
+    reopened = board.context.new_page()
+    assert reopened.goto(f"/races/{race.pk}/overlays/leaderboard/?key={race.overlay_token}").status == 404

@@ -195,16 +195,23 @@ class ObsDriver:
             status = self.call(obs.GetRecordStatus()).datain
             if status.get("outputActive"):
                 self.call(obs.StopRecord())
-                self._wait_record_stopped()
+                self._wait_record(active=False)
             self.call(obs.SetProfileParameter(parameterCategory="Output", parameterName="FilenameFormatting",
                                               parameterValue=action.value))
             self.call(obs.StartRecord())
-        elif action.kind == "record_stop" and self.call(obs.GetRecordStatus()).datain.get("outputActive"):
-            self.call(obs.StopRecord())
+        elif action.kind == "record_stop":
+            # a short turn may end before OBS has the recording going: wait for it, then stop it
+            if self._wait_record(active=True, timeout_s=3.0):
+                self.call(obs.StopRecord())
 
-    def _wait_record_stopped(self, timeout_s: float = 5.0) -> None:
+    def _wait_record(self, active: bool, timeout_s: float = 5.0) -> bool:
+        """Wait until OBS's recording is (or is not) running; whether it came to be."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.call(obs.GetRecordStatus()).datain.get("outputActive"):
+        while True:
+            if bool(self.call(obs.GetRecordStatus()).datain.get("outputActive")) == active:
+                return True
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.05)
 
     def _work(self) -> None:

@@ -22,14 +22,6 @@ from tests.services import free_port
 PASSWORD = "racepass"
 
 
-def obs_problem() -> str | None:
-    """Why this machine cannot run a headless OBS, or None."""
-    for binary, package in (("obs", "obs-studio"), ("xvfb-run", "xvfb")):
-        if shutil.which(binary) is None:
-            return f"no {binary} (apt-get install -y {package})"
-    return None
-
-
 class ObsStudio:
     def __init__(self, port: int | None = None, password: str = PASSWORD) -> None:
         self.port = port or free_port()

@@ -199,10 +199,9 @@ class ObsDriver:
             self.call(obs.SetProfileParameter(parameterCategory="Output", parameterName="FilenameFormatting",
                                               parameterValue=action.value))
             self.call(obs.StartRecord())
-        elif action.kind == "record_stop":
-            # a short turn may end before OBS has the recording going: wait for it, then stop it
-            if self._wait_record(active=True, timeout_s=3.0):
-                self.call(obs.StopRecord())
+        # a short turn may end before OBS has the recording going: wait for it, then stop it
+        elif action.kind == "record_stop" and self._wait_record(active=True, timeout_s=3.0):
+            self.call(obs.StopRecord())
 
     def _wait_record(self, active: bool, timeout_s: float = 5.0) -> bool:
         """Wait until OBS's recording is (or is not) running; whether it came to be."""

@@ -9,6 +9,8 @@ from races.models import Race
 
 from .models import BroadcastSettings
 
+NOTE_MAX = 200
+
 
 class BroadcastSettingsForm(forms.ModelForm):
     class Meta:
@@ -25,6 +27,20 @@ class BroadcastSettingsForm(forms.ModelForm):
         self.fields["commentators"].queryset = users
         self.fields["commentators"].label_from_instance = lambda u: getattr(getattr(u, "racer", None), "alias", u.username)
         self.fields["commentators"].required = False
+        # the organizer's notes on each racer, for the commentators' "next racers"
+        notes = self.instance.racer_notes or {}
+        self.note_fields = {}
+        for user in users:
+            name = f"note_{user.pk}"
+            alias = getattr(getattr(user, "racer", None), "alias", user.username)
+            self.fields[name] = forms.CharField(label=f"Note on {alias}", max_length=NOTE_MAX, required=False,
+                                                initial=notes.get(str(user.pk), ""))
+            self.note_fields[name] = str(user.pk)
+
+    def save(self, commit=True):
+        self.instance.racer_notes = {uid: self.cleaned_data[name].strip()
+                                     for name, uid in self.note_fields.items() if self.cleaned_data.get(name, "").strip()}
+        return super().save(commit)
 
     def clean(self):
         data = super().clean()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from races import access, protocol
 from races.access import race_view
 from races.models import Race
+from races.run_models import Run
 
 from .forms import BroadcastSettingsForm
 from .models import BroadcastSettings
@@ -39,14 +40,15 @@ def race_info(race: Race) -> dict:
             "time_zone": race.time_zone, "time_per_racer": race.time_per_racer}
 
 
-def page_context(request, race: Race, top: int = 10, notes: dict | None = None) -> dict:
+def page_context(request, race: Race, top: int = 10, notes: dict | None = None,
+                 laps: dict | None = None) -> dict:
     """What an overlay page's script starts from (the `overlay-config` JSON)."""
     key = request.GET.get("key", "")
     key = key if race.overlay_key_is_valid(key) else ""
     info = race_info(race)
     return {"race": race, "info": info, "config": {
         "race_id": str(race.pk), "key": key, "racers": racers_of(race), "info": info, "top": top,
-        "notes": notes or {}}}
+        "notes": notes or {}, "laps": laps or {}}}
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -92,7 +94,9 @@ def commentator(request, race: Race):
     if not (access.is_organizer(request.user, race) or is_commentator(request.user, race)):
         raise PermissionDenied("Only the race's commentators and organizer see this view.")
     settings = BroadcastSettings.of(race)
-    context = page_context(request, race, notes={str(k): v for k, v in settings.racer_notes.items()})
+    run = race.runs.filter(state__in=Run.ACTIVE_STATES).first()
+    laps = {str(run.pk): [lap.as_event() for lap in run.laps.all()]} if run else {}  # a view opened mid-turn
+    context = page_context(request, race, notes={str(k): v for k, v in settings.racer_notes.items()}, laps=laps)
     return render(request, "broadcast/commentator.html", context)
 
 

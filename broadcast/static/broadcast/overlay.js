@@ -12,6 +12,9 @@
     race: null, run: null, queue: [], leaderboard: [], frame: null, connected: false,
     highlight: null, highlightUntil: 0, laps: {}, sessionBest: [null, null, null], personalBest: {},
   };
+  for (const [runId, laps] of Object.entries(cfg.laps || {})) {
+    state.laps[runId] = laps.map((l) => ({ ...l, flags: lapFlags("?", l.sector_times_ms) }));
+  }
   const view = window.overlay = { state, updates: 0, lastType: null };
   const parts = Array.from(document.querySelectorAll("[data-part]"));
   const sameId = (a, b) => a != null && b != null && String(a) === String(b);

@@ -8,6 +8,8 @@ commentator cut-outs transparent; and a reset key darkens the open overlays at o
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -23,6 +25,19 @@ def open_overlay(chromium, server_url, race, kind, query=""):
     page.goto(f"/races/{race.pk}/overlays/{kind}/?key={race.overlay_token}{query}")
     page.wait_for_function("window.overlay && window.overlay.state.connected && window.overlay.state.race")
     return page
+
+
+def picture(page, name):
+    """With OVERLAY_SHOTS=dir set: a half-size picture of the overlay on a dark background (the
+    README's pictures come from a real turn this way)."""
+    folder = os.environ.get("OVERLAY_SHOTS")
+    if not folder:
+        return
+    page.evaluate("document.documentElement.style.background = document.body.style.background = '#26303f'")
+    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB").resize((960, 540), Image.LANCZOS)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    shot.save(Path(folder) / f"{name}.png", optimize=True)
+    page.evaluate("document.documentElement.style.background = document.body.style.background = ''")
 
 
 def pixel(page, x, y, transparent=True):
@@ -79,15 +94,27 @@ def test_a_live_turn_moves_the_overlays_and_a_reset_key_darkens_them(chromium, s
     shot = Image.open(io.BytesIO(track.screenshot(omit_background=True))).convert("RGBA")
     assert shot.getpixel((2, 2))[3] == 0 and shot.getextrema()[3][1] == 255
 
+    commentator = new_page("alice")
+    commentator.goto(f"/races/{race.pk}/commentator/")
     board.locator(".lb-row.newest", has_text="BobTheRacer").wait_for(timeout=60_000)
     lower.wait_for_function("document.querySelector('.lt-best').textContent !== '--:--.---'", timeout=10_000)
     lower.locator(".lt-sectors .sector.purple").first.wait_for(timeout=10_000)
+    commentator.locator(".cm-bars .bar").first.wait_for(timeout=10_000)  # a bar per lap
+    assert commentator.locator(".cm-fastest").inner_text().endswith("(lap 1)")
+    for page, name in ((lower, "lower-third"), (board, "leaderboard"), (track, "map")):
+        picture(page, name)
 
     organizer.click("#stop-run")
     organizer.wait_for_selector("text=Run stopped.")
     organizer.click("#declare-winner")
     podium.locator(".pd-winner", has_text="BobTheRacer").wait_for(timeout=10_000)
     podium.locator(".pd-rows li", has_text="BobTheRacer").wait_for()
+    picture(podium, "podium")
+    for kind in ("coming-up", "race-info"):
+        other = open_overlay(chromium, server_url, race, kind)
+        other.wait_for_timeout(200)
+        picture(other, kind)
+        other.context.close()
 
     organizer.goto(f"/races/{race.pk}/broadcast/")
     organizer.once("dialog", lambda dialog: dialog.accept())

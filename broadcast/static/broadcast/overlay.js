@@ -176,7 +176,13 @@
     const cum = [0];
     for (let i = 1; i < loop.length; i++) cum.push(cum[i - 1] + Math.hypot(loop[i][0] - loop[i - 1][0], loop[i][1] - loop[i - 1][1]));
     const total = cum[cum.length - 1];
-    const sectors = [0, 1, 2].map((k) => loop.filter((_, i) => cum[i] >= (total * k) / 3 - 1e-9 && cum[i] <= (total * (k + 1)) / 3 + 1e-9));
+    // each sector's points, plus the neighbours on either side so the three lines meet
+    const sectors = [0, 1, 2].map((k) => {
+      const idx = loop.map((_, i) => i).filter((i) => cum[i] >= (total * k) / 3 - 1e-9 && cum[i] <= (total * (k + 1)) / 3 + 1e-9);
+      if (!idx.length) return [];
+      const from = Math.max(0, idx[0] - 1), to = Math.min(loop.length - 1, idx[idx.length - 1] + 1);
+      return loop.slice(from, to + 1);
+    });
     const all = center.concat(inner, outer), xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
     return { inner, outer, sectors, minX: Math.min(...xs), maxX: Math.max(...xs), minY: Math.min(...ys), maxY: Math.max(...ys) };
   }

@@ -91,3 +91,17 @@ def test_the_broadcast_page_lists_keyed_links_for_the_organizer_only(as_alice, a
     assert b"obs_control --race" in response.content
     assert as_bob.get(f"/races/{live_race.pk}/broadcast/").status_code == 403
     assert Client().get(f"/races/{live_race.pk}/broadcast/").status_code == 404
+
+
+@pytest.mark.parametrize("layout", ["1up", "2up", "intro", "ending"])
+def test_broadcast_mode_lays_out_each_scene_with_the_key(client, live_race, layout):
+    response = client.get(f"/races/{live_race.pk}/broadcast-mode/", {"key": live_race.overlay_token, "layout": layout})
+    assert response.status_code == 200
+    cutouts = response.content.count(b'class="cutout"')
+    assert cutouts == {"1up": 1, "2up": 2}.get(layout, 0)
+
+
+def test_broadcast_mode_is_404_without_the_key_and_400_for_an_unknown_layout(client, live_race):
+    assert client.get(f"/races/{live_race.pk}/broadcast-mode/").status_code == 404
+    response = client.get(f"/races/{live_race.pk}/broadcast-mode/", {"key": live_race.overlay_token, "layout": "9up"})
+    assert response.status_code == 400 and b"layout must be one of" in response.content

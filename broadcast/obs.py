@@ -178,6 +178,8 @@ class ObsDriver:
                 self.call(obs.StartStream())
             elif name == "stop_stream":
                 self.call(obs.StopStream())
+            elif name == "setup":
+                self._set_up()
             elif name == "refresh_sources":
                 for source in self.sources:
                     self.ensure_browser_source(source)

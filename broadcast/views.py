@@ -127,8 +127,9 @@ def broadcast_page(request, race: Race):
 def reset_overlay_key(request, race: Race):
     race.reset_overlay_token()
     access.announce_change(race.pk, "overlay key reset")  # open overlays on the old key close now
-    messages.success(request, "New overlay links: the old ones stopped working. Update your OBS browser sources "
-                              "(obs_control does it when it restarts).")
+    protocol.send_obs_command(race.pk, protocol.obs_command("reload"))  # obs_control: sources get the new key
+    messages.success(request, "New overlay links: the old ones stopped working. A running obs_control gives its "
+                              "browser sources the new links; update any you added by hand.")
     return redirect("broadcast_page", race_id=race.pk)
 
 

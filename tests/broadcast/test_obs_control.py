@@ -172,7 +172,7 @@ def test_obs_control_follows_a_live_race_countdown_end_and_winner(studio, redis_
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_manual_control_pauses_the_automation(studio, redis_layers, live_race_ready, bob, as_alice):
+def test_manual_control_pauses_the_automation_and_new_scenes_reach_obs(studio, redis_layers, live_race_ready, bob, as_alice):
     from races import record
     from races.live import LivePool
 
@@ -200,6 +200,12 @@ def test_manual_control_pauses_the_automation(studio, redis_layers, live_race_re
         time.sleep(1.0)
         assert watcher.program() == "Intro" and watcher.scenes == []
         assert not list(studio.recordings.iterdir())
+        # a scene renamed on the Broadcast page is set up in OBS by the running obs_control
+        form = {"intro_scene": "Intro", "race_scene": "Race cam", "leaderboard_scene": "Leaderboard",
+                "winner_scene": "Winner", "idle_after_s": "60", "automation_paused": "on"}
+        assert as_alice.post(f"/races/{race.pk}/broadcast/", form).status_code == 302
+        wait_for(lambda: "Race cam" in {s["sceneName"] for s in watcher.ws.call(obs.GetSceneList()).datain["scenes"]},
+                 what="the renamed scene in OBS")
     finally:
         if watcher is not None:
             watcher.close()

@@ -47,7 +47,14 @@ def report_state(race_id):
 
 
 def report_status(race_id):
+    last: dict = {}
+
     def report(status: dict) -> None:
+        # checked every second while idle: written when it changed, and once a minute as a heartbeat
+        now = time.monotonic()
+        if status == last.get("status") and now - last.get("at", 0) < 60:
+            return
+        last.update(status=status, at=now)
         BroadcastSettings.objects.filter(race_id=race_id).update(
             obs_scene=status["scene"][:100], obs_streaming=status["streaming"],
             obs_recording=status["recording"], obs_seen_at=timezone.now())
@@ -85,6 +92,7 @@ class Command(BaseCommand):
             on_state=report_state(race_obj.pk), on_status=report_status(race_obj.pk))
         director = Director(race_obj.name, settings.scenes(), settings.idle_after_s,
                             settings.record_turns, settings.automation_paused)
+        self.site = site
         self.stdout.write(f"obs_control: race {race_obj.name} ({race_obj.pk}) -> OBS {obs}")
         driver.start()
         try:
@@ -138,11 +146,17 @@ class Command(BaseCommand):
             return
         action = message.get("action")
         if action == "reload":
+            await database_sync_to_async(race.refresh_from_db)()  # a reset overlay key among others
             settings = await database_sync_to_async(BroadcastSettings.of)(race)
             director.scenes = settings.scenes()
             director.idle_after_s = settings.idle_after_s
             director.record_turns = settings.record_turns
             director.paused = settings.automation_paused
+            # scenes may have new names: OBS is set up again (missing scenes, sources, URLs)
+            driver.scenes = tuple(name for name in settings.scenes().values() if name)
+            driver.text_scene = settings.race_scene
+            driver.sources = await database_sync_to_async(browser_sources)(race, settings, self.site)
+            driver.submit(("setup", None))
             log.info("settings reloaded: automation %s", "paused" if director.paused else "on")
         elif action == "scene" and message.get("scene"):
             driver.submit(("scene", str(message["scene"])[:100]))

@@ -59,3 +59,19 @@ def test_the_race_panel_shows_the_obs_connection(as_alice, live_race):
     BroadcastSettings.objects.create(race=live_race, obs_state="connected")
     response = as_alice.get(f"/races/{live_race.pk}/")
     assert b'id="obs-state-badge">connected<' in response.content
+
+
+def test_stream_buttons_reach_a_connected_obs_control(as_alice, live_race):
+    """The button's command goes on the race's OBS group, where obs_control listens."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from races import protocol
+
+    BroadcastSettings.objects.create(race=live_race, obs_state="connected")
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(protocol.obs_group(live_race.pk), channel)
+    response = as_alice.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "start_stream"}, follow=True)
+    assert b"Streaming starts." in response.content
+    assert async_to_sync(layer.receive)(channel) == protocol.obs_command("start_stream")

@@ -23,7 +23,9 @@ from broadcast.automation import Director
 from broadcast.models import BroadcastSettings
 from broadcast.obs import BrowserSource, ObsDriver, parse_obs_url
 from broadcast.overlays import SCENE_OVERLAYS, overlay_url
-from races import access, live_control, protocol
+from races import access, protocol
+from races.models import racer_alias
+from races.run_models import Run
 
 log = logging.getLogger("broadcast.obs_control")
 TICK_S = 0.5  # how often the idle timer is looked at
@@ -36,6 +38,15 @@ def browser_sources(race, settings: BroadcastSettings, site: str) -> tuple[Brows
         BrowserSource(scenes[moment], f"{scenes[moment]}: {kind}", overlay_url(race, kind, site))
         for moment, kinds in SCENE_OVERLAYS.items() for kind in kinds if scenes.get(moment)
     )
+
+
+def race_now(race) -> dict:
+    """What the automation starts from: the run on track and the declared winner, read from the
+    race tables (the shape of `race.state`'s race.winner and run)."""
+    race.refresh_from_db()
+    run = Run.objects.filter(race=race, state__in=Run.ACTIVE_STATES).select_related("racer__racer").first()
+    return {"race": {"winner": {"alias": racer_alias(race.winner)} if race.winner_id else None},
+            "run": run.as_event(racer_alias(run.racer)) if run else None}
 
 
 def report_state(race_id):
@@ -111,7 +122,7 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         # subscribed first, then the snapshot: nothing between them is lost
-        snapshot = await database_sync_to_async(live_control.snapshot)(race)
+        snapshot = await database_sync_to_async(race_now)(race)
         for action in director.start(snapshot):
             driver.submit(action)
         ends = None if for_seconds is None else time.monotonic() + for_seconds

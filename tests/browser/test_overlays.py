@@ -124,3 +124,22 @@ def test_a_live_turn_moves_the_overlays_and_a_reset_key_darkens_them(chromium, s
         page.wait_for_function("document.body.dataset.closed === 'no-access'", timeout=10_000)
     reopened = board.context.new_page()
     assert reopened.goto(f"/races/{race.pk}/overlays/leaderboard/?key={race.overlay_token}").status == 404
+
+
+def test_the_newest_result_outside_the_top_n_is_shown_in_a_window_around_it(chromium, server_url, live_race):
+    page = open_overlay(chromium, server_url, live_race, "leaderboard", "&top=3")
+
+    def board(times):
+        return [{"rank": i + 1, "racer": f"R{i + 1}", "user_id": 100 + i, "time_ms": t, "time": str(t),
+                 "gap_ms": t - times[0], "gap": "--" if i == 0 else f"+{t - times[0]}"} for i, t in enumerate(times)]
+
+    page.evaluate("b => window.overlay.handle({type: 'leaderboard.changed', leaderboard: b})",
+                  board([10_000, 10_100, 10_200, 10_300, 10_400, 10_500]))
+    page.evaluate("b => window.overlay.handle({type: 'leaderboard.changed', leaderboard: b})",
+                  board([10_000, 10_100, 10_200, 10_300, 10_350, 10_500]))  # R5 improves, still 5th
+    rows = page.locator(".lb-rows li").all_inner_texts()
+    aliases = [text.split()[1] if len(text.split()) > 1 else text for text in rows]
+    assert aliases == ["R1", "R2", "R3", "…", "R4", "R5", "R6"]
+    assert page.locator(".lb-row.newest").all_inner_texts()[0].split()[1] == "R5"
+    assert "+350" in page.locator(".lb-row.newest").inner_text()
+    page.context.close()

@@ -264,6 +264,8 @@
     render(AFFECTS[msg.type]);
   }
 
+  view.handle = handle;  // the page's event entry (tests feed it events of their own)
+
   let backoff = 500;
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";

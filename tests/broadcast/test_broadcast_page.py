@@ -4,6 +4,8 @@ action checks its role (racer 403, stranger 404)."""
 
 from __future__ import annotations
 
+import pytest
+
 from broadcast.models import BroadcastSettings
 
 FORM = {"intro_scene": "Intro", "race_scene": "Race cam", "leaderboard_scene": "Board",
@@ -61,17 +63,29 @@ def test_the_race_panel_shows_the_obs_connection(as_alice, live_race):
     assert b'id="obs-state-badge">connected<' in response.content
 
 
-def test_stream_buttons_reach_a_connected_obs_control(as_alice, live_race):
+@pytest.mark.django_db(transaction=True)
+async def test_stream_buttons_reach_a_connected_obs_control(alice, live_race):
     """The button's command goes on the race's OBS group, where obs_control listens."""
-    from asgiref.sync import async_to_sync
+    import asyncio
+
+    from channels.db import database_sync_to_async
     from channels.layers import get_channel_layer
+    from django.test import Client
 
     from races import protocol
 
-    BroadcastSettings.objects.create(race=live_race, obs_state="connected")
+    def press():
+        BroadcastSettings.objects.create(race=live_race, obs_state="connected")
+        client = Client()
+        client.force_login(alice)
+        return client.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "start_stream"}, follow=True)
+
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(protocol.obs_group(live_race.pk), channel)
-    response = as_alice.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "start_stream"}, follow=True)
-    assert b"Streaming starts." in response.content
-    assert async_to_sync(layer.receive)(channel) == protocol.obs_command("start_stream")
+    channel = await layer.new_channel()
+    await layer.group_add(protocol.obs_group(live_race.pk), channel)
+    try:
+        response = await database_sync_to_async(press)()
+        assert b"Streaming starts." in response.content
+        assert await asyncio.wait_for(layer.receive(channel), 5) == protocol.obs_command("start_stream")
+    finally:
+        await layer.group_discard(protocol.obs_group(live_race.pk), channel)

@@ -211,16 +211,3 @@ def test_manual_control_pauses_the_automation_and_new_scenes_reach_obs(studio, r
             watcher.close()
         command.terminate()
         command.wait(20)
-
-
-def test_obs_control_refuses_a_bad_obs_address_and_an_in_memory_layer(live_race):
-    from django.core.management import CommandError, call_command
-
-    with pytest.raises(CommandError, match="ws://HOST:4455"):
-        call_command("obs_control", "--race", str(live_race.pk), "--obs", "http://x")
-    with pytest.raises(CommandError, match="No race with id"):
-        call_command("obs_control", "--race", "nope", "--obs", "ws://127.0.0.1:4455")
-    with pytest.raises(CommandError, match="set REDIS_URL"):
-        call_command("obs_control", "--race", str(live_race.pk), "--obs", "ws://127.0.0.1:4455")
-
-

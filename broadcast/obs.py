@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from obswebsocket import exceptions as obs_exceptions
 from obswebsocket import obsws
 from obswebsocket import requests as obs
 
@@ -231,7 +230,7 @@ class ObsDriver:
                 self._perform(action)
             except ObsRefused as exc:
                 log.warning("%s", exc)
-            except (obs_exceptions.MessageTimeout, OSError, Exception) as exc:
+            except Exception as exc:  # MessageTimeout, a closed socket, ...
                 # the connection is gone: the scene is put back on air once OBS is back
                 log.warning("OBS connection lost (%s: %s); reconnecting", type(exc).__name__, exc)
                 self._drop(f"connection lost: {exc}")

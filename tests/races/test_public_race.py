@@ -117,3 +117,11 @@ def test_the_rule_lets_everyone_in_on_a_public_race_and_only_the_cast_on_a_priva
     assert access.who_may_view(live_race.pk, visitors) == set(visitors[:2])
     make_public(live_race)
     assert access.who_may_view(live_race.pk, visitors) == set(visitors)
+
+
+def test_a_public_race_watcher_cannot_enter_a_model_nor_see_the_invitation(as_mallory, api_mallory, live_race):
+    make_public(live_race)
+    assert as_mallory.post(f"/races/{live_race.pk}/entry/", {"model": "1"}).status_code == 404
+    response = api_mallory.get(f"/api/races/{live_race.pk}/")
+    assert response.status_code == 200 and response.json()["invitation_url"] is None
+    assert api_mallory.get(f"/api/races/{live_race.pk}/participants/").status_code == 403

@@ -9,6 +9,7 @@ Broadcast page. It reconnects by itself when OBS restarts. Stop it with Ctrl-C.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import signal
@@ -81,7 +82,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="", help="obs-websocket password")
         parser.add_argument("--site", default="http://127.0.0.1:8000",
                             help="this server's address as OBS reaches it (for the overlays' browser sources)")
-        parser.add_argument("--for-seconds", type=float, default=None, help=argparse_hidden())
+        parser.add_argument("--for-seconds", type=float, default=None, help=argparse.SUPPRESS)  # tests
 
     def handle(self, *args, race, obs, password, site, for_seconds, **options):
         try:
@@ -174,8 +175,3 @@ class Command(BaseCommand):
         elif action in ("start_stream", "stop_stream", "refresh_sources"):
             driver.submit((action, None))
 
-
-def argparse_hidden():
-    import argparse
-
-    return argparse.SUPPRESS

@@ -34,7 +34,7 @@ def racers_of(race: Race) -> dict[str, dict]:
 
 
 def race_info(race: Race) -> dict:
-    return {"name": race.name, "track": race.track.name, "format": race.get_format_display(),
+    return {"name": race.name, "track": race.track.name if race.track_id else "", "format": race.get_format_display(),
             "race_type": race.get_race_type_display(), "start_at": race.start_at.isoformat(),
             "end_at": race.closes_at.isoformat() if race.closes_at else None,
             "time_zone": race.time_zone, "time_per_racer": race.time_per_racer}

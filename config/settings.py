@@ -186,7 +186,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # The throttle first: a locked-out login is refused before any password is checked.
-AUTHENTICATION_BACKENDS = ["races.auth.LoginThrottleBackend", "races.auth.EmailOrUsernameBackend"]
+# sesame's backend takes only a `sesame` token (the e-mail sign-in links), never a password.
+AUTHENTICATION_BACKENDS = [
+    "races.auth.LoginThrottleBackend",
+    "races.auth.EmailOrUsernameBackend",
+    "sesame.backends.ModelBackend",
+]
 # Failed logins (django-axes): LOGIN_FAILURE_LIMIT failures for one login name from one address
 # lock that pair for LOGIN_COOLOFF_MINUTES; a success in between starts the count again.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 10))
@@ -198,6 +203,27 @@ AXES_CLIENT_IP_CALLABLE = "races.auth.client_address"
 AXES_LOCKOUT_CALLABLE = "races.auth.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only, not a log of every login
 AXES_VERBOSE = False  # no banner on every process start (lockouts are still logged as warnings)
+# Sign-in links by e-mail (django-sesame): students join a race with an e-mail address only.
+# A link works once (it dies when the account logs in) and for SIGNIN_LINK_MINUTES.
+SESAME_MAX_AGE = 60 * int(os.environ.get("SIGNIN_LINK_MINUTES", 30))
+SESAME_ONE_TIME = True
+SIGNIN_LINKS_PER_HOUR = int(os.environ.get("SIGNIN_LINKS_PER_HOUR", 5))  # per e-mail address
+SIGNIN_LINKS_PER_ADDRESS_PER_HOUR = int(os.environ.get("SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", 30))
+
+# Mail: through EMAIL_HOST when set; a track-side laptop has no mail server, so without one each
+# message is written as a file under var/sent-mail/ where the organizer can open it.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "races@localhost")
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "1")
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -219,6 +245,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads are bounded: a racing image or model package larger than this is refused.
 MAX_IMAGE_UPLOAD_BYTES = int(os.environ.get("MAX_IMAGE_UPLOAD_BYTES", 2 * 1024 * 1024))
 MAX_MODEL_UPLOAD_BYTES = int(os.environ.get("MAX_MODEL_UPLOAD_BYTES", 50 * 1024 * 1024))
+# Each racer's garage: how many uploaded models, and how many bytes of packages in all.
+MAX_MODELS_PER_RACER = int(os.environ.get("MAX_MODELS_PER_RACER", 20))
+MAX_GARAGE_BYTES_PER_RACER = int(os.environ.get("MAX_GARAGE_BYTES_PER_RACER", 500 * 1024 * 1024))
+# A new package is first loaded and run in a child process capped at this much address space
+# and CPU time (livesim.package_probe), so no package makes the server allocate beyond it.
+MODEL_CHECK_MEMORY_BYTES = int(os.environ.get("MODEL_CHECK_MEMORY_BYTES", 2 * 1024**3))
+MODEL_CHECK_CPU_SECONDS = int(os.environ.get("MODEL_CHECK_CPU_SECONDS", 60))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

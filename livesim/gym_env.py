@@ -141,7 +141,8 @@ class DeepRacerEnv(gym.Env):
             steer, speed = self.action_def.scale(a[0], a[1])
         w.step(steer, speed)
         params = build_params(w)
-        reward = float(self.reward_fn(params))
+        # the simulator gives 0 without calling the reward function on prepare / pause steps
+        reward = float(self.reward_fn(params)) if w.rewarded else 0.0
         info = {"params": params, "episode_status": w.status, "lap_time": w.lap_time()}
         if w.lap_done is not None:
             info["lap"] = w.lap_done.to_dict()

@@ -38,6 +38,7 @@ from livesim.model_package import (
 from livesim.observation import OBS_DIM, observe
 from livesim.policy_base import Action, Policy
 from livesim.reference import TEMPERAMENTS, ReferenceDriver
+from livesim.weights_check import check_npz, check_onnx
 
 MAX_LAYERS = 16
 MAX_PARAMS = 5_000_000
@@ -99,6 +100,7 @@ def load_mlp_weights(data: bytes, n_out: int) -> list[tuple[np.ndarray, np.ndarr
     if unpacked > MAX_NPZ_UNPACKED:
         raise ModelPackageError(f"model.npz unpacks to {unpacked} bytes (limit "
                                 f"{MAX_NPZ_UNPACKED})")
+    check_npz(data, MAX_NPZ_UNPACKED)  # shapes by their headers: numpy allocates what they say
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
@@ -157,6 +159,7 @@ class OnnxPolicy(_LearnedPolicy):
         except ImportError:
             raise ModelPackageError("ONNX models need onnxruntime: pip install "
                                     "'deepracer-event-server[onnx]'") from None
+        check_onnx(package.weights)  # before onnxruntime builds (and constant-folds) the graph
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1

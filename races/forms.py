@@ -46,7 +46,7 @@ CUSTOMIZATION_DEFAULTS = {
 
 DETAIL_FIELDS = [
     "flavour", "format", "race_type", "name", "description",
-    "start_at", "end_at", "time_zone", "track",
+    "start_at", "end_at", "time_zone", "track", "direction",
 ]
 CUSTOMIZATION_FIELDS = [
     "ranking_method", "min_laps", "off_track_penalty", "max_resets", "collision_penalty",
@@ -95,6 +95,8 @@ class RaceForm(forms.ModelForm):
             self.instance.organizer = organizer
         self.fields["end_at"].required = False
         self.fields["track"].empty_label = None
+        self.fields["direction"].choices = [("", "The track's own direction"),
+                                            *Track.Direction.choices]
         self._show_option_limits()
         self._show_date_range()
         low, high = OBJECT_LOCATION_RANGE
@@ -206,6 +208,15 @@ class ProfileForm(forms.ModelForm):
 
 class CountryForm(forms.Form):
     country = LazyTypedChoiceField(choices=countries)
+
+
+class EmailForm(forms.Form):
+    """An e-mail address to send a sign-in link to (races.email_signin)."""
+
+    email = forms.EmailField(max_length=150, label="Your e-mail address")
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
 
 
 class SignupForm(forms.Form):

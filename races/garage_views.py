@@ -41,8 +41,14 @@ def _garage(request, form: ModelUploadForm, status: int = 200):
     models = RacerModel.objects.filter(owner=request.user).order_by("-uploaded_at", "-pk")
     return render(
         request, "races/models.html",
-        {"models": models, "form": form, "limit_text": garage.limit_text()}, status=status,
+        {"models": models, "form": form, "limit_text": garage.limit_text(),
+         "usage": _usage_text(garage.garage_usage(request.user))}, status=status,
     )
+
+
+def _usage_text(use: dict) -> str:
+    return (f"Your garage holds {use['models']} of {use['model_limit']} models and "
+            f"{garage.limit_text(use['bytes'])} of {garage.limit_text(use['byte_limit'])}.")
 
 
 @csrf_exempt  # the size guard must be installed before the body is read; csrf_protect below

@@ -61,7 +61,7 @@ def snapshot(race: Race, viewer=None) -> dict:
               "time_per_racer": race.time_per_racer, "sim_state": race.sim_state,
               "entries_open": race.entries_open, "winner": winner,
               "reminders_s": list(REMINDERS_S),
-              "track": {"slug": track.slug, "name": track.name, "geometry": track.geometry}},
+              "track": {"slug": track.slug, "name": track.name, "geometry": race.track_geometry()}},
         run=None if run is None else run.as_event(racer_alias(run.racer)),
         queue=queue(race),
         leaderboard=race_leaderboard(race),

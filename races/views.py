@@ -11,14 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.board import race_leaderboard
 
-from . import access, lineup, live_control
+from . import access, lineup, live_control, sponsorship
 from .access import race_view
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
@@ -26,6 +26,7 @@ from .forms import (
     DETAIL_FIELDS,
     PLACEMENT_FIELDS,
     CountryForm,
+    EmailForm,
     ProfileForm,
     RaceForm,
     SignupForm,
@@ -85,7 +86,8 @@ def profile(request):
             racer.save(update_fields=["country", "country_set_at"])
             messages.success(request, "Country saved.")
             return redirect("profile")
-    return render(request, "races/profile.html", {"racer": racer, "form": form})
+    context = {"racer": racer, "form": form, **sponsorship.profile_context(request.user)}
+    return render(request, "races/profile.html", context)
 
 
 @login_required
@@ -237,7 +239,7 @@ def _form_state(form: RaceForm, fresh: bool = False) -> dict:
 
 def _wizard_context(form: RaceForm, step: int, wizard: str | None, fresh: bool = False) -> dict:
     return {
-        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.all(), "wizard": wizard,
+        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.defer("geometry"), "wizard": wizard,
         "form_state": _form_state(form, fresh),
     }
 
@@ -279,7 +281,7 @@ def race_edit(request, race: Race):
         return redirect("race_detail", race_id=race.pk)
     return render(
         request, "races/race_edit.html",
-        {"race": race, "form": form, "tracks": Track.objects.all(), "form_state": _form_state(form)},
+        {"race": race, "form": form, "tracks": Track.objects.defer("geometry"), "form_state": _form_state(form)},
     )
 
 
@@ -377,6 +379,8 @@ def join(request, token: str):
     if race is None or not race.link_is_valid(token):
         raise Http404("This invitation link is not valid.")
     if not request.user.is_authenticated:
+        if race.is_student:  # students join with an e-mail address only (races.email_signin)
+            return render(request, "races/join.html", {"race": race, "email_form": EmailForm()})
         return redirect(f"{reverse('login')}?next={request.path}")
     if access.was_removed(request.user, race):
         raise Http404("This invitation link is not valid.")
@@ -396,8 +400,21 @@ def join(request, token: str):
 
 
 def track_list(request):
-    tracks = Track.objects.all()
+    tracks = Track.objects.defer("geometry")
     return render(request, "races/tracks.html", {"tracks": tracks})
+
+
+@require_GET
+def track_picture(request, slug: str):
+    """An SVG picture of a catalog track, drawn from its geometry (public, like the catalog)."""
+    from livesim.track_picture import track_svg
+
+    track = get_object_or_404(Track, slug=slug)
+    g = track.geometry
+    svg = track_svg(g["center"], g["inner"], g["outer"], closed=track.closed, title=track.name)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 

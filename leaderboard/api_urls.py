@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("seasons", api.SeasonViewSet, basename="season")
+
+urlpatterns = [
+    path("leaderboards/import/", api.ImportView.as_view(), name="api-leaderboard-import"),
+    path("races/<str:race_id>/leaderboard.csv", api.ExportView.as_view(), name="api-leaderboard-csv"),
+    *router.urls,
+]

@@ -17,6 +17,7 @@ KINDS = {
     "coming-up": "COMING UP",
     "race-info": "Race info",
     "podium": "Winner / podium",
+    "season": "Season standings",
 }
 # moment -> the overlays its scene shows (broadcast.automation's moments)
 SCENE_OVERLAYS = {

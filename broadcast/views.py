@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -51,6 +52,22 @@ def page_context(request, race: Race, top: int = 10, notes: dict | None = None,
         "notes": notes or {}, "laps": laps or {}}}
 
 
+def season_table(race: Race, top: int) -> dict | None:
+    """The standings (league points) of a season the race counts in, top N, as it is now: a
+    public season, or one of the race's own organizer (the overlay is theirs to show)."""
+    from leaderboard import importer, seasons
+    from leaderboard.season_models import Season
+
+    season = (Season.objects.filter(races=race).filter(Q(public=True) | Q(organizer_id=race.organizer_id))
+              .order_by("-created_at").first())
+    if season is None:
+        return None
+    _, table = importer.season_standings(season, seasons.POINTS)
+    return {"name": season.name, "rows": [
+        {"rank": s.rank, "racer": s.racer, "country": s.country, "points": s.points, "races": s.races}
+        for s in table[:top]]}
+
+
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"  # a reset key must not live on in a cache
     response["Referrer-Policy"] = "no-referrer"  # nor leak in a Referer
@@ -67,6 +84,8 @@ def overlay(request, race: Race, kind: str):
     except BadOverlayOption as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     context = {**page_context(request, race, opts["top"]), "kind": kind, "parts": [kind], "opts": opts}
+    if kind == "season":
+        context["season"] = season_table(race, opts["top"])
     return _no_store(render(request, "broadcast/overlay.html", context))
 
 

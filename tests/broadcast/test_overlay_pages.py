@@ -105,3 +105,18 @@ def test_broadcast_mode_is_404_without_the_key_and_400_for_an_unknown_layout(cli
     assert client.get(f"/races/{live_race.pk}/broadcast-mode/").status_code == 404
     response = client.get(f"/races/{live_race.pk}/broadcast-mode/", {"key": live_race.overlay_token, "layout": "9up"})
     assert response.status_code == 400 and b"layout must be one of" in response.content
+
+
+def test_the_season_overlay_shows_a_season_the_race_counts_in(client, live_race, mallory):
+    from leaderboard.season_models import Season, SeasonRace
+
+    path, _ = overlay(live_race, "season")
+    assert b"This race is in no season" in client.get(path, {"key": live_race.overlay_token}).content
+    private_other = Season.objects.create(name="Mallory's private season", organizer=mallory)
+    SeasonRace.objects.create(season=private_other, race=live_race)
+    content = client.get(path, {"key": live_race.overlay_token}).content
+    assert b"Mallory" not in content  # another organizer's private season stays private
+    own = Season.objects.create(name="Alice Series 2026", organizer=live_race.organizer)
+    SeasonRace.objects.create(season=own, race=live_race)
+    content = client.get(path, {"key": live_race.overlay_token}).content
+    assert b"Alice Series 2026" in content and b"No results yet" in content

@@ -46,7 +46,7 @@ def pixel(page, x, y, transparent=True):
 
 
 def test_overlays_are_transparent_or_chroma_keyed(chromium, server_url, live_race):
-    for kind in ("leaderboard", "lower-third", "map", "coming-up", "race-info", "podium"):
+    for kind in ("leaderboard", "lower-third", "map", "coming-up", "race-info", "podium", "season"):
         page = open_overlay(chromium, server_url, live_race, kind)
         assert page.viewport_size == FULL_HD
         assert pixel(page, 5, 5)[3] == 0, f"{kind}: the corner is not transparent"

@@ -214,7 +214,7 @@
   }
 
   const RENDER = { leaderboard: renderLeaderboard, "lower-third": renderLowerThird, "coming-up": renderComingUp,
-    "race-info": renderRaceInfo, podium: renderPodium, commentator: renderCommentator, map: () => { mapDirty = true; } };
+    "race-info": renderRaceInfo, podium: renderPodium, commentator: renderCommentator, map: () => { mapDirty = true; }, season: () => {} };
   // which parts an event can change (a frame redraws only what moves at 15 Hz)
   const AFFECTS = {
     "race.state": null, "run.state": null, "run.frame": ["lower-third", "map", "commentator"],

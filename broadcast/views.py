@@ -121,8 +121,6 @@ def commentator(request, race: Race):
 
 @race_view(role="organizer")
 def broadcast_page(request, race: Race):
-    if not race.is_live:
-        raise Http404("Broadcast is for LIVE races.")
     settings = BroadcastSettings.of(race)
     form = BroadcastSettingsForm(request.POST or None, instance=settings, race=race)
     if request.method == "POST" and form.is_valid():

@@ -120,3 +120,8 @@ def test_the_season_overlay_shows_a_season_the_race_counts_in(client, live_race,
     SeasonRace.objects.create(season=own, race=live_race)
     content = client.get(path, {"key": live_race.overlay_token}).content
     assert b"Alice Series 2026" in content and b"No results yet" in content
+
+
+def test_a_classic_race_has_overlay_links_too(as_alice, client, race):
+    assert race.overlay_token.encode() in as_alice.get(f"/races/{race.pk}/broadcast/").content
+    assert client.get(f"/races/{race.pk}/overlays/leaderboard/", {"key": race.overlay_token}).status_code == 200

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 OVERLAY_SIZE = (1920, 1080)
 BROWSER_SOURCE = "browser_source"  # obs-browser's input kind
 TEXT_SOURCE = "text_ft2_source_v2"  # the text source of OBS on Linux and macOS
+WINDOWS_TEXT_SOURCE = "text_gdiplus_v2"
 
 
 class ObsRefused(Exception):
@@ -137,7 +138,13 @@ class ObsDriver:
             if scene and scene not in have:
                 self.call(obs.CreateScene(sceneName=scene))
         if self.text_scene:
-            self.ensure_input(self.text_scene, RACER_TEXT, TEXT_SOURCE, {"text": ""})
+            platform = self.call(obs.GetVersion()).datain.get("platform", "")
+            kind = WINDOWS_TEXT_SOURCE if platform == "windows" else TEXT_SOURCE
+            try:
+                self.ensure_input(self.text_scene, RACER_TEXT, kind, {"text": ""})
+            except ObsRefused:  # the racer's name is a nicety: the scenes must switch anyway
+                log.warning("OBS refused a text source (%s) named %r in %r: the racer's name is not shown",
+                            kind, RACER_TEXT, self.text_scene)
         problems = []
         for source in self.sources:
             try:

@@ -154,6 +154,16 @@ if JOBS_THREADS < 1:
     raise ImproperlyConfigured(
         f"JOBS_THREADS must be a whole number of 1 or more, not {os.environ['JOBS_THREADS']!r}")
 
+# Classic evaluations (races/evaluation.py): one that runs longer than this (wall clock) fails as
+# timed out. EVALUATION_STEP_DELAY_S sleeps after each simulator step: 0 evaluates as fast as the
+# CPU allows; a demo or a browser test sets a little to make an evaluation watchable.
+EVALUATION_TIMEOUT_S = float(os.environ.get("EVALUATION_TIMEOUT_S", "600"))
+EVALUATION_STEP_DELAY_S = float(os.environ.get("EVALUATION_STEP_DELAY_S", "0"))
+# An evaluation whose worker stopped renewing its lease waits this long after the lease passed
+# for its job's second delivery to resume it (a killed pool process is replaced in seconds);
+# then it is ended as failed with the reason.
+EVALUATION_GRACE_S = float(os.environ.get("EVALUATION_GRACE_S", "30"))
+
 # Celery carries the jobs in scaled mode (JOBS=celery), as JSON on Redis; it never runs one
 # inside a request.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -48,7 +48,8 @@ MAX_METADATA_STRING = 256  # characters of any string or key
 MAX_METADATA_KEYS = 64  # keys of any object
 METADATA_FILE = "model_metadata.json"
 WEIGHT_FILES = ("model.npz", "model.onnx")
-SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR")
+SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR",
+           "LEFT_CAMERA", "observation")
 ALGORITHMS = ("clipped_ppo", "sac")
 DEFAULT_DISCRETE_ACTIONS = tuple(
     {"steering_angle": a, "speed": v} for a in (-30.0, -15.0, 0.0, 15.0, 30.0) for v in (0.4, 0.8)
@@ -228,7 +229,9 @@ def parse_metadata(raw: bytes | str) -> dict:
     """Decode and validate model_metadata.json; returns the normalised dict."""
     meta = decode_metadata(raw)
     space = parse_action_space(meta)
-    sensors = meta.get("sensor", ["FRONT_FACING_CAMERA"])
+    # metadata below version 2 (or without a version) has no sensor list: one camera, "observation"
+    old = str(meta.get("version", "1")).split(".")[0] in ("0", "1")
+    sensors = meta.get("sensor", ["observation"] if old else ["FRONT_FACING_CAMERA"])
     if isinstance(sensors, str):
         sensors = [sensors]
     if not isinstance(sensors, list) or not all(isinstance(s, str) for s in sensors):
@@ -414,6 +417,9 @@ def load_model_package(
 ) -> ModelPackage:
     """Read and validate a model package (directory, ``.tar.gz`` or ``.tar``)."""
     p = Path(path)
+    from livesim import deepracer_package as drp  # it builds on this module: imported late
+    if p.is_dir() and drp.is_training_folder(p):
+        return drp.load_training_folder(p, max_member_bytes)
     if p.is_dir():
         files = _read_dir(p, max_total_bytes, max_member_bytes, max_members)
     elif p.is_file():
@@ -432,7 +438,4 @@ def load_model_package(
                     training_algorithm=meta["training_algorithm"], version=meta["version"],
                     weights_file=wf, weights=files[where],
                 )
-    if any(n.endswith((".pb", ".ckpt", ".index", ".meta")) or ".ckpt." in n for n in files):
-        raise ModelPackageError("TensorFlow checkpoints cannot be run here: add model.npz or "
-                                "model.onnx weights (see livesim.policies)")
-    raise ModelPackageError("no weights: expected model.npz or model.onnx in the package")
+    return drp.graph_package(p.name.removesuffix(".gz").removesuffix(".tar"), meta, files, root)

@@ -5,8 +5,10 @@
 2. :class:`MLPPolicy` — a numpy multilayer perceptron from ``model.npz``.
 3. :class:`OnnxPolicy` — an ONNX network run by onnxruntime (optional extra ``livesim[onnx]``,
    imported only when such a model is loaded).
+4. :class:`livesim.openvino_policy.GraphPolicy` — a DeepRacer TensorFlow frozen graph
+   (``model.pb``) or OpenVINO IR (``model.xml`` + ``.bin``) over the rendered camera / LiDAR.
 
-Both learned runners see the vector observation of :mod:`livesim.observation`, shape (33,).
+The MLP and ONNX runners see the vector observation of :mod:`livesim.observation`, shape (33,).
 
 ``model.npz`` layout (``np.savez``; loaded with ``allow_pickle=False``)::
 
@@ -191,9 +193,16 @@ class OnnxPolicy(_LearnedPolicy):
         return out
 
 
+GRAPH_FILES = ("model.pb", "model.xml")  # DeepRacer networks, run by livesim.openvino_policy
+
+
 def policy_from_package(package: ModelPackage) -> Policy:
     if package.weights_file == "model.npz":
         return MLPPolicy(package)
+    if package.weights_file in GRAPH_FILES:
+        from livesim.openvino_policy import GraphPolicy  # OpenVINO loads only for these models
+
+        return GraphPolicy(package)
     return OnnxPolicy(package)
 
 

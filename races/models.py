@@ -295,6 +295,10 @@ class Race(models.Model):
     # are written; forms, the API and the messages read them back from these validators.
     ranking_method = models.CharField(max_length=12, choices=Ranking.choices, default=Ranking.BEST_LAP)
     min_laps = models.PositiveSmallIntegerField("minimum laps", choices=MIN_LAPS_CHOICES, default=1)
+    trials = models.PositiveSmallIntegerField(
+        "trials per evaluation", default=sim.DEFAULT_TRIALS, validators=range_validators(sim.TRIALS_RANGE),
+        help_text="How many trials each submitted model drives; never fewer than the minimum laps.",
+    )
     off_track_penalty = models.DecimalField(
         "off-track penalty (s)", max_digits=3, decimal_places=1, default=Decimal("2"),
         validators=range_validators(sim.OFF_TRACK_PENALTY_RANGE, decimal=True),
@@ -480,12 +484,13 @@ class Race(models.Model):
         "lane_change_max": {"h2b"},
         "time_per_racer": {"live"},
         "broadcast": {"live"},
+        "trials": {"classic"},
     }
     NOT_APPLICABLE_DEFAULTS = {
         "collision_penalty": None, "object_count": None, "random_objects": False,
         "object_positions": [], "bot_count": None, "bot_speed": None, "lane_change": False,
         "lane_change_min": None, "lane_change_max": None, "time_per_racer": None,
-        "broadcast": "private",
+        "broadcast": "private", "trials": sim.DEFAULT_TRIALS,
     }
 
     @classmethod
@@ -559,6 +564,9 @@ class Race(models.Model):
                 err("min_laps", "LIVE races need one lap to qualify.")
             if self.time_per_racer is None:
                 err("time_per_racer", "Choose how many minutes each racer races on their turn.")
+        elif self.trials is not None and self.min_laps and self.trials < self.min_laps:
+            err("trials", f"Give at least as many trials as the minimum laps ({self.min_laps}): "
+                          f"{self.trials} trial{'s' if self.trials != 1 else ''} can never qualify.")
 
         if (
             self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT)
@@ -636,7 +644,7 @@ class Race(models.Model):
                        f"lap{'s' if laps != 1 else ''}. Create a new race for another {label}.")
 
     def _applies_label(self, field: str) -> str:
-        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE"}
+        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE", "classic": "Classic"}
         return " and ".join(labels[k] for k in sorted(self.APPLIES_TO[field]))
 
     def _clean_object_positions(self, err) -> None:
@@ -762,6 +770,7 @@ class Participant(models.Model):
 
 
 # The app's other tables live in their own modules (tables only, like this one).
+from .evaluation_models import Evaluation  # noqa: E402, F401
 from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
 from .run_models import Lap, Run, RunTrace  # noqa: E402, F401
 from .signin_models import SignInRequest  # noqa: E402, F401

@@ -19,6 +19,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `run.lap`             a lap was committed: run_id, lap (`Lap.as_event()`: `run_models.LAP_FIELDS`)
 - `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
+- `submission.state`    a Classic submission changed: submission (`evaluation.submission_event`:
+                        id, racer_id, racer, model, state queued|evaluating|done|failed, place
+                        (in the evaluation queue, while queued), trial and trials, progress (% of
+                        the trial's lap), failure, results (per trial, once done); its results
+                        page is /races/<race>/submissions/<id>/)
+- `submission.queue`    the evaluation queue moved: places {run id: place} of the race's queued
+                        submissions
 - `car.telemetry`       a physical car reported battery, temperature, ...
 - `race.access`         an organizer action may have ended someone's access (link reset, racer
                         removed, race closed, edited or deleted): reason. Each server process
@@ -71,6 +78,8 @@ MESSAGES: dict[str, Message] = {
     "run.lap": Message("event", ("run_id", "lap")),
     "queue.changed": Message("event", ("queue",)),
     "leaderboard.changed": Message("event", ("leaderboard",)),
+    "submission.state": Message("event", ("submission",)),
+    "submission.queue": Message("event", ("places",)),
     "car.telemetry": Message("event", ()),
     "race.access": Message("event", ("reason",)),
     "speed.ack": Message("reply", ("value",)),
@@ -126,6 +135,15 @@ def queue_changed(queue: list[dict]) -> dict:
 
 def leaderboard_changed(leaderboard: list[dict]) -> dict:
     return message("leaderboard.changed", leaderboard=leaderboard)
+
+
+def submission_state(submission: dict) -> dict:
+    return message("submission.state", submission=submission)
+
+
+def submission_queue(places: dict[int, int]) -> dict:
+    # JSON object keys are strings: say so here rather than let each encoder decide
+    return message("submission.queue", places={str(k): v for k, v in places.items()})
 
 
 def race_access(reason: str) -> dict:

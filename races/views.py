@@ -20,6 +20,7 @@ from leaderboard.board import race_leaderboard
 
 from . import access, lineup, live_control, sponsorship
 from .access import race_view
+from .classic_views import classic_context
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
     CUSTOMIZATION_FIELDS,
@@ -259,6 +260,7 @@ def race_detail(request, race: Race):
         "racer_count": race.participants.active().count(),
         "leaderboard": race_leaderboard(race),
         **entry_context(request, race, participant),
+        **classic_context(request, race, participant),
     }
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)

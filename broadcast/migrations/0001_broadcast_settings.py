@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('races', '0012_race_overlay_token'),
+        ('races', '0013_race_overlay_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -100,7 +100,8 @@ BAD_PACKAGES = {
     "speed-out-of-range": (lambda: package({**DISCRETE, "action_space": [{"steering_angle": 0, "speed": 9}]}),
                            "action 0 speed 9 is outside the car's range"),
     "tensorflow-only": (lambda: tar_bytes([("model_metadata.json", json.dumps(DISCRETE).encode()),
-                                           ("model.pb", b"\x08\x01")]), "TensorFlow checkpoints cannot be run"),
+                                           ("model.pb", b"\x08\x01")]),
+                        "model.pb is not a readable TensorFlow frozen graph"),
 }
 
 

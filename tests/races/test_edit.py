@@ -65,7 +65,7 @@ def test_it_saves_an_unchanged_form_without_changing_anything(as_alice, alice, s
     {"race_type": "h2b", "collision_penalty": 3, "bot_count": 2, "bot_speed": "0.5", "lane_change": True,
      "lane_change_min": "1.5", "lane_change_max": 8},
     {"race_type": "oa", "collision_penalty": 5, "object_count": 6, "random_objects": True},
-    {"flavour": "student", "ranking_method": "average_lap", "min_laps": 10, "max_resets": 0},
+    {"flavour": "student", "ranking_method": "average_lap", "min_laps": 10, "trials": 12, "max_resets": 0},
 ], ids=["live", "h2b", "oa-random", "student"])
 def test_it_round_trips_every_kind_of_race(as_alice, alice, student_track, kind):
     race = make_race(alice, student_track, name="Round Trip", start_at=soon(), **kind)

@@ -204,3 +204,19 @@ def test_a_racer_keeps_at_most_the_storage_limit(as_bob, settings, media_root):
                             f"{len(first) / 1024:.3g} KB of the ")
     assert "storage limit per racer are used. Delete a model first." in error
     assert RacerModel.objects.count() == 1 and len(stored_files(media_root)) == 1
+
+def test_the_consoles_car_export_is_accepted_with_its_camera(as_bob, tmp_path):
+    """The DeepRacer console's physical-car export (model_metadata.json + agent/model.pb)."""
+    import tarfile
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[3] / "shared" / "deepracer-reference" / "sample-model"
+    tgz = tmp_path / "export.tar.gz"
+    with tarfile.open(tgz, "w:gz") as tf:
+        tf.add(sample / "model" / "model_metadata.json", arcname="model_metadata.json")
+        tf.add(sample / "model" / "model_48.pb", arcname="agent/model.pb")
+    assert post(as_bob, name="Console", data=tgz.read_bytes()).status_code == 302
+    model = RacerModel.objects.get()
+    assert model.status == "ready"
+    assert model.metadata["weights"] == "model.pb" and model.metadata["actions"] == 12
+    assert model.metadata["sensors"] == ["FRONT_FACING_CAMERA"]

@@ -339,3 +339,24 @@ def test_a_student_race_offers_the_student_catalog(as_alice, catalog):
     student = catalog.filter(source="catalog", student=True).first()
     run_wizard(as_alice, form_data(student, flavour="student", ranking_method="total_time"))
     assert Race.objects.get().track == student
+
+
+def test_it_creates_a_classic_race_with_its_trials(as_alice, student_track):
+    page = as_alice.get(start(as_alice, split(form_data(student_track))[0])).content.decode()
+    assert 'name="trials"' in page and 'min="1"' in page and 'max="20"' in page
+    run_wizard(as_alice, form_data(student_track, min_laps=5, trials=7))
+    race = Race.objects.get()
+    assert (race.min_laps, race.trials) == (5, 7)
+
+
+def test_it_refuses_fewer_trials_than_minimum_laps_on_the_options_step(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, min_laps=5, trials=3))
+    response = as_alice.post(start(as_alice, step1), step2)
+    assert response.status_code == 200
+    assert "Give at least as many trials as the minimum laps (5)" in response.content.decode()
+    assert Race.objects.count() == 0
+
+
+def test_a_live_race_keeps_the_default_trials(as_alice, student_track):
+    run_wizard(as_alice, form_data(student_track, name="Live Night", **LIVE, trials=9))
+    assert Race.objects.get().trials == 3

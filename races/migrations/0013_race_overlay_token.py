@@ -13,7 +13,7 @@ def give_each_race_its_own_token(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("races", "0011_track_catalog_and_race_direction"),
+        ("races", "0012_classic_trials_and_evaluations"),
     ]
 
     operations = [

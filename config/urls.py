@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("leaderboard.api_urls")),
     path("api/", include("races.api_urls")),
     path("", include("timing.urls")),
+    path("", include("broadcast.urls")),
     path("", include("leaderboard.urls")),
     path("", include("races.urls")),
 ]

@@ -372,6 +372,9 @@ class Race(models.Model):
 
     invite_token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
     invite_token_created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The secret of the race's broadcast overlays (OBS browser sources): read-only, no login, and
+    # a reset stops every overlay on the old one at once (races/access.py).
+    overlay_token = models.CharField(max_length=64, default=new_invite_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -481,6 +484,18 @@ class Race(models.Model):
         self.invite_token = new_invite_token()
         self.invite_token_created_at = timezone.now()
         self.save(update_fields=["invite_token", "invite_token_created_at", "updated_at"])
+
+    def reset_overlay_token(self) -> None:
+        self.overlay_token = new_invite_token()
+        self.save(update_fields=["overlay_token", "updated_at"])
+
+    def overlay_key_is_valid(self, key: str) -> bool:
+        return bool(key) and secrets.compare_digest(key, self.overlay_token)
+
+    @property
+    def is_public(self) -> bool:
+        """A LIVE race broadcast in public: anyone may watch it read-only, without an account."""
+        return self.is_live and self.broadcast == self.Broadcast.PUBLIC
 
     def close(self) -> None:
         if self.status != self.Status.CLOSED:

@@ -49,6 +49,10 @@ waits for a runner): `live.launch` (run_id; to any runner), `live.stop` (run_id;
 `live.speed` (run_id, value, reply_to; to the owner, which answers `live.speed.applied` (value)
 or `error` (message) on `reply_to`).
 
+Server → a race's `obs_control` process (broadcast/, on the race's OBS group `obs_group`, never
+to browsers): `obs.command` (action: start_stream, stop_stream, refresh_sources, reload (the
+Broadcast settings changed), scene (with `scene`: the producer puts a scene on air)).
+
 A browser that misses messages loses nothing: on reconnect it gets a new `race.state`.
 """
 
@@ -94,6 +98,7 @@ MESSAGES: dict[str, Message] = {
     "live.stop": Message("command", ("run_id",)),
     "live.speed": Message("command", ("run_id", "value", "reply_to")),
     "live.speed.applied": Message("reply", ("value",)),
+    "obs.command": Message("command", ("action",)),
 }
 TYPES = frozenset(t for t, m in MESSAGES.items() if m.direction == "event")
 
@@ -186,6 +191,15 @@ def speed_applied(value: float) -> dict:
     return message("live.speed.applied", value=value)
 
 
+OBS_ACTIONS = ("start_stream", "stop_stream", "refresh_sources", "reload", "scene")
+
+
+def obs_command(action: str, **payload: Any) -> dict:
+    if action not in OBS_ACTIONS:
+        raise ValueError(f"unknown OBS action {action!r}: one of {', '.join(OBS_ACTIONS)}")
+    return message("obs.command", action=action, **payload)
+
+
 # -- what browsers send -------------------------------------------------------------------------
 
 def speed_value(value: Any) -> float:
@@ -227,6 +241,18 @@ def parse_browser_message(content: Any) -> tuple[str, dict]:
 
 def race_group(race_id) -> str:
     return f"race.{race_id}"
+
+
+def obs_group(race_id) -> str:
+    """The group of a race's obs_control process (producer commands; browsers never join it)."""
+    return f"obs.{race_id}"
+
+
+def send_obs_command(race_id, command: dict) -> None:
+    """Send a producer's command to the race's obs_control process (from synchronous code)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        _run(layer.group_send(obs_group(race_id), command))
 
 
 async def _await(coroutine):

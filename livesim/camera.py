@@ -1,8 +1,8 @@
 """The DeepRacer front camera, rendered from the track geometry (DOMAIN.md §4b).
 
 The car's camera looks at a flat world: the road between the borders, white edge lines just
-inside them, the dashed orange centre line, the green field, a 1 m wall around the field and a
-black sky above it, plus obstacle boxes and bot cars.  Gazebo renders 640×480 RGB; the agent sees
+inside them, the dashed orange centre line, the green field, a 1 m wall around the field and
+Gazebo's grey background above it, plus obstacle boxes and bot cars.  Gazebo renders 640×480 RGB; the agent sees
 it resized to 160×120 and turned grey (Y = 0.2989 R + 0.587 G + 0.114 B).
 
 Speed comes from two precomputations:
@@ -21,8 +21,8 @@ PIL's bilinear (antialiasing) resize; the default renders 160×120 directly.
 
 Camera constants: height 0.127 m, 0.145 m ahead of ``base_link`` and horizontal FOV 1.13 rad are
 the simulator's URDF.  The pitch is NOT the URDF's 15°: fitting the renderer to the three
-reference Gazebo frames (pose and pitch free, ground rows only) gives 13.5–13.75° (the README
-has the table), and we use 13.5°.  At 15° the reference model leaves the track ~20 times a lap.
+reference Gazebo frames (pose and pitch free) gives 13.5° (the README has the table).  The
+field, its wall and the sky are the simulator's ``reinvent_base`` world (see FIELD_MARGIN).
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ SUPERSAMPLE = 1
 # --- world ---------------------------------------------------------------------------------
 CELL = 0.005  # m per raster cell (finest)
 MAX_CELLS = 12_000_000  # raster cells per track (48 MB with RGB and grey)
-FIELD_MARGIN = 2.0  # m of field between the track's bounding box and the wall
+# The simulator's reinvent_base mesh (simapp bundle/meshes/reinvent/reinvent_base.dae, geometries
+# fieldShape and wallShape) makes the field a rectangle 0.913-0.916 m outside the track's
+# bounding box on every side (3 ft) and the wall a 1 m tall box on the field's edges, faces
+# inward.  Other tracks' meshes were not checked: they get the same margin.
+FIELD_MARGIN = 0.9144  # m of field between the track's bounding box and the wall
 WALL_HEIGHT = 1.0  # m
 EDGE_LINE_WIDTH = 0.076  # m, white lines just inside each border
 CENTER_LINE_WIDTH = 0.03  # m
@@ -72,16 +76,26 @@ class Look:
     center: tuple[int, int, int] = (213, 126, 0)
     field: tuple[int, int, int] = (101, 144, 110)
     wall: tuple[int, int, int] = (15, 28, 33)
-    sky: tuple[int, int, int] = (1, 3, 3)
+    # the wall's four faces as lit (the sun and a point light, no ambient on its material):
+    # the faces at x max, x min, y max, y min; None = ``wall`` on all four
+    wall_faces: tuple[tuple[int, int, int], ...] | None = None
+    # no sky in the world file: Gazebo's background, (178, 178, 178) above the wall in frame 2
+    # (the black in frames 1 and 3 is wall faces the sun does not light)
+    sky: tuple[int, int, int] = (178, 178, 178)
     object: tuple[int, int, int] = (205, 205, 200)
     object_side: tuple[int, int, int] = (150, 150, 146)
     bot: tuple[int, int, int] = (60, 60, 64)
     bot_side: tuple[int, int, int] = (35, 35, 38)
 
+    def faces(self) -> tuple[tuple[int, int, int], ...]:
+        return self.wall_faces or (self.wall,) * 4
+
 
 # reinvent_base's colours measured in the reference frames (DOMAIN.md §4b gives the texture means,
 # which the sun and ambient light brighten by ~5 % on the ground and darken to ~40 % on the wall)
-REINVENT_LOOK = Look()
+# The wall faces are measured in the frames at the fitted poses: x max in frame 1, x min and y max
+# in frame 2, y min (black) at the right of frame 1.
+REINVENT_LOOK = Look(wall_faces=((15, 28, 33), (8, 16, 18), (13, 24, 28), (1, 3, 2)))
 # reInvent2019_wide's texture means with the same lighting factors
 WIDE_LOOK = Look(road=(67, 66, 64), edge=(234, 234, 233), center=(236, 150, 0),
                  field=(132, 140, 68))
@@ -114,13 +128,15 @@ class TrackScene:
     wall: np.ndarray  # xmin, ymin, xmax, ymax (m)
     look: Look
     colours: dict = field(default_factory=dict)  # surface → (grey, r, g, b) for the kernel
-    grey_cols: np.ndarray = field(init=False, repr=False)  # [objects|bots] × wall/sky/top/side
+    # [objects|bots] × (4 wall faces, sky, box top, box side): what _wall_or_sky selects
+    grey_cols: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         c = self.colours
+        faces = [c[f"wall{k}"][0] for k in range(4)]
         self.grey_cols = np.array(
-            [[c["wall"][0], c["sky"][0], c["object"][0], c["object_side"][0]],
-             [c["wall"][0], c["sky"][0], c["bot"][0], c["bot_side"][0]]], dtype=np.float32)
+            [[*faces, c["sky"][0], c["object"][0], c["object_side"][0]],
+             [*faces, c["sky"][0], c["bot"][0], c["bot_side"][0]]], dtype=np.float32)
 
 
 def _quads_between(a: np.ndarray, b: np.ndarray, closed: bool):
@@ -192,8 +208,8 @@ def build_scene(track, look: Look | None = None) -> TrackScene:
     palette = np.array([look.field, look.road, look.edge, look.center], dtype=np.uint8)
     greys = np.array([round(grey(c)) for c in palette], dtype=np.uint8)
     colours = {name: (grey(c), *c) for name, c in
-               (("wall", look.wall), ("sky", look.sky), ("object", look.object),
-                ("object_side", look.object_side), ("bot", look.bot),
+               (*((f"wall{k}", f) for k, f in enumerate(look.faces())), ("sky", look.sky),
+                ("object", look.object), ("object_side", look.object_side), ("bot", look.bot),
                 ("bot_side", look.bot_side))}
     return TrackScene(grey2d=np.ascontiguousarray(greys[idx]), rgb=np.ascontiguousarray(palette[idx]),
                       x0=float(lo[0]), y0=float(lo[1]), cell=cell,
@@ -294,13 +310,18 @@ class Camera:
             return out
         c = scene.colours
         top, side = (c["bot"], c["bot_side"]) if bot_boxes else (c["object"], c["object_side"])
-        cols = np.array([c["wall"], c["sky"], top, side], dtype=np.float32)[:, 1:4]
+        cols = np.array([*(c[f"wall{k}"] for k in range(4)), c["sky"], top, side],
+                        dtype=np.float32)[:, 1:4]
         acc = np.empty((h, w, 3), dtype=np.float32)
         _render(self.dx, self.dy, self.dz, self.gx, self.gy, self.pose.ahead, self.pose.lateral,
                 self.pose.height, x, y, heading, scene.rgb, scene.x0, scene.y0, 1.0 / scene.cell,
                 scene.wall, WALL_HEIGHT, np.ascontiguousarray(cols), bx, height,
                 self.supersample, acc)
         return np.clip(acc + 0.5, 0, 255).astype(np.uint8)
+
+
+SKY = 4  # colour rows after the four wall faces
+BOX = 5  # box top; BOX + 1 its side
 
 
 @njit(cache=True, fastmath=True)
@@ -390,8 +411,8 @@ def _render(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, raster
                                     * av)
                             continue
                     sel = _wall_or_sky(cx, cy, cam_h, wx, wy, wz, wall, wall_h, tb)
-                    if sel == 2:
-                        sel = 2 if top else 3
+                    if sel == BOX:
+                        sel = BOX if top else BOX + 1
                     for k in range(C):
                         out[r, q, k] += cols[sel, k]
             for k in range(C):
@@ -400,19 +421,26 @@ def _render(dx, dy, dz, gx, gy, cam_ahead, cam_lat, cam_h, x, y, heading, raster
 
 @njit(cache=True, fastmath=True)
 def _wall_or_sky(cx, cy, cam_h, wx, wy, wz, wall, wall_h, tb):
-    """0 wall, 1 sky, 2 box (tb nearer than the wall) for a ray that misses the ground."""
+    """For a ray that misses the ground: the wall face it meets (0 x max, 1 x min, 2 y max,
+    3 y min), SKY, or BOX (tb nearer than the wall)."""
     tw = 1e9
+    face = 0
     if wx > 1e-12:
-        tw = min(tw, (wall[2] - cx) / wx)
+        tw = (wall[2] - cx) / wx
     elif wx < -1e-12:
-        tw = min(tw, (wall[0] - cx) / wx)
+        tw = (wall[0] - cx) / wx
+        face = 1
     if wy > 1e-12:
-        tw = min(tw, (wall[3] - cy) / wy)
+        t = (wall[3] - cy) / wy
+        if t < tw:
+            tw, face = t, 2
     elif wy < -1e-12:
-        tw = min(tw, (wall[1] - cy) / wy)
+        t = (wall[1] - cy) / wy
+        if t < tw:
+            tw, face = t, 3
     if tb < tw:
-        return 2
-    return 0 if cam_h + wz * tw <= wall_h else 1
+        return BOX
+    return face if cam_h + wz * tw <= wall_h else SKY
 
 
 @njit(cache=True, fastmath=True)
@@ -461,8 +489,8 @@ def _render_grey(dx, dy, dz, gxy, cam_ahead, cam_lat, cam_h, x, y, heading, rast
                     wx = dx[i, j] * ch - dy[i, j] * sh
                     wy = dx[i, j] * sh + dy[i, j] * ch
                     sel = _wall_or_sky(cx, cy, cam_h, wx, wy, dz[i, j], wall, wall_h, tb)
-                    if sel == 2:
-                        sel = 2 if top else 3
+                    if sel == BOX:
+                        sel = BOX if top else BOX + 1
                     acc += cols[sel]
             out[r, q] = acc * norm
 

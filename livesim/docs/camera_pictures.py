@@ -4,9 +4,10 @@
 
 The poses of the Gazebo frames are not recorded with them, so each is found by fitting: place
 the car where the rendered 160×120 grey image best matches the reference input (the frame as the
-agent saw it, ``tensorflow-reference.npz``), over the ground rows (the wall and sky are left
-out: the Gazebo world's wall layout is not modelled exactly).  ``--fit-pitch`` also prints the
-mismatch for a range of camera pitches: how the camera's 13.5° pitch was chosen.
+agent saw it, ``tensorflow-reference.npz``), over the whole frame (the field and wall are the
+simulator's mesh, see ``livesim.camera.FIELD_MARGIN``).  The starting points came from a grid
+search over the whole lap (every 0.1 m, ±0.4 m across, ±40° of heading).  ``--fit-pitch`` also
+prints the mismatch for a range of camera pitches: how the camera's 13.5° pitch was chosen.
 
 Writes ``livesim/docs/camera-<k>.png`` (640×480 RGB, the display camera) and prints the poses.
 The Gazebo frames themselves stay in ``../shared`` (the project never copies them).
@@ -32,9 +33,9 @@ SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "deepracer-reference" / "sample-model" / "tensorflow-reference.npz"
 TRACK = SHARED / "tracks" / "deepracer-simapp" / "reinvent_base.npy"
 OUT = Path(__file__).resolve().parent
-GROUND_ROWS = slice(45, None)  # of 120: below the farthest field in all three frames
-# starting points (progress m, lateral m, heading offset deg) from a coarse grid search
-START = [(13.11, -0.14, 15.0), (7.485, -0.11, -18.25), (12.055, 0.295, 3.5)]
+GROUND_ROWS = slice(0, None)  # of 120: the whole frame (wall and sky included)
+# starting points (progress m, lateral m, heading offset deg) from a grid search over the lap
+START = [(1.88, -0.085, -0.25), (7.555, -0.1, -21.75), (11.89, 0.095, 20.5)]
 
 
 def fit_pose(track, scene, cam, ref, start):
@@ -83,7 +84,7 @@ def main() -> None:
         frame = display.render(scene, x, y, h + math.radians(dh), rgb=True)
         Image.fromarray(frame).save(OUT / f"camera-{k}.png", optimize=True)
         print(f"frame {k}: s {s:.3f} m, lateral {lat:+.3f} m, heading offset {dh:+.2f}°, "
-              f"ground rmse {rms:.1f} grey levels -> camera-{k}.png")
+              f"rmse {rms:.1f} grey levels -> camera-{k}.png")
 
 
 if __name__ == "__main__":

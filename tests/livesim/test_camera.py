@@ -85,11 +85,25 @@ def test_the_camera_turns_with_the_car(scene):
 def test_above_the_horizon_is_wall_then_sky(scene):
     cam = C.Camera(supersample=1)
     img = cam.render(scene, 1.0, 0.0, 0.0)
+    facing = C.grey(scene.look.faces()[0])  # looking along +x: the wall at x max
     assert img[0, 80] == pytest.approx(C.grey(scene.look.sky), abs=0.5) or \
-        img[0, 80] == pytest.approx(C.grey(scene.look.wall), abs=0.5)
+        img[0, 80] == pytest.approx(facing, abs=0.5)
     horizon = 60 - math.tan(math.radians(C.CAMERA_PITCH_DEG)) * 80 / math.tan(C.CAMERA_HFOV / 2)
     just_above = int(horizon) - 1
-    assert img[just_above, 80] == pytest.approx(C.grey(scene.look.wall), abs=0.5)
+    assert img[just_above, 80] == pytest.approx(facing, abs=0.5)
+
+
+def test_each_wall_face_has_its_own_shade(scene):
+    """Gazebo lights the wall's faces differently (DOMAIN.md §4b; measured in the frames):
+    looking along +x, -x, +y, -y from the field's middle shows the four faces' own colours."""
+    cam = C.Camera(supersample=1)
+    x = 0.5 * (scene.wall[0] + scene.wall[2])
+    y = 0.5 * (scene.wall[1] + scene.wall[3])
+    horizon = 60 - math.tan(math.radians(C.CAMERA_PITCH_DEG)) * 80 / math.tan(C.CAMERA_HFOV / 2)
+    row = int(horizon) - 1
+    for heading, face in ((0.0, 0), (math.pi, 1), (math.pi / 2, 2), (-math.pi / 2, 3)):
+        img = cam.render(scene, x, y, heading)
+        assert img[row, 80] == pytest.approx(C.grey(scene.look.faces()[face]), abs=0.5)
 
 
 def test_an_obstacle_box_ahead_hides_the_road(scene):

@@ -224,3 +224,15 @@ def on_lap_committed(sender, *, race_id, lap: Lap, publish, **kwargs) -> None:
     racer_id = Run.objects.filter(pk=lap.run_id).values_list("racer_id", flat=True).first()
     standing = Standing.objects.filter(race=race, racer_id=racer_id).first()
     publish(race_id, changed_event(race, standing))
+
+
+def query_of(params) -> dict:
+    """page(), from a request's query string (?page=&size=&sort=&q=); BadQuery names a bad one."""
+    values = {"sort": params.get("sort") or "rank", "q": params.get("q", "")}
+    for name, default in (("page", 1), ("size", PAGE_SIZE)):
+        raw = params.get(name) or str(default)
+        try:
+            values["number" if name == "page" else name] = int(raw)
+        except ValueError:
+            raise BadQuery(f"The {name} must be a whole number, not “{raw[:20]}”.") from None
+    return values

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from leaderboard.board import race_leaderboard
+from leaderboard.views import board_context
 
 from . import access, lineup, live_control
 from .access import race_view
@@ -254,9 +254,12 @@ def race_detail(request, race: Race):
         "participant": participant,
         "link_holder": participant is None and not organizer,
         "racer_count": race.participants.active().count(),
-        "leaderboard": race_leaderboard(race),
         **entry_context(request, race, participant),
     }
+    # The board panel: Classic races always; an open LIVE race's live view shows its own board.
+    context["show_board"] = not race.is_live or race.status == Race.Status.CLOSED
+    if context["show_board"]:
+        context.update(board_context(request, race))
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)
         context.update(

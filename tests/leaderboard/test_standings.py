@@ -13,19 +13,9 @@ from leaderboard import standings
 from leaderboard.board import my_card, race_leaderboard
 from leaderboard.models import Standing
 from leaderboard.ranking import Attempt, LapResult, rank
-from races.models import Lap, Run
-from races.record import record_lap
+from races.models import Lap
+from tests.leaderboard.helpers import drive
 from tests.scenes import make_user
-
-
-def drive(race, racer, *times, invalid=()):
-    """A run (submission) of `racer` with these lap times; laps at the indexes in `invalid` do
-    not count."""
-    run = Run.objects.create(race=race, racer=racer)
-    for number, time_ms in enumerate(times, start=1):
-        record_lap(run, number=number, time_ms=time_ms, valid=number - 1 not in invalid,
-                   invalid_reason="cut the track" if number - 1 in invalid else "")
-    return run
 
 
 def board(race):

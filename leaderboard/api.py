@@ -39,7 +39,7 @@ def leaderboard_payload(request, race) -> dict:
         "min_laps": standings.rules_of(race)[1], "status": race.status,
         "count": found.total, "ranked": found.ranked_total, "page": found.number,
         "pages": found.pages, "size": found.size, "sort": found.sort, "q": found.q,
-        "winner": board.winner(race), "me": board.my_card(race, request.user),
+        "winner": board.winner(race), "me": board.my_card(race, request.user, found),
         "results": found.rows,
     }
 

@@ -18,7 +18,7 @@ from django.urls import NoReverseMatch, reverse
 
 from races import protocol
 from races.models import Race, racer_alias
-from races.run_models import Lap, Run
+from races.run_models import Lap
 
 from . import standings
 from .models import RANK_ORDER, Standing
@@ -61,6 +61,7 @@ def _before(standing: Standing) -> Q:
 
 
 def rank_of(standing: Standing) -> int | None:
+    """The standing's rank: one indexed count of the rows before it."""
     if standing.value_ms is None:
         return None
     return ranked(standing.race_id).filter(_before(standing)).count() + 1
@@ -94,13 +95,12 @@ def leader_ms(race: Race) -> int | None:
     return ranked(race).values_list("value_ms", flat=True).first()
 
 
-def race_leaderboard(race: Race, limit: int | None = EVENT_ROWS) -> list[dict]:
-    """The top `limit` rows (None: every row, for exports), best first."""
+def race_leaderboard(race: Race | str, limit: int | None = EVENT_ROWS) -> list[dict]:
+    """The top `limit` rows (None: every row, for exports, read in chunks), best first."""
     rows = ranked(race)
-    if limit is not None:
-        rows = rows[:limit]
+    rows = rows.iterator(chunk_size=2000) if limit is None else rows[:limit]
     out, leader = [], None
-    for position, standing in enumerate(rows.iterator(chunk_size=2000), start=1):
+    for position, standing in enumerate(rows, start=1):
         leader = standing.value_ms if leader is None else leader
         out.append(row(standing, position, leader))
     return out
@@ -131,7 +131,7 @@ class Page:
     size: int
     sort: str
     q: str
-    leader: dict | None = field(default=None)
+    leader_ms: int | None = field(default=None)  # the first's value, for gaps
 
 
 def page(race: Race, number: int = 1, size: int = PAGE_SIZE, sort: str = "rank", q: str = "") -> Page:
@@ -160,15 +160,15 @@ def page(race: Race, number: int = 1, size: int = PAGE_SIZE, sort: str = "rank",
         rows = rows.order_by(*("-" + name for name in RANK_ORDER))
     start = (number - 1) * size
     chosen = list(rows[start:start + size])
-    leader = leader_ms(race)
+    first_rows = key == "rank" and not q and not descending and number == 1
+    leader = chosen[0].value_ms if first_rows and chosen else leader_ms(race)
     if key == "rank" and not q:  # the index order itself: positions are ranks
         ranks = {s.pk: (start + i + 1 if not descending else ranked_total - start - i)
                  for i, s in enumerate(chosen)}
     else:
         ranks = _ranks_of(race, [s.pk for s in chosen])
     out = [row(s, ranks[s.pk], leader) for s in chosen]
-    top = race_leaderboard(race, 1)
-    return Page(out, total, ranked_total, number, pages, size, sort, q, top[0] if top else None)
+    return Page(out, total, ranked_total, number, pages, size, sort, q, leader)
 
 
 def standing_of(race: Race, user) -> Standing | None:
@@ -177,17 +177,18 @@ def standing_of(race: Race, user) -> Standing | None:
     return Standing.objects.filter(race=race, racer_id=user.pk).first()
 
 
-def my_card(race: Race, user) -> dict | None:
-    """The viewer's "your rank / gap to fastest" card; None for someone with no submission."""
+def my_card(race: Race, user, on_page: Page | None = None) -> dict | None:
+    """The viewer's "your rank / gap to fastest" card; None for someone with no submission.
+    `on_page`: the page shown with it (its leader and count are not read again)."""
     standing = standing_of(race, user)
     if standing is None:
         return None
+    total = on_page.ranked_total if on_page else ranked(race).count()
     if standing.value_ms is None:
         return {"ranked": False, "rank": None, "racer": standing.alias,
-                "submissions": standing.submissions, "ranked_total": ranked(race).count()}
-    rank = rank_of(standing)
-    card = row(standing, rank, leader_ms(race))
-    return {"ranked": True, **card, "ranked_total": ranked(race).count()}
+                "submissions": standing.submissions, "ranked_total": total}
+    leader = on_page.leader_ms if on_page and on_page.leader_ms is not None else leader_ms(race)
+    return {"ranked": True, **row(standing, rank_of(standing), leader), "ranked_total": total}
 
 
 def winner(race: Race) -> dict | None:
@@ -206,24 +207,21 @@ def winner(race: Race) -> dict | None:
 
 # -- keeping up with results -----------------------------------------------------------------
 
-def changed_event(race: Race, standing: Standing | None) -> dict:
+def changed_event(race_id, standing: Standing | None) -> dict:
     """`leaderboard.changed`: the top of the board, how many are ranked, and the row that changed."""
+    top = race_leaderboard(race_id)
     changed = None
     if standing is not None and standing.value_ms is not None:
-        changed = row(standing, rank_of(standing), leader_ms(race))
-    return protocol.leaderboard_changed(race_leaderboard(race), total=ranked(race).count(),
-                                        changed=changed)
+        changed = row(standing, rank_of(standing), top[0]["time_ms"] if top else standing.value_ms)
+    return protocol.leaderboard_changed(top, total=ranked(race_id).count(), changed=changed)
 
 
 def on_lap_committed(sender, *, race_id, lap: Lap, publish, **kwargs) -> None:
     """`lap_committed` receiver: the lap's standing was written with it (standings.on_lap_saved,
     in the lap's own transaction); tell everyone watching."""
-    race = Race.objects.filter(pk=race_id).first()
-    if race is None:
-        return
-    racer_id = Run.objects.filter(pk=lap.run_id).values_list("racer_id", flat=True).first()
-    standing = Standing.objects.filter(race=race, racer_id=racer_id).first()
-    publish(race_id, changed_event(race, standing))
+    racer_id = lap.run.racer_id  # the record's Run, already loaded
+    standing = Standing.objects.filter(race_id=race_id, racer_id=racer_id).first()
+    publish(race_id, changed_event(race_id, standing))
 
 
 def query_of(params) -> dict:

@@ -72,38 +72,46 @@ def rules_current(race: Race) -> bool:
                                      cleared_at=race.leaderboard_cleared_at).exists()
 
 
-def update_run(race: Race, run_id: int) -> Standing | None:
-    """Recompute one run's result and its racer's standing (after a lap of that run or its end).
-    Returns the racer's standing; None if the run is gone. Rebuilds the whole race instead when
-    its rules changed since its standings were computed."""
+def update_run(race: Race, run_id: int, run: Run | None = None) -> Standing | None:
+    """Recompute one run's result and its racer's standing (after a lap of that run). Returns the
+    racer's standing; None if the run is gone. Rebuilds the whole race instead when its rules
+    changed since its standings were computed. `run`: the run, if the caller holds it."""
     if not rules_current(race):
         rebuild(race)
-        run = Run.objects.filter(pk=run_id).first()
+        run = run or Run.objects.filter(pk=run_id).first()
         return None if run is None else Standing.objects.filter(race=race, racer_id=run.racer_id).first()
-    run = Run.objects.select_related("racer__racer").filter(pk=run_id, race=race).first()
     if run is None:
-        return None
+        run = Run.objects.filter(pk=run_id, race=race).first()
+        if run is None:
+            return None
     method, min_laps = rules_of(race)
-    standing, _ = Standing.objects.get_or_create(
-        race=race, racer_id=run.racer_id, defaults={"alias": racer_alias(run.racer)})
     with transaction.atomic():
         # One racer at a time: a second update of the same racer waits here, then reads the
         # first one's committed result.
-        standing = Standing.objects.select_for_update().get(pk=standing.pk)
-        laps = list(_laps_that_count(race).filter(run=run).order_by("number"))
+        standing = Standing.objects.select_for_update().filter(race=race, racer_id=run.racer_id).first()
+        if standing is None:
+            standing = _new_standing(race, run)
+        laps = list(_laps_that_count(race).filter(run_id=run.pk).order_by("number"))
         result = _run_result(run, laps, method, min_laps)
-        result.save()  # an upsert by primary key (the run)
-        _take_best(race, standing, racer_alias(run.racer))
+        # One statement whether the run has a result already or not.
+        RunResult.objects.bulk_create(
+            [result], update_conflicts=True, unique_fields=["run"],
+            update_fields=["value_ms", "achieved_at", "laps", "off_track_count", "crash_count",
+                           "reset_count"])
+        best = (RunResult.objects.filter(race=race, racer_id=standing.racer_id, value_ms__isnull=False)
+                .order_by("value_ms", "achieved_at", "run_id").first())
+        _copy_best(standing, best)
+        standing.save()
     return standing
 
 
-def _take_best(race: Race, standing: Standing, alias: str) -> None:
-    best = (RunResult.objects.filter(race=race, racer_id=standing.racer_id, value_ms__isnull=False)
-            .order_by("value_ms", "achieved_at", "run_id").first())
-    standing.alias = alias
-    standing.submissions = _submissions(race, standing.racer_id)
-    _copy_best(standing, best)
-    standing.save()
+def _new_standing(race: Race, run: Run) -> Standing:
+    """The racer's first standing in the race (their alias is read once: aliases never change)."""
+    racer = Run.objects.select_related("racer__racer").get(pk=run.pk).racer
+    standing, _ = Standing.objects.get_or_create(
+        race=race, racer_id=run.racer_id,
+        defaults={"alias": racer_alias(racer), "submissions": _submissions(race, run.racer_id)})
+    return Standing.objects.select_for_update().get(pk=standing.pk)
 
 
 def _copy_best(standing: Standing, best: RunResult | None) -> None:
@@ -184,9 +192,12 @@ def on_lap_saved(sender, instance: Lap, created: bool, **kwargs) -> None:
     them leaves neither). The board is announced after the commit (board.on_lap_committed)."""
     if not created or kwargs.get("raw"):
         return
-    race = Race.objects.filter(runs=instance.run_id).first()
+    run = instance.run  # the record's own Run, already loaded
+    # The race as it is now: a runner may hold its Run (and a stale race) for a whole turn,
+    # during which the organizer may clear the board.
+    race = Race.objects.filter(pk=run.race_id).first()
     if race is not None:
-        update_run(race, instance.run_id)
+        update_run(race, run.pk, run)
 
 
 def on_run_saved(sender, instance: Run, created: bool, **kwargs) -> None:

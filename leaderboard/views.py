@@ -35,7 +35,7 @@ def board_context(request, race: Race) -> dict:
     method, min_laps = standings.rules_of(race)
     return {
         "board": found, "board_problem": problem, "board_method": method,
-        "board_min_laps": min_laps, "board_me": board.my_card(race, request.user),
+        "board_min_laps": min_laps, "board_me": board.my_card(race, request.user, found),
         "board_winner": board.winner(race),
         "board_sorts": [("racer", "Racer"), ("rank", "Time"), ("off_track", "Off-track"),
                         ("collisions", "Collisions"), ("resets", "Resets"),

@@ -8,6 +8,7 @@ database for the ranks of its rows (one window query over the race's ranked rows
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -28,9 +29,9 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 EVENT_ROWS = 50  # the top of the board an event carries (the LIVE view shows these)
 MAX_QUERY = 40  # characters of a search (aliases have at most 20)
-# The Watch page of a run, from the `classic` work (races:watch with race_id and run_id); until
-# it exists rows carry no watch link.
-WATCH_URL_NAME = "races:watch"
+# The Watch page of a submission (the `classic` work's results page, with race_id and run_id);
+# until it exists rows carry no watch link.
+WATCH_URL_NAME = "submission_detail"
 
 # ?sort= keys: the column, then the rank order as the tie-break; "-key" reverses.
 SORTS: dict[str, tuple] = {
@@ -67,13 +68,22 @@ def rank_of(standing: Standing) -> int | None:
     return ranked(standing.race_id).filter(_before(standing)).count() + 1
 
 
-def watch_url(race_id, run_id: int | None) -> str | None:
-    if run_id is None:
-        return None
+@functools.cache
+def _watch_pattern() -> str | None:
+    """The Watch URL with {race} and {run} holes, resolved once per process (a board event
+    carries 50 rows: 50 reverse() calls per result would cost more than the standing update)."""
     try:
-        return reverse(WATCH_URL_NAME, kwargs={"race_id": race_id, "run_id": run_id})
+        url = reverse(WATCH_URL_NAME, kwargs={"race_id": "RACE", "run_id": 987654321})
     except NoReverseMatch:
         return None
+    return url.replace("RACE", "{race}").replace("987654321", "{run}")
+
+
+def watch_url(race_id, run_id: int | None) -> str | None:
+    pattern = _watch_pattern()
+    if run_id is None or pattern is None:
+        return None
+    return pattern.format(race=race_id, run=run_id)
 
 
 def row(standing: Standing, rank: int, leader_ms: int) -> dict:

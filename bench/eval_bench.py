@@ -37,7 +37,6 @@ import math
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -339,8 +338,278 @@ class Bench:
 
 
 def eval_figures(bench: Bench) -> dict:
-    """Scaled and embedded evaluation figures (filled in below)."""
-    return {}
+    """Evaluations of 3-trial time trials on the 65 m track by the reference driver.
+
+    With the Classic evaluation job (races/evaluation.py, the `classic` work): scaled mode with
+    `--workers` Celery workers (one process each), Redis and PostgreSQL: a steady `--rate` per
+    minute for `--seconds` gives the end-to-end latency (the submission's commit → the
+    `leaderboard.changed` event carrying its row, received on the race's channel-layer group as
+    every server process's fan-out receives it), then a burst of submissions gives the throughput
+    (evaluations per minute while the queue is never empty). Embedded mode (SQLite, in-process
+    jobs on the server's own pool) runs in a child process (`--embedded-child`).
+
+    Without that job, the evaluations are driven here through the record and livesim's
+    evaluation directly (one after another, as one embedded worker would), and the scaled
+    figures are None."""
+    try:
+        from races import evaluation
+    except ImportError:
+        evaluation = None
+    if evaluation is None:
+        print("\nraces.evaluation (the Classic evaluation job) is not in this tree: evaluations are "
+              "driven through races/record.py and livesim.evaluate directly; no scaled figures", flush=True)
+        return {**direct_evaluations(bench), "scaled_evals_per_min": None,
+                "scaled_latency_p50_s": None, "scaled_latency_p99_s": None}
+    return {**scaled_evaluations(bench, evaluation), **embedded_evaluations(bench)}
+
+
+def make_racers(race, count: int, prefix: str) -> list:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from races.garage import reference_model
+    from races.models import Participant, RacerProfile
+
+    User = get_user_model()
+    unusable = make_password(None)
+    users = User.objects.bulk_create([User(username=f"{prefix}{i}", password=unusable) for i in range(count)])
+    RacerProfile.objects.bulk_create([RacerProfile(user=u, alias=f"{prefix}{i}"[:20], country="DE")
+                                      for i, u in enumerate(users)])
+    Participant.objects.bulk_create([Participant(race=race, user=u) for u in users])
+    return [(u, reference_model(u, "Steady", temperament="steady")) for u in users]
+
+
+def classic_race(name: str, trials: int = 3):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from races.models import Race, Track
+
+    now = timezone.now()
+    organizer, _ = get_user_model().objects.get_or_create(username="bench-organizer")
+    fields = {"trials": trials} if any(f.name == "trials" for f in Race._meta.fields) else {}
+    return Race.objects.create(
+        organizer=organizer, name=name, track=Track.objects.get(slug=TRACK),
+        start_at=now - timedelta(hours=1), end_at=now + timedelta(days=1),
+        ranking_method="total_time", min_laps=3, **fields)
+
+
+class BoardListener:
+    """The race's events as a server process's fan-out receives them (a channel-layer group
+    subscription on Redis), on a thread of its own: when each run's row first appears in a
+    `leaderboard.changed`."""
+
+    def __init__(self, race_id) -> None:
+        import asyncio
+        import threading
+
+        self.race_id = race_id
+        self.seen: dict[int, float] = {}
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._main, daemon=True, name="board-listener")
+        self.thread.start()
+        if not self.ready.wait(15):
+            raise RuntimeError("could not subscribe to the race's group")
+
+    def _main(self) -> None:
+        self.loop.run_until_complete(self._listen())
+
+    async def _listen(self) -> None:
+        from channels.layers import get_channel_layer
+
+        from races import protocol
+
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(protocol.race_group(self.race_id), channel)
+        self.ready.set()
+        while True:
+            message = await layer.receive(channel)
+            if message.get("type") != "leaderboard.changed":
+                continue
+            now = time.time()
+            changed = message.get("changed") or {}
+            run_id = changed.get("run_id")
+            if run_id is not None and run_id not in self.seen:
+                self.seen[run_id] = now
+
+
+def _cpu(procs) -> dict[int, float]:
+    import psutil
+
+    out = {}
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            p = psutil.Process(proc.pid)
+            times = p.cpu_times()
+            out[proc.pid] = times.user + times.system
+    return out
+
+
+def scaled_evaluations(bench: Bench, evaluation) -> dict:
+    import psutil
+
+    from races.models import Run
+
+    a = bench.args
+    workers = []
+    for i in range(a.workers):
+        workers.append(bench.start(f"worker{i}", [
+            PY, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", "jobs",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+            "-n", f"bench{i}@%h"]))
+    deadline = time.monotonic() + 120
+    for i in range(a.workers):
+        log = bench.tmp / f"worker{i}.log"
+        while "ready." not in log.read_text():
+            if time.monotonic() > deadline or workers[i].poll() is not None:
+                raise RuntimeError(f"celery worker {i} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+    print(f"\nscaled mode: {a.workers} Celery workers (one process each), Redis, PostgreSQL", flush=True)
+    race = classic_race("Bench evaluations")
+    steady = max(1, round(a.rate * a.seconds / 60))
+    burst = max(20, 10 * a.workers)
+    racers = make_racers(race, 2 + steady + burst, "ev")
+    listener = BoardListener(race.pk)
+
+    def wait_ended(run_ids: list[int], timeout: float) -> None:
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            if Run.objects.filter(pk__in=run_ids, state__in=Run.ENDED_STATES).count() == len(run_ids):
+                return
+            time.sleep(0.2)
+
+    warm = [evaluation.enter_classic(race, u, m).pk for u, m in racers[:2]]  # numba caches, imports
+    wait_ended(warm, 180)
+    # Steady offered rate: the latency of each submission, from its commit to its row's event.
+    me = psutil.Process()
+    cpu0, own0, t0 = _cpu(workers), me.cpu_times(), time.monotonic()
+    submitted: dict[int, float] = {}
+    interval = 60.0 / a.rate
+    for i, (user, model) in enumerate(racers[2:2 + steady]):
+        delay = t0 + i * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        run = evaluation.enter_classic(race, user, model)
+        submitted[run.pk] = time.time()
+    wait_ended(list(submitted), 120 + a.seconds)
+    time.sleep(1.0)
+    window = time.monotonic() - t0
+    cpu1, own1 = _cpu(workers), me.cpu_times()
+    latencies = [listener.seen[r] - at for r, at in submitted.items() if r in listener.seen]
+    states = dict(Run.objects.filter(pk__in=list(submitted)).values_list("pk", "state"))
+    failed = sum(1 for s in states.values() if s != Run.State.FINISHED)
+    print(f"steady {a.rate:g}/min for {a.seconds:g} s: {len(submitted)} submitted, {len(latencies)} rows seen, "
+          f"{failed} not finished; latency p50 {percentile(latencies, 50) or 0:.2f} s, "
+          f"p99 {percentile(latencies, 99) or 0:.2f} s", flush=True)
+    for pid in cpu1:
+        print(f"  worker pid {pid}: CPU {100 * (cpu1[pid] - cpu0.get(pid, 0)) / window:.0f} % of a core")
+    print(f"  submitting process: CPU {100 * (own1.user + own1.system - own0.user - own0.system) / window:.0f} %")
+    # Throughput: a burst keeps every worker busy; evaluations per minute from the first
+    # submission to the last evaluation's end.
+    first = time.time()
+    burst_ids = [evaluation.enter_classic(race, u, m).pk for u, m in racers[2 + steady:]]
+    wait_ended(burst_ids, 600)
+    ended = Run.objects.filter(pk__in=burst_ids, state=Run.State.FINISHED)
+    last = max((r.ended_at.timestamp() for r in ended), default=time.time())
+    per_min = 60.0 * ended.count() / max(1e-6, last - first)
+    print(f"burst of {len(burst_ids)}: {ended.count()} finished in {last - first:.1f} s: "
+          f"{per_min:.0f} evaluations/min", flush=True)
+    return {
+        "scaled_evals_per_min": _r(per_min, 1),
+        "scaled_latency_p50_s": _r(percentile(latencies, 50), 3),
+        "scaled_latency_p99_s": _r(percentile(latencies, 99), 3),
+        "scaled_offered_per_min": a.rate,
+        "scaled_rows_seen": len(latencies), "scaled_submitted": len(submitted),
+        "scaled_worker_cpu_pct": [_r(100 * (cpu1[p] - cpu0.get(p, 0)) / window, 1) for p in cpu1],
+    }
+
+
+def embedded_evaluations(bench: Bench) -> dict:
+    """Embedded mode in a child process: SQLite, in-memory channel layer, the jobs on the
+    server's own thread pool (JOBS=thread, its default single thread)."""
+    env = {k: v for k, v in bench.env.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOBS")}
+    env["VAR_DIR"] = str(bench.tmp / "embedded")
+    out = subprocess.run([PY, __file__, "--embedded-child", str(max(10, bench.args.workers * 10))],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"embedded child failed: {out.stderr[-3000:]}")
+    print(out.stdout.strip().splitlines()[0] if out.stdout.strip() else "", flush=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def embedded_child(count: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from races import evaluation
+    from races.models import Run
+    from races.tracks import sync_builtin_tracks
+
+    sync_builtin_tracks()
+    race = classic_race("Bench embedded")
+    racers = make_racers(race, count + 1, "em")
+    warm = evaluation.enter_classic(race, *racers[0])
+    while not Run.objects.filter(pk=warm.pk, state__in=Run.ENDED_STATES).exists():
+        time.sleep(0.2)
+    first = time.time()
+    ids = [evaluation.enter_classic(race, u, m).pk for u, m in racers[1:]]
+    until = time.monotonic() + 800
+    while Run.objects.filter(pk__in=ids, state__in=Run.ENDED_STATES).count() < len(ids):
+        if time.monotonic() > until:
+            break
+        time.sleep(0.2)
+    ended = Run.objects.filter(pk__in=ids, state=Run.State.FINISHED)
+    last = max((r.ended_at.timestamp() for r in ended), default=time.time())
+    per_min = 60.0 * ended.count() / max(1e-6, last - first)
+    print(f"embedded (SQLite, one job thread): {ended.count()} of {len(ids)} finished in "
+          f"{last - first:.1f} s: {per_min:.0f} evaluations/min")
+    print(json.dumps({"embedded_evals_per_min": round(per_min, 1)}))
+
+
+def direct_evaluations(bench: Bench) -> dict:
+    """Without the evaluation job: each submission as a Run through the record, its 3 trials by
+    livesim.evaluate (each from rest), its laps recorded, its end, one after another."""
+    import dataclasses
+
+    from livesim.evaluate import evaluate
+    from livesim.policies import create_policy
+    from races import record
+    from races.models import Run
+
+    race = classic_race("Bench direct")
+    racers = make_racers(race, 1 + max(10, bench.args.workers * 10), "di")
+    track = race.track.to_livesim()
+    config = dataclasses.replace(race.sim_config(), laps=3, continuous=False)
+
+    def one(user) -> None:
+        run = record.begin_run(race, user.pk, model_name="reference:steady")
+        run = record.claim_run(run.pk, "bench") and record.start_run(run.pk, "bench", 600)
+        result = evaluate(track, config, create_policy("reference:steady"), seed=run.pk, trace=False)
+        for metric in result.laps:  # DeepRacer metrics entries, one per trial
+            completed = metric["completion_percentage"] == 100
+            record.record_lap(
+                run, number=metric["trial"], time_ms=metric["elapsed_time_in_milliseconds"],
+                off_track_count=metric["off_track_count"], crash_count=metric["crash_count"],
+                reset_count=metric["reset_count"], valid=completed,
+                invalid_reason="" if completed else metric["episode_status"],
+                sector_times_ms=metric.get("sector_times_in_milliseconds", []))
+        record.end_run(run.pk, Run.State.FINISHED)
+
+    one(racers[0][0])  # warm
+    first = time.time()
+    for user, _ in racers[1:]:
+        one(user)
+    per_min = 60.0 * (len(racers) - 1) / (time.time() - first)
+    print(f"direct (this process, one after another): {per_min:.0f} evaluations/min", flush=True)
+    return {"embedded_evals_per_min": _r(per_min, 1), "embedded_mode": "direct: record + livesim.evaluate"}
 
 
 def report(out: dict) -> None:
@@ -367,7 +636,11 @@ def main() -> int:
     parser.add_argument("--skip-eval", action="store_true", help="the leaderboard figures only")
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--queries", action="store_true", help="print the queries of one page, API call and update")
+    parser.add_argument("--embedded-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.embedded_child:
+        embedded_child(args.embedded_child)
+        return 0
     if args.racers < 10 or args.submissions < args.racers:
         parser.error("need racers >= 10 and submissions >= racers")
 

@@ -21,7 +21,6 @@ from races import protocol
 from races.models import Race, racer_alias
 from races.run_models import Lap
 
-from . import standings
 from .models import RANK_ORDER, Standing
 from .ranking import format_ms
 

@@ -24,7 +24,7 @@ def test_the_board_shows_ranks_gap_and_your_rank(race, joined, bob, charlie, as_
     assert [(r["rank"], r["racer"], r["gap"]) for r in rows] == [(1, "CharlieC", "--"), (2, "BobTheRacer", "+00:00.500")]
     html = response.content.decode()
     assert 'id="board-me-rank">2</strong>' in html and 'id="board-me-gap">+00:00.500</strong>' in html
-    assert 'href="/races/%s/leaderboard.csv"' % race.pk in html
+    assert f'href="/races/{race.pk}/leaderboard.csv"' in html
 
 
 def test_a_racer_without_a_qualifying_submission_is_told_so(race, joined, bob, as_bob):

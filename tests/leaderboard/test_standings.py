@@ -139,3 +139,18 @@ def _same_up_to_ties(stored, expected) -> bool:
     assert {(r["racer"], r["time_ms"], r["submissions"]) for r in stored} == \
         {(r.racer, r.value_ms, r.attempts) for r in expected}
     return True
+
+
+def test_the_rebuild_command_ranks_a_race_again(race, bob):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    drive(race, bob, 10000)
+    Standing.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_leaderboard", str(race.pk), stdout=out)
+    assert out.getvalue().strip() == "Alice Cup: 1 racer on the board"
+    assert board(race) == [(1, "BobTheRacer", 10000)]
+    with pytest.raises(CommandError, match="No race with id 'nope'"):
+        call_command("rebuild_leaderboard", "nope")

@@ -186,7 +186,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # The throttle first: a locked-out login is refused before any password is checked.
-AUTHENTICATION_BACKENDS = ["races.auth.LoginThrottleBackend", "races.auth.EmailOrUsernameBackend"]
+# sesame's backend takes only a `sesame` token (the e-mail sign-in links), never a password.
+AUTHENTICATION_BACKENDS = [
+    "races.auth.LoginThrottleBackend",
+    "races.auth.EmailOrUsernameBackend",
+    "sesame.backends.ModelBackend",
+]
 # Failed logins (django-axes): LOGIN_FAILURE_LIMIT failures for one login name from one address
 # lock that pair for LOGIN_COOLOFF_MINUTES; a success in between starts the count again.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 10))
@@ -198,6 +203,27 @@ AXES_CLIENT_IP_CALLABLE = "races.auth.client_address"
 AXES_LOCKOUT_CALLABLE = "races.auth.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only, not a log of every login
 AXES_VERBOSE = False  # no banner on every process start (lockouts are still logged as warnings)
+# Sign-in links by e-mail (django-sesame): students join a race with an e-mail address only.
+# A link works once (it dies when the account logs in) and for SIGNIN_LINK_MINUTES.
+SESAME_MAX_AGE = 60 * int(os.environ.get("SIGNIN_LINK_MINUTES", 30))
+SESAME_ONE_TIME = True
+SIGNIN_LINKS_PER_HOUR = int(os.environ.get("SIGNIN_LINKS_PER_HOUR", 5))  # per e-mail address
+SIGNIN_LINKS_PER_ADDRESS_PER_HOUR = int(os.environ.get("SIGNIN_LINKS_PER_ADDRESS_PER_HOUR", 30))
+
+# Mail: through EMAIL_HOST when set; a track-side laptop has no mail server, so without one each
+# message is written as a file under var/sent-mail/ where the organizer can open it.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "races@localhost")
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "1")
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "sent-mail"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -208,6 +208,15 @@ class CountryForm(forms.Form):
     country = LazyTypedChoiceField(choices=countries)
 
 
+class EmailForm(forms.Form):
+    """An e-mail address to send a sign-in link to (races.email_signin)."""
+
+    email = forms.EmailField(max_length=150, label="Your e-mail address")
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
 class SignupForm(forms.Form):
     """Sign-up needs only an e-mail address and a password (students included)."""
 

@@ -719,3 +719,5 @@ class Participant(models.Model):
 # The app's other tables live in their own modules (tables only, like this one).
 from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
 from .run_models import Lap, Run, RunTrace  # noqa: E402, F401
+from .signin_models import SignInRequest  # noqa: E402, F401
+from .sponsor_models import Sponsorship  # noqa: E402, F401

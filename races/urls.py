@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import garage_views, live_views, views
+from . import email_signin, garage_views, live_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("sponsor/", sponsor_views.sponsor_page, name="sponsor"),
+    path("sponsor/<int:sponsorship_id>/quotas/", sponsor_views.sponsor_quotas, name="sponsor_quotas"),
+    path("sponsor/<int:sponsorship_id>/end/", sponsor_views.sponsor_end, name="sponsor_end"),
+    path("sponsorship/<int:sponsorship_id>/<str:answer>/", sponsor_views.sponsorship_answer,
+         name="sponsorship_answer"),
     path("tracks/", views.track_list, name="track_list"),
     path("races/manage/", views.manage, name="manage"),
     path("races/new/", views.race_create, name="race_create"),
@@ -23,6 +28,8 @@ urlpatterns = [
     path("models/", garage_views.model_list, name="model_list"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
+    path("join/<str:token>/email/", email_signin.request_link, name="join_by_email"),
+    path("join/<str:token>/signin/", email_signin.sign_in, name="email_signin"),
     path("races/<str:race_id>/live/simulator/launch/", live_views.launch_simulator, name="live_launch_simulator"),
     path("races/<str:race_id>/live/simulator/reset/", live_views.reset_simulator, name="live_reset_simulator"),
     path("races/<str:race_id>/live/entries/", live_views.entries, name="live_entries"),

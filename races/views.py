@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.views import board_context
 
-from . import access, lineup, live_control
+from . import access, lineup, live_control, sponsorship
 from .access import race_view
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
@@ -26,6 +26,7 @@ from .forms import (
     DETAIL_FIELDS,
     PLACEMENT_FIELDS,
     CountryForm,
+    EmailForm,
     ProfileForm,
     RaceForm,
     SignupForm,
@@ -85,7 +86,8 @@ def profile(request):
             racer.save(update_fields=["country", "country_set_at"])
             messages.success(request, "Country saved.")
             return redirect("profile")
-    return render(request, "races/profile.html", {"racer": racer, "form": form})
+    context = {"racer": racer, "form": form, **sponsorship.profile_context(request.user)}
+    return render(request, "races/profile.html", context)
 
 
 @login_required
@@ -379,6 +381,8 @@ def join(request, token: str):
     if race is None or not race.link_is_valid(token):
         raise Http404("This invitation link is not valid.")
     if not request.user.is_authenticated:
+        if race.is_student:  # students join with an e-mail address only (races.email_signin)
+            return render(request, "races/join.html", {"race": race, "email_form": EmailForm()})
         return redirect(f"{reverse('login')}?next={request.path}")
     if access.was_removed(request.user, race):
         raise Http404("This invitation link is not valid.")

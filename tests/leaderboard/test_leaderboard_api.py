@@ -110,3 +110,16 @@ def test_both_are_in_the_openapi_schema(api_bob):
     row = schema["components"]["schemas"]["LeaderboardRow"]["properties"]
     assert {"rank", "racer", "time_ms", "gap_ms", "off_track_count", "crash_count", "reset_count",
             "submissions", "watch_url"} <= set(row)
+
+
+def test_rows_link_to_the_watch_page_once_it_exists(race, joined, bob, api_bob, settings):
+    from leaderboard import board
+
+    run = drive(race, bob, 10000)
+    board._watch_pattern.cache_clear()
+    settings.ROOT_URLCONF = "tests.leaderboard.watch_urls"
+    try:
+        (row,) = api_bob.get(url(race)).json()["results"]
+        assert row["watch_url"] == f"/races/{race.pk}/submissions/{run.pk}/"
+    finally:
+        board._watch_pattern.cache_clear()

@@ -14,8 +14,11 @@ The rules a race's standings were computed under are kept (`BoardRules`); when t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from races.models import Race, racer_alias
@@ -48,7 +51,21 @@ def _submissions(race: Race, racer_id: int) -> int:
     return runs.count()
 
 
-def _run_result(run: Run, laps: list[Lap], method: str, min_laps: int) -> RunResult:
+class _LapRow(NamedTuple):
+    """What a result needs of a Lap (a rebuild reads these, not model instances)."""
+
+    time_ms: int
+    valid: bool
+    off_track_count: int
+    crash_count: int
+    reset_count: int
+    created_at: datetime
+
+
+LAP_ROW = _LapRow._fields
+
+
+def _run_result(run: Run, laps: Sequence[Lap | _LapRow], method: str, min_laps: int) -> RunResult:
     """The run's result from its laps in driving order (pure but for the model instance)."""
     best = attempt_best(
         [LapResult(lap.time_ms, lap.valid, lap.off_track_count, lap.crash_count, lap.reset_count)
@@ -138,22 +155,26 @@ def rebuild(race: Race) -> int:
     method, min_laps = rules_of(race)
     RunResult.objects.filter(race=race).delete()
     Standing.objects.filter(race=race).delete()
-    by_run: dict[int, list[Lap]] = defaultdict(list)
-    for lap in _laps_that_count(race).order_by("run_id", "number").iterator(chunk_size=BATCH):
-        by_run[lap.run_id].append(lap)
-    runs = {run.pk: run for run in
-            Run.objects.filter(race=race).select_related("racer__racer").iterator(chunk_size=BATCH)}
+    by_run: dict[int, list[_LapRow]] = defaultdict(list)
+    laps = _laps_that_count(race).order_by("run_id", "number").values_list("run_id", *LAP_ROW)
+    for run_id, *fields in laps.iterator(chunk_size=BATCH):
+        by_run[run_id].append(_LapRow(*fields))
+    runs = {pk: Run(pk=pk, race_id=race.pk, racer_id=racer_id) for pk, racer_id in
+            Run.objects.filter(race=race).values_list("pk", "racer_id").iterator(chunk_size=BATCH)}
     results = [_run_result(runs[run_id], laps, method, min_laps) for run_id, laps in by_run.items()]
     RunResult.objects.bulk_create(results, batch_size=BATCH)
-    standings = _standings_of(race, results, runs.values())
+    standings = _standings_of(race, results)
     Standing.objects.bulk_create(standings, batch_size=BATCH)
     BoardRules.objects.update_or_create(race=race, defaults={
         "method": method, "min_laps": min_laps, "cleared_at": race.leaderboard_cleared_at})
     return len(standings)
 
 
-def _standings_of(race: Race, results: list[RunResult], runs: Iterable[Run]) -> list[Standing]:
-    aliases = {run.racer_id: racer_alias(run.racer) for run in runs}
+def _standings_of(race: Race, results: list[RunResult]) -> list[Standing]:
+    # An alias, or the username of a racer without a profile (races.models.racer_alias).
+    aliases = {pk: alias or username for pk, username, alias in
+               get_user_model().objects.filter(runs__race=race).distinct()
+               .values_list("pk", "username", "racer__alias")}
     best: dict[int, RunResult] = {}
     for result in results:
         if result.value_ms is None:

@@ -319,21 +319,9 @@ class Bench:
         self.create_db()
         self.flush_redis()
         self.setup_django()
-        race, users, rebuilt = self.build_board()
-        board = self.measure_board(race, users)
-        out = {
-            "leaderboard_page_ms": _r(percentile(board["page"], 50)),
-            "leaderboard_page_p95_ms": _r(percentile(board["page"], 95)),
-            "leaderboard_api_ms": _r(percentile(board["api"], 50)),
-            "leaderboard_api_p95_ms": _r(percentile(board["api"], 95)),
-            "leaderboard_update_ms": _r(percentile(board["update"], 50)),
-            "leaderboard_update_p95_ms": _r(percentile(board["update"], 95)),
-            "leaderboard_page_100_ms": _r(percentile(board["page_100"], 50)),
-            "leaderboard_search_ms": _r(percentile(board["page_search"], 50)),
-            "leaderboard_api_sorted_ms": _r(percentile(board["api_sorted"], 50)),
-            "leaderboard_rebuild_s": _r(rebuilt),
-            "racers": self.args.racers, "submissions": self.args.submissions,
-        }
+        out: dict = {}
+        if not self.args.skip_board:
+            out.update(self.board_figures())
         if not self.args.skip_eval:
             try:
                 out.update(eval_figures(self))
@@ -341,10 +329,33 @@ class Bench:
                 import traceback
 
                 traceback.print_exc()
-                out.update({"eval_error": f"{type(exc).__name__}: {exc}"[:300],
-                            "scaled_evals_per_min": None, "scaled_latency_p50_s": None,
-                            "scaled_latency_p99_s": None, "embedded_evals_per_min": None})
+                out["eval_errors"] = [f"{type(exc).__name__}: {str(exc)[-300:]}"]
+            for key in ("scaled_evals_per_min", "scaled_latency_p50_s", "scaled_latency_p99_s",
+                        "embedded_evals_per_min"):
+                out.setdefault(key, None)
         return out
+
+    def board_figures(self) -> dict:
+        race, users, rebuilt = self.build_board()
+        board = self.measure_board(race, users)
+        cpu = board["cpu"]
+        return {
+            "leaderboard_page_ms": _r(percentile(board["page"], 50)),
+            "leaderboard_page_p95_ms": _r(percentile(board["page"], 95)),
+            "leaderboard_api_ms": _r(percentile(board["api"], 50)),
+            "leaderboard_api_p95_ms": _r(percentile(board["api"], 95)),
+            "leaderboard_update_ms": _r(percentile(board["update"], 50)),
+            "leaderboard_update_p95_ms": _r(percentile(board["update"], 95)),
+            "leaderboard_page_cpu_ms": _r(percentile(cpu["page"], 50)),
+            "leaderboard_api_cpu_ms": _r(percentile(cpu["api"], 50)),
+            "leaderboard_update_cpu_ms": _r(percentile(cpu["update"], 50)),
+            "leaderboard_page_100_ms": _r(percentile(board["page_100"], 50)),
+            "leaderboard_search_ms": _r(percentile(board["page_search"], 50)),
+            "leaderboard_api_sorted_ms": _r(percentile(board["api_sorted"], 50)),
+            "leaderboard_rebuild_s": _r(rebuilt),
+            "load_average": _r(os.getloadavg()[0], 1),
+            "racers": self.args.racers, "submissions": self.args.submissions,
+        }
 
 
 def eval_figures(bench: Bench) -> dict:
@@ -370,7 +381,16 @@ def eval_figures(bench: Bench) -> dict:
               "driven through races/record.py and livesim.evaluate directly; no scaled figures", flush=True)
         return {**direct_evaluations(bench), "scaled_evals_per_min": None,
                 "scaled_latency_p50_s": None, "scaled_latency_p99_s": None}
-    return {**scaled_evaluations(bench, evaluation), **embedded_evaluations(bench)}
+    out = {}
+    for part in (lambda: scaled_evaluations(bench, evaluation), lambda: embedded_evaluations(bench)):
+        try:
+            out.update(part())
+        except Exception as exc:  # one mode's failure keeps the other's figures
+            import traceback
+
+            traceback.print_exc()
+            out.setdefault("eval_errors", []).append(f"{type(exc).__name__}: {str(exc)[-300:]}")
+    return out
 
 
 def make_racers(race, count: int, prefix: str) -> list:
@@ -644,6 +664,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long evaluations are offered")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (scaled mode)")
     parser.add_argument("--skip-eval", action="store_true", help="the leaderboard figures only")
+    parser.add_argument("--skip-board", action="store_true", help="the evaluation figures only")
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--queries", action="store_true", help="print the queries of one page, API call and update")
     parser.add_argument("--embedded-child", type=int, help=argparse.SUPPRESS)

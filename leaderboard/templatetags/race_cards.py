@@ -13,7 +13,7 @@ from races.models import Race
 register = template.Library()
 
 # Entering a Classic race is the `classic` work's page; its URL name is `races:enter` (race_id).
-# Until it exists the button opens the race page at its entry panel.
+# Until it exists the button opens the race page at its entry panel (`#classic-entry`).
 ENTER_URL_NAME = "races:enter"
 
 
@@ -21,7 +21,7 @@ def enter_url(race: Race) -> str:
     try:
         return reverse(ENTER_URL_NAME, kwargs={"race_id": race.pk})
     except NoReverseMatch:
-        return reverse("race_detail", args=[race.pk]) + "#enter"
+        return reverse("race_detail", args=[race.pk]) + "#classic-entry"
 
 
 @register.inclusion_tag("leaderboard/_race_card.html", takes_context=True)

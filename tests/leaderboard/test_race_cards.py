@@ -52,5 +52,5 @@ def test_enter_goes_to_the_classic_entry_page_once_it_exists(race):
     try:
         expected = reverse(ENTER_URL_NAME, kwargs={"race_id": race.pk})
     except NoReverseMatch:
-        expected = f"/races/{race.pk}/#enter"
+        expected = f"/races/{race.pk}/#classic-entry"
     assert enter_url(race) == expected

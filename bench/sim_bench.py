@@ -11,7 +11,13 @@ reset whenever an episode ends, after a warm-up):
   ``pip install highway-env "gymnasium[box2d]"``; a peer that is missing is reported and
   skipped);
 * the wall time of ``python -m livesim evaluate`` of 3 laps on the ~65 m ``sweeper`` track with
-  a warm numba cache, run as a subprocess (the first run warms the cache).
+  a warm numba cache, run as a subprocess (the first run warms the cache);
+* camera frames rendered per second (:mod:`livesim.camera`, 160×120 grey as the agent sees it,
+  poses along ``reinvent_base``), beside the simulator's 15 Hz camera;
+* OpenVINO inferences per second of the reference DeepRacer model (``model_48.pb`` from
+  ``../shared/deepracer-reference``) on one core;
+* the wall time of a 3-lap evaluation of that model on ``reinvent_base`` inside one process
+  (model loaded and warm), beside the sim time it covers (the console ran at real time).
 
 Prints a table and, as its last line, one JSON object with the figures.
 """
@@ -103,6 +109,62 @@ def eval_seconds() -> float:
     return best
 
 
+REFERENCE = ROOT.parent / "shared" / "deepracer-reference" / "sample-model"
+REINVENT = ROOT.parent / "shared" / "tracks" / "deepracer-simapp" / "reinvent_base.npy"
+
+
+def camera_frames_per_s(seconds: float) -> float:
+    from livesim.camera import Camera, scene_for
+    from livesim.track import load_track
+
+    track = load_track(REINVENT)
+    scene, cam = scene_for(track), Camera()
+    poses = [track.pose_at(s) for s in np.linspace(0, track.length, 200, endpoint=False)]
+    cam.render(scene, *poses[0])  # compile / load the cache
+    frames = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for x, y, h in poses:
+            cam.render(scene, x, y, h)
+        frames += len(poses)
+    return frames / (time.perf_counter() - t0)
+
+
+def openvino_inferences_per_s(seconds: float) -> float:
+    from livesim.policies import create_policy
+
+    policy = create_policy(REFERENCE)
+    with np.load(REFERENCE / "tensorflow-reference.npz") as z:
+        inputs = [{"FRONT_FACING_CAMERA": x} for x in z["inputs"]]
+    policy.infer(inputs[0])
+    n = 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for obs in inputs:
+            policy.infer(obs)
+        n += len(inputs)
+    return n / (time.perf_counter() - t0)
+
+
+def eval_reference_model() -> tuple[float, float, dict]:
+    """(best wall s of 3 runs, sim s covered, totals) of a 3-lap evaluation on reinvent_base."""
+    from livesim.config import RaceConfig
+    from livesim.evaluate import evaluate
+    from livesim.policies import create_policy
+    from livesim.track import load_track
+
+    track = load_track(REINVENT)
+    policy = create_policy(REFERENCE)
+    evaluate(track, RaceConfig(laps=1), policy, seed=0, trace=False)  # warm
+    best, res = float("inf"), None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        res = evaluate(track, RaceConfig(laps=3), policy, seed=0, trace=False)
+        best = min(best, time.perf_counter() - t0)
+    sim_s = res.totals["total_time_ms"] / 1000
+    return best, sim_s, res.totals
+
+
 def peer(name: str, make, seconds: float) -> float | None:
     try:
         return env_steps_per_s(make, seconds)
@@ -130,6 +192,10 @@ def main() -> None:
     race = peer("racetrack-v0", racetrack, args.seconds)
     car_racing = peer("CarRacing-v3", lambda: gym.make("CarRacing-v3"), args.seconds)
     ev = eval_seconds()
+    have_ref = REFERENCE.is_dir() and REINVENT.is_file()
+    cam_fps = camera_frames_per_s(args.seconds) if REINVENT.is_file() else None
+    ov_ips = openvino_inferences_per_s(args.seconds) if have_ref else None
+    ref_eval = eval_reference_model() if have_ref else None
 
     peers = [v for v in (race, car_racing) if v]
     ratio = ours / max(peers) if peers else None
@@ -151,6 +217,20 @@ def main() -> None:
     if car_racing:
         print(f"livesim env / CarRacing-v3 = {ours / car_racing:,.1f}x")
     print(f"CLI evaluate, 3 laps of {EVAL_TRACK} (warm cache): {ev:.3f} s")
+    if cam_fps is not None:
+        print(f"camera 160x120 grey: {cam_fps:,.0f} frames/s = {cam_fps / 15:,.0f}x the "
+              "simulator's 15 Hz camera")
+        if car_racing:
+            print(f"camera frames / CarRacing-v3 steps (96x96 RGB frame each) = "
+                  f"{cam_fps / car_racing:,.1f}x")
+    if ov_ips is not None:
+        print(f"OpenVINO model_48.pb, 1 core: {ov_ips:,.0f} inferences/s "
+              f"({1000 / ov_ips:.2f} ms each)")
+    if ref_eval is not None:
+        wall, sim_s, tot = ref_eval
+        print(f"reference model, 3 laps of reinvent_base in-process: {wall:.3f} s wall for "
+              f"{sim_s:.1f} s of sim time = {sim_s / wall:,.1f}x real time (the console: 1x); "
+              f"laps {tot['laps_completed']}/3, off-tracks {tot['off_track_count']}")
     print(json.dumps({
         "livesim_env_steps_per_s": round(ours, 1),
         "livesim_batch_car_steps_per_s": round(batch, 1),
@@ -158,6 +238,9 @@ def main() -> None:
         "car_racing_v3_steps_per_s": None if car_racing is None else round(car_racing, 2),
         "ratio_env_vs_best_peer": None if ratio is None else round(ratio, 2),
         "eval_3_laps_60m_s": round(ev, 3),
+        "camera_frames_per_s": None if cam_fps is None else round(cam_fps, 1),
+        "openvino_inferences_per_s": None if ov_ips is None else round(ov_ips, 1),
+        "eval_3_laps_reference_model_s": None if ref_eval is None else round(ref_eval[0], 3),
     }))
 
 

@@ -10,14 +10,18 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from config.limits import RequestSizeLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from races.evaluation import resume_lost_evaluations_soon  # noqa: E402
 from races.live import get_pool  # noqa: E402
 
 # Every server process looks after the runs: it renews the leases of those it drives (embedded
 # mode) and recovers those whose runner died, now and on a timer; pages only read.
 get_pool().start_housekeeping()
+if settings.JOBS == "thread":  # the evaluations queued in the last process's threads are gone
+    resume_lost_evaluations_soon()
 
 application = ProtocolTypeRouter(
     {

@@ -158,6 +158,16 @@ if JOBS_THREADS < 1:
     raise ImproperlyConfigured(
         f"JOBS_THREADS must be a whole number of 1 or more, not {os.environ['JOBS_THREADS']!r}")
 
+# Classic evaluations (races/evaluation.py): one that runs longer than this (wall clock) fails as
+# timed out. EVALUATION_STEP_DELAY_S sleeps after each simulator step: 0 evaluates as fast as the
+# CPU allows; a demo or a browser test sets a little to make an evaluation watchable.
+EVALUATION_TIMEOUT_S = float(os.environ.get("EVALUATION_TIMEOUT_S", "600"))
+EVALUATION_STEP_DELAY_S = float(os.environ.get("EVALUATION_STEP_DELAY_S", "0"))
+# An evaluation whose worker stopped renewing its lease waits this long after the lease passed
+# for its job's second delivery to resume it (a killed pool process is replaced in seconds);
+# then it is ended as failed with the reason.
+EVALUATION_GRACE_S = float(os.environ.get("EVALUATION_GRACE_S", "30"))
+
 # Celery carries the jobs in scaled mode (JOBS=celery), as JSON on Redis; it never runs one
 # inside a request.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -249,6 +259,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads are bounded: a racing image or model package larger than this is refused.
 MAX_IMAGE_UPLOAD_BYTES = int(os.environ.get("MAX_IMAGE_UPLOAD_BYTES", 2 * 1024 * 1024))
 MAX_MODEL_UPLOAD_BYTES = int(os.environ.get("MAX_MODEL_UPLOAD_BYTES", 50 * 1024 * 1024))
+# Each racer's garage: how many uploaded models, and how many bytes of packages in all.
+MAX_MODELS_PER_RACER = int(os.environ.get("MAX_MODELS_PER_RACER", 20))
+MAX_GARAGE_BYTES_PER_RACER = int(os.environ.get("MAX_GARAGE_BYTES_PER_RACER", 500 * 1024 * 1024))
+# A new package is first loaded and run in a child process capped at this much address space
+# and CPU time (livesim.package_probe), so no package makes the server allocate beyond it.
+MODEL_CHECK_MEMORY_BYTES = int(os.environ.get("MODEL_CHECK_MEMORY_BYTES", 2 * 1024**3))
+MODEL_CHECK_CPU_SECONDS = int(os.environ.get("MODEL_CHECK_CPU_SECONDS", 60))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

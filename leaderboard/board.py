@@ -21,8 +21,9 @@ from races import protocol
 from races.models import Race, racer_alias
 from races.run_models import Lap
 
-from .models import RANK_ORDER, Standing
+from .imported import imported_leaderboard
 from .ranking import format_ms
+from .standing_models import RANK_ORDER, Standing
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -104,8 +105,9 @@ def leader_ms(race: Race) -> int | None:
     return ranked(race).values_list("value_ms", flat=True).first()
 
 
-def race_leaderboard(race: Race | str, limit: int | None = EVENT_ROWS) -> list[dict]:
-    """The top `limit` rows (None: every row, for exports, read in chunks), best first."""
+def race_leaderboard(race: Race | str, limit: int | None = None) -> list[dict]:
+    """The laps' board: the top `limit` rows (None: every row, read in chunks), best first.
+    Events and snapshots carry the top `EVENT_ROWS`."""
     rows = ranked(race)
     rows = rows.iterator(chunk_size=2000) if limit is None else rows[:limit]
     out, leader = [], None
@@ -154,6 +156,9 @@ def page(race: Race, number: int = 1, size: int = PAGE_SIZE, sort: str = "rank",
     if number < 1:
         raise BadQuery("Pages are numbered from 1.")
     q = q.strip()[:MAX_QUERY]
+    imported = imported_leaderboard(race)
+    if imported is not None:  # a race imported from a published file: its rows, not laps
+        return _imported_page(imported, number, size, sort, q)
     everyone = ranked(race)
     rows = everyone.filter(alias__icontains=q) if q else everyone
     ranked_total = everyone.count()
@@ -178,6 +183,29 @@ def page(race: Race, number: int = 1, size: int = PAGE_SIZE, sort: str = "rank",
         ranks = _ranks_of(race, [s.pk for s in chosen])
     out = [row(s, ranks[s.pk], leader) for s in chosen]
     return Page(out, total, ranked_total, number, pages, size, sort, q, leader)
+
+
+IMPORTED_SORTS = {
+    "rank": lambda r: r["rank"], "racer": lambda r: (r["racer"].casefold(), r["rank"]),
+    "off_track": lambda r: (r["off_track_count"], r["rank"]),
+    "collisions": lambda r: (r["crash_count"], r["rank"]),
+    "resets": lambda r: (r["reset_count"], r["rank"]),
+    "submissions": lambda r: (r["submissions"], r["rank"]),
+}
+
+
+def _imported_page(rows: list[dict], number: int, size: int, sort: str, q: str) -> Page:
+    """A page of an imported race's rows (a published file's few thousand rows at most, held
+    in memory): the same sorts and search as a laps' board."""
+    ranked_total = len(rows)
+    if q:
+        rows = [r for r in rows if q.casefold() in r["racer"].casefold()]
+    rows = sorted(rows, key=IMPORTED_SORTS[sort.removeprefix("-")], reverse=sort.startswith("-"))
+    pages = max(1, math.ceil(len(rows) / size))
+    number = min(number, pages)
+    leader = next((r["time_ms"] for r in rows if r.get("finished")), None)
+    return Page(rows[(number - 1) * size: number * size], len(rows), ranked_total, number, pages,
+                size, sort, q, leader)
 
 
 def standing_of(race: Race, user) -> Standing | None:
@@ -210,7 +238,7 @@ def winner(race: Race) -> dict | None:
         return {"racer": racer_alias(race.winner), "user_id": race.winner_id}
     if race.status != Race.Status.CLOSED:
         return None
-    rank_one = race_leaderboard(race, 1)
+    rank_one = imported_leaderboard(race) or race_leaderboard(race, 1)
     return rank_one[0] if rank_one else None
 
 
@@ -218,7 +246,7 @@ def winner(race: Race) -> dict | None:
 
 def changed_event(race_id, standing: Standing | None) -> dict:
     """`leaderboard.changed`: the top of the board, how many are ranked, and the row that changed."""
-    top = race_leaderboard(race_id)
+    top = race_leaderboard(race_id, EVENT_ROWS)
     changed = None
     if standing is not None and standing.value_ms is not None:
         changed = row(standing, rank_of(standing), top[0]["time_ms"] if top else standing.value_ms)

@@ -24,8 +24,8 @@ from django.db import transaction
 from races.models import Race, racer_alias
 from races.run_models import Lap, Run
 
-from .models import BoardRules, RunResult, Standing
 from .ranking import LapResult, attempt_best
+from .standing_models import BoardRules, RunResult, Standing
 
 BATCH = 2000
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from livesim import kernels as K
-from livesim.car import DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, CarSpec
+from livesim.car import BASE_LINK_AHEAD, DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, CarSpec
 from livesim.observation import OBS_DIM, RAY_FOV_DEG, RAY_RANGE
 
 X, Y, HEADING, SPEED, SEG, S, LAP_DIST, LAPS = range(8)
@@ -57,10 +57,11 @@ class BatchSim:
         cars = np.asarray(cars, dtype=np.int64)
         starts = self.rng.uniform(0.0, length if self.closed else 0.5 * length, len(cars))
         for k, s in zip(cars, starts, strict=True):
-            x, y, h = self.track.pose_at(s)
-            px, py = x, y
-            x -= PARAMS_POINT_AHEAD * math.cos(h)
-            y -= PARAMS_POINT_AHEAD * math.sin(h)
+            x, y, h = self.track.pose_at(s)  # base_link on the line, as the simulator starts
+            x -= BASE_LINK_AHEAD * math.cos(h)
+            y -= BASE_LINK_AHEAD * math.sin(h)
+            px = x + PARAMS_POINT_AHEAD * math.cos(h)
+            py = y + PARAMS_POINT_AHEAD * math.sin(h)
             seg, _t, s_proj, _lat, _hl, _hr = K.project(self.g, self.closed, px, py, -1)
             self.state[k] = (x, y, h, 0.0, seg, s_proj, 0.0, 0.0)
 

@@ -1,9 +1,11 @@
 """Kinematic bicycle model of a 1/18-scale DeepRacer car.
 
-The car's *origin* is the midpoint of the rear axle (as in HighwayEnv's kinematics and the
-DeepRacer URDF's ``base_link``); the reward function's ``x, y`` is the point
-``PARAMS_POINT_AHEAD`` metres ahead of it.  Angles are radians inside the model and degrees at
-the API edge (DeepRacer's action space and reward params use degrees, positive = left).
+The car's *origin* is the midpoint of the rear axle (as in HighwayEnv's kinematics).  The
+DeepRacer URDF's ``base_link``, the pose the simulator places and reports, is midway between the
+axles, ``BASE_LINK_AHEAD`` ahead of the origin; the reward function's ``x, y`` is 0.14 m ahead of
+``base_link`` (DOMAIN.md §4a "reward x, y"), ``PARAMS_POINT_AHEAD`` ahead of the origin.
+Angles are radians inside the model and degrees at the API edge (DeepRacer's action space and
+reward params use degrees, positive = left).
 
 Equations of one step (``dt`` seconds, commanded steering δ and speed v*)::
 
@@ -30,7 +32,13 @@ CAR_LENGTH = 0.32  # m, body footprint along the car
 CAR_WIDTH = 0.20  # m, body footprint across the car
 REAR_OVERHANG = (CAR_LENGTH - WHEELBASE) / 2  # m, body behind the rear axle (body centred on axles)
 BODY_CENTER_AHEAD = WHEELBASE / 2  # m, body-rectangle centre ahead of the origin
-PARAMS_POINT_AHEAD = 0.14  # m, reward params' x, y are this far ahead of the origin
+BASE_LINK_AHEAD = WHEELBASE / 2  # m, the simulator's base_link (midway between the axles)
+REWARD_POINT_AHEAD_OF_BASE_LINK = 0.14  # m, the simulator's RELATIVE_POSITION_OF_FRONT_OF_CAR
+PARAMS_POINT_AHEAD = BASE_LINK_AHEAD + REWARD_POINT_AHEAD_OF_BASE_LINK  # m, ahead of the origin
+# The simulator's collision box of the racer: any of its corners inside an obstacle's collision
+# box is a crash (DOMAIN.md §4a "obstacle collision"); centred on base_link.
+HIT_LENGTH = 0.324  # m, along the car
+HIT_WIDTH = 0.196  # m, across the car
 
 MIN_SPEED = 0.1  # m/s, slowest commanded speed (DeepRacer action space bound)
 MAX_SPEED = 4.0  # m/s, fastest commanded speed

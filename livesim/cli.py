@@ -29,11 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m livesim", description="DeepRacer-style race simulator")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    t = sub.add_parser("tracks", help="list the built-in tracks")
+    t = sub.add_parser("tracks", help="list the built-in tracks (or the DeepRacer catalog)")
     t.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    t.add_argument("--catalog", action="store_true",
+                   help="list the DeepRacer console's 62 tracks (ids work as --track)")
 
     e = sub.add_parser("evaluate", help="race a model and print per-lap results")
-    e.add_argument("--track", required=True, help="built-in track name or .npy file")
+    e.add_argument("--track", required=True,
+                   help="built-in track name, DeepRacer catalog id (reinvent_base) or .npy file")
     e.add_argument("--model", required=True,
                    help="model package (directory or .tar.gz) or reference[:temperament]")
     e.add_argument("--laps", type=int, default=3, help="number of laps (trials)")
@@ -44,12 +47,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lane-change", action="store_true", help="H2B: bots change lanes")
     e.add_argument("--off-track-penalty", type=float, default=2.0, help="seconds")
     e.add_argument("--collision-penalty", type=float, default=5.0, help="seconds")
-    e.add_argument("--max-resets", type=int, default=None, help="per lap (default unlimited)")
+    e.add_argument("--max-resets", type=int, default=None,
+                   help="per episode, as the simulator counts them (default unlimited)")
     e.add_argument("--not-continuous", action="store_true",
                    help="start every trial on the line instead of racing laps back to back")
     e.add_argument("--speed-multiplier", type=float, default=1.0)
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--trace", help="write the sim-trace CSV here")
+    e.add_argument("--drfc", metavar="DIR",
+                   help="write trace and metrics as DeepRacer-for-Cloud lays them out in the "
+                        "model folder DIR (evaluation-<stamp>/evaluation-simtrace/0-iteration.csv,"
+                        " metrics/EvaluationMetrics-<stamp>.json)")
     e.add_argument("--json", action="store_true", help="print the result as JSON")
 
     r = sub.add_parser("render", help="draw a track to a PNG file")
@@ -60,19 +68,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_tracks(args) -> int:
+    from livesim.deepracer_tracks import catalog_entries, catalog_track
     from livesim.track import builtin_tracks
 
+    tracks = ([catalog_track(e.id) for e in catalog_entries()] if args.catalog
+              else builtin_tracks())
     rows = [{"name": t.name, "title": t.title, "length_m": round(t.length, 2),
              "width_m": round(t.width, 3), "difficulty": t.difficulty,
              "closed": t.closed, "direction": "clockwise" if t.clockwise else "anticlockwise"}
-            for t in builtin_tracks()]
+            for t in tracks]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'name':<20} {'length m':>9} {'width m':>8} {'difficulty':<10} {'kind':<6} direction")
+    print(f"{'name':<26} {'length m':>9} {'width m':>8} {'difficulty':<10} {'kind':<6} direction")
     for r in rows:
         kind = "loop" if r["closed"] else "open"
-        print(f"{r['name']:<20} {r['length_m']:>9.2f} {r['width_m']:>8.3f} "
+        print(f"{r['name']:<26} {r['length_m']:>9.2f} {r['width_m']:>8.3f} "
               f"{r['difficulty']:<10} {kind:<6} {r['direction']}")
     return 0
 
@@ -99,9 +110,11 @@ def _cmd_evaluate(args) -> int:
         raise ValueError("--bots needs --race-type h2b")
     policy = create_policy(args.model)
     res = evaluate(track, cfg, policy, seed=args.seed, multiplier=args.speed_multiplier,
-                   trace=bool(args.trace))
+                   trace=bool(args.trace or args.drfc))
     if args.trace:
         res.write_trace(args.trace)
+    if args.drfc:
+        print(f"wrote {res.write_drfc(args.drfc)}", file=sys.stderr)
     if args.json:
         print(res.to_json())
         return 0

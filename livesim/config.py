@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 RACE_TYPES = ("tt", "oa", "h2b")
+# The way round a closed track is driven: "" keeps the track's own (its file's) direction.
+DIRECTIONS = ("", "clockwise", "counter_clockwise")
 LANES = ("inside", "outside")
 
 # The race options an organizer may choose (the DeepRacer console's ranges, both ends allowed).
@@ -13,8 +15,10 @@ LANES = ("inside", "outside")
 # follows. RaceConfig enforces the ones the simulator itself depends on.
 OFF_TRACK_PENALTY_RANGE = (1.0, 5.0)  # s of pause per off-track
 COLLISION_PENALTY_RANGE = (1.0, 5.0)  # s of pause per collision (OA, H2B)
-MAX_RESETS = 100  # the most resets a race may allow per lap (0 up to this, or no limit at all)
+MAX_RESETS = 100  # the most resets a race may allow per episode (0 up to this, or no limit)
 MIN_LAPS_CHOICES = (1, 2, 3, 5, 10)  # consecutive laps a Classic result needs
+TRIALS_RANGE = (1, 20)  # trials of one Classic evaluation (never fewer than the minimum laps)
+DEFAULT_TRIALS = 3  # the console's race evaluation
 MAX_OBJECTS = 6
 OBJECT_COUNT_RANGE = (1, MAX_OBJECTS)
 OBJECT_LOCATION_RANGE = (1, 99)  # % of the lap from the start line, where a placed box stands
@@ -49,12 +53,16 @@ class RaceConfig:
 
     ``laps`` is the number of trials (DeepRacer's evaluation "trials"); with ``continuous`` they
     are driven back to back without stopping (a LIVE race), otherwise each trial starts at rest
-    on the start line.  ``max_resets`` counts the resets allowed per lap (None = unlimited):
-    one more reset ends the trial, and in continuous mode the whole run.
+    on the start line.  ``max_resets`` counts the resets allowed per episode, as the simulator
+    does (a continuous run is one episode; None = unlimited): one more reset ends the episode
+    (the trial, and in continuous mode the whole run).
 
     OA: ``objects`` fixes each box's lane and place; leave it empty and set ``num_objects`` for
     random placement (new places every trial).  H2B: ``num_bots`` bots at ``bot_speed`` m/s,
     optionally changing lane every U(``lane_change_min``, ``lane_change_max``) seconds.
+
+    ``direction`` ("clockwise" / "counter_clockwise", or "" for the track as it is) is the way
+    round the track is raced: :meth:`orient` gives the track driven that way.
     """
 
     race_type: str = "tt"
@@ -71,10 +79,13 @@ class RaceConfig:
     lane_change_min: float = 3.0
     lane_change_max: float = 5.0
     max_lap_time: float = 300.0  # s; a lap still running after this ends as time_up
+    direction: str = ""
 
     def __post_init__(self) -> None:
         if self.race_type not in RACE_TYPES:
             raise ConfigError(f"race_type must be one of {RACE_TYPES}, not {self.race_type!r}")
+        if self.direction not in DIRECTIONS:
+            raise ConfigError(f"direction must be one of {DIRECTIONS}, not {self.direction!r}")
         object.__setattr__(self, "objects", tuple(
             o if isinstance(o, ObjectSpec) else ObjectSpec(**o) for o in self.objects))
         if self.laps < 1:
@@ -108,6 +119,12 @@ class RaceConfig:
                     f"not {self.lane_change_min}..{self.lane_change_max}")
         elif self.num_bots:
             raise ConfigError("bots are only allowed in an H2B race")
+
+    def orient(self, track):
+        """``track`` driven in this race's direction (reversed when it runs the other way)."""
+        if not self.direction or not track.closed:
+            return track
+        return track if track.clockwise == (self.direction == "clockwise") else track.reversed()
 
     @property
     def random_objects(self) -> bool:

@@ -9,6 +9,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from livesim.camera import (
+    CAMERA_SENSORS,
+    LIDAR_BEAMS,
+    LIDAR_MAX,
+    LIDAR_MIN,
+    SECTORS,
+    STEREO,
+    SensorSuite,
+)
 from livesim.config import ObjectSpec, RaceConfig
 from livesim.model_package import DEFAULT_DISCRETE_ACTIONS, parse_action_space, parse_metadata
 from livesim.observation import OBS_DIM, observe
@@ -38,6 +47,12 @@ class DeepRacerEnv(gym.Env):
     around the heading (index 0 = rightmost) to the borders, boxes and bots, divided by 3 m and
     clipped; then the speed divided by 4 m/s.
 
+    With ``sensors`` (a DeepRacer ``sensor`` list, e.g. ``["FRONT_FACING_CAMERA"]``, or
+    ``sensors="metadata"`` for the metadata's own list) the observation is a ``Dict`` keyed by
+    sensor name, as DeepRacer agents see it, beside the vector under ``"vector"``: a camera
+    ``Box(0, 255, (120, 160, 1))`` grey image, ``STEREO_CAMERAS`` ``(120, 160, 2)``, ``LIDAR``
+    ``Box(0.15, 1, (64,))`` metres, ``SECTOR_LIDAR`` ``Box(0, 1, (8,))`` (:mod:`livesim.camera`).
+
     ## Rewards
     ``reward_fn(params) -> float`` with DeepRacer's params dict (:mod:`livesim.params`, every
     key of the reward function's input).  Default: the guide's "follow the centre line" example
@@ -66,6 +81,7 @@ class DeepRacerEnv(gym.Env):
     * ``off_track_penalty`` / ``collision_penalty``: pause seconds when resets are allowed
     * ``random_start``: start each episode at a random place
     * ``render_mode``: ``None`` or ``"rgb_array"`` (top-down picture, 600×450)
+    * ``sensors``: ``None`` (vector observation only), a sensor list or ``"metadata"``
 
     ## Info
     ``info`` holds the reward params (``params``), ``episode_status``, ``lap_time`` (s) and,
@@ -90,6 +106,7 @@ class DeepRacerEnv(gym.Env):
         collision_penalty: float = 5.0,
         random_start: bool = False,
         render_mode: str | None = None,
+        sensors: list[str] | tuple[str, ...] | str | None = None,
     ) -> None:
         from livesim.track import get_track
 
@@ -108,7 +125,15 @@ class DeepRacerEnv(gym.Env):
             self.action_space = spaces.Discrete(len(self.action_def.actions))
         else:
             self.action_space = spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
-        self.observation_space = spaces.Box(0.0, 1.0, (OBS_DIM,), dtype=np.float32)
+        vector = spaces.Box(0.0, 1.0, (OBS_DIM,), dtype=np.float32)
+        self.suite = None
+        if sensors is None:
+            self.observation_space = vector
+        else:
+            names = meta["sensor"] if sensors == "metadata" else list(sensors)
+            self.suite = SensorSuite(names)
+            self.observation_space = spaces.Dict(
+                {"vector": vector, **{s: _sensor_space(s) for s in self.suite.sensors}})
         self.reward_fn = reward_fn or center_line_reward
         self.random_start = random_start
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -116,8 +141,11 @@ class DeepRacerEnv(gym.Env):
         self.render_mode = render_mode
         self.world: World | None = None
 
-    def _obs(self) -> np.ndarray:
-        return observe(self.world)
+    def _obs(self):
+        vec = observe(self.world)
+        if self.suite is None:
+            return vec
+        return {"vector": vec, **self.suite.observe(self.world)}
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -141,7 +169,8 @@ class DeepRacerEnv(gym.Env):
             steer, speed = self.action_def.scale(a[0], a[1])
         w.step(steer, speed)
         params = build_params(w)
-        reward = float(self.reward_fn(params))
+        # the simulator gives 0 without calling the reward function on prepare / pause steps
+        reward = float(self.reward_fn(params)) if w.rewarded else 0.0
         info = {"params": params, "episode_status": w.status, "lap_time": w.lap_time()}
         if w.lap_done is not None:
             info["lap"] = w.lap_done.to_dict()
@@ -159,6 +188,18 @@ class DeepRacerEnv(gym.Env):
         c = w.car
         cars.append({"x": w.px, "y": w.py, "heading": c.heading, "color": (255, 140, 0)})
         return render_track_image(self.track, size=RENDER_SIZE, cars=cars, title=False)
+
+
+def _sensor_space(name: str) -> spaces.Box:
+    if name in CAMERA_SENSORS:
+        return spaces.Box(0.0, 255.0, (120, 160, 1), dtype=np.float32)
+    if name == STEREO:
+        return spaces.Box(0.0, 255.0, (120, 160, 2), dtype=np.float32)
+    if name == "LIDAR":
+        return spaces.Box(LIDAR_MIN, LIDAR_MAX, (LIDAR_BEAMS,), dtype=np.float32)
+    if name in ("SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR"):
+        return spaces.Box(0.0, 1.0, (SECTORS,), dtype=np.float32)
+    raise ValueError(f"unknown sensor {name!r}")
 
 
 def _json(meta: dict) -> str:

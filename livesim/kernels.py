@@ -46,6 +46,9 @@ BODY_AHEAD = _car.BODY_CENTER_AHEAD
 CAR_LEN = _car.CAR_LENGTH
 CAR_WID = _car.CAR_WIDTH
 POINT_AHEAD = _car.PARAMS_POINT_AHEAD
+HIT_AHEAD = _car.BASE_LINK_AHEAD
+HIT_LEN = _car.HIT_LENGTH
+HIT_WID = _car.HIT_WIDTH
 
 
 def geometry(center: np.ndarray, left: np.ndarray, right: np.ndarray, closed: bool) -> np.ndarray:
@@ -278,6 +281,30 @@ def first_overlap(x, y, heading, boxes):
         if rects_overlap(cx, cy, heading, CAR_LEN, CAR_WID,
                          boxes[k, 0], boxes[k, 1], boxes[k, 2], boxes[k, 3], boxes[k, 4]):
             return k
+    return -1
+
+
+@njit(cache=True, fastmath=True)
+def first_corner_hit(x, y, heading, boxes):
+    """Index of the first collision box (rows x, y, heading, length, width) that holds a corner
+    of the car's collision box, or -1: the simulator's test (DOMAIN.md §4a "obstacle
+    collision"), corners only, so a box touching the car's side between corners is no crash."""
+    c = math.cos(heading)
+    s = math.sin(heading)
+    cx = x + HIT_AHEAD * c
+    cy = y + HIT_AHEAD * s
+    for k in range(boxes.shape[0]):
+        bc = math.cos(boxes[k, 2])
+        bs = math.sin(boxes[k, 2])
+        hl = 0.5 * boxes[k, 3]
+        hw = 0.5 * boxes[k, 4]
+        for q in range(4):
+            along = 0.5 * HIT_LEN if q < 2 else -0.5 * HIT_LEN
+            side = 0.5 * HIT_WID if q % 2 == 0 else -0.5 * HIT_WID
+            dx = cx + along * c - side * s - boxes[k, 0]
+            dy = cy + along * s + side * c - boxes[k, 1]
+            if abs(dx * bc + dy * bs) <= hl and abs(-dx * bs + dy * bc) <= hw:
+                return k
     return -1
 
 

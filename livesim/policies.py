@@ -5,8 +5,10 @@
 2. :class:`MLPPolicy` — a numpy multilayer perceptron from ``model.npz``.
 3. :class:`OnnxPolicy` — an ONNX network run by onnxruntime (optional extra ``livesim[onnx]``,
    imported only when such a model is loaded).
+4. :class:`livesim.openvino_policy.GraphPolicy` — a DeepRacer TensorFlow frozen graph
+   (``model.pb``) or OpenVINO IR (``model.xml`` + ``.bin``) over the rendered camera / LiDAR.
 
-Both learned runners see the vector observation of :mod:`livesim.observation`, shape (33,).
+The MLP and ONNX runners see the vector observation of :mod:`livesim.observation`, shape (33,).
 
 ``model.npz`` layout (``np.savez``; loaded with ``allow_pickle=False``)::
 
@@ -38,6 +40,7 @@ from livesim.model_package import (
 from livesim.observation import OBS_DIM, observe
 from livesim.policy_base import Action, Policy
 from livesim.reference import TEMPERAMENTS, ReferenceDriver
+from livesim.weights_check import check_npz, check_onnx
 
 MAX_LAYERS = 16
 MAX_PARAMS = 5_000_000
@@ -99,6 +102,7 @@ def load_mlp_weights(data: bytes, n_out: int) -> list[tuple[np.ndarray, np.ndarr
     if unpacked > MAX_NPZ_UNPACKED:
         raise ModelPackageError(f"model.npz unpacks to {unpacked} bytes (limit "
                                 f"{MAX_NPZ_UNPACKED})")
+    check_npz(data, MAX_NPZ_UNPACKED)  # shapes by their headers: numpy allocates what they say
     try:
         npz = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
@@ -157,6 +161,7 @@ class OnnxPolicy(_LearnedPolicy):
         except ImportError:
             raise ModelPackageError("ONNX models need onnxruntime: pip install "
                                     "'deepracer-event-server[onnx]'") from None
+        check_onnx(package.weights)  # before onnxruntime builds (and constant-folds) the graph
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
@@ -188,9 +193,16 @@ class OnnxPolicy(_LearnedPolicy):
         return out
 
 
+GRAPH_FILES = ("model.pb", "model.xml")  # DeepRacer networks, run by livesim.openvino_policy
+
+
 def policy_from_package(package: ModelPackage) -> Policy:
     if package.weights_file == "model.npz":
         return MLPPolicy(package)
+    if package.weights_file in GRAPH_FILES:
+        from livesim.openvino_policy import GraphPolicy  # OpenVINO loads only for these models
+
+        return GraphPolicy(package)
     return OnnxPolicy(package)
 
 

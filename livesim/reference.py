@@ -18,7 +18,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from livesim.car import CAR_WIDTH, DT, MAX_SPEED, MAX_STEER_DEG, MIN_SPEED, TRACK_WIDTH, WHEELBASE
+from livesim.car import (
+    CAR_WIDTH,
+    DT,
+    MAX_SPEED,
+    MAX_STEER_DEG,
+    MIN_SPEED,
+    PARAMS_POINT_AHEAD,
+    TRACK_WIDTH,
+    WHEELBASE,
+)
 from livesim.policy_base import Action
 from livesim.world import BOT_WIDTH, OBJECT_WIDTH
 
@@ -153,7 +162,7 @@ class ReferenceDriver:
         prof = speed_profile(track, p)
         ld = p.lookahead + p.lookahead_gain * car.speed
         # the params point is PARAMS_POINT_AHEAD in front of the axle; aim ld ahead of the axle
-        s_axle = world.s - 0.14
+        s_axle = world.s - PARAMS_POINT_AHEAD
         lateral = self._avoid_lateral(world, car.speed)
         s_aim = s_axle + ld
         if lateral is not None:

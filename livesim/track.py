@@ -667,18 +667,22 @@ def _dedupe(points: np.ndarray, closed: bool) -> np.ndarray:
 
 
 def get_track(name_or_path: str | os.PathLike) -> Track:
-    """A built-in track by name, or a track file by path (anything ending in .npy or existing)."""
+    """A built-in track by name, a DeepRacer catalog track by id (``reinvent_base``), or a
+    track file by path (anything ending in .npy or existing)."""
     from livesim.catalog import get_builtin, has_builtin
+    from livesim.deepracer_tracks import catalog_track, has_catalog_track
 
     key = os.fspath(name_or_path)
     if has_builtin(key):
         return get_builtin(key)
+    if has_catalog_track(key):
+        return catalog_track(key)
     if key.endswith(".npy") or os.path.sep in key or Path(key).exists():
         return load_track(key)
     from livesim.catalog import builtin_names
 
-    raise TrackError(f"unknown track {key!r}: not a built-in ({', '.join(builtin_names())}) "
-                     "nor a .npy path")
+    raise TrackError(f"unknown track {key!r}: not a built-in ({', '.join(builtin_names())}), "
+                     "a DeepRacer catalog id (python -m livesim tracks) nor a .npy path")
 
 
 def builtin_tracks() -> list[Track]:

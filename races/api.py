@@ -154,7 +154,7 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
     ORDERINGS = {"popularity": "popularity", "difficulty": "difficulty", "length": "length_m"}
 
     def get_queryset(self):
-        tracks = Track.objects.all()
+        tracks = Track.objects.defer("geometry")  # the rows never show it: pictures draw it
         ordering = self.request.query_params.get("ordering", "")
         key = self.ORDERINGS.get(ordering.lstrip("-"))
         if ordering and key is None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from .garage import Entry, RacerModel, enter_race, reference_model
 from .models import Participant, Race, RacerProfile, Track
-from .tracks import sync_builtin_tracks
+from .tracks import sync_tracks
 
 DEMO_PASSWORD = "racing-demo"
 ORGANIZER = ("organizer", "organizer@example.com", "RaceControl", "US")
@@ -47,7 +47,7 @@ def _user(username: str, email: str, alias: str, country: str):
 @transaction.atomic
 def seed_demo() -> dict:
     """Idempotent: running it twice changes nothing."""
-    sync_builtin_tracks()
+    sync_tracks()
     organizer = _user(*ORGANIZER)
     racers = [_user(*r) for r in RACERS]
     tracks = list(Track.objects.filter(closed=True).order_by("length_m"))
@@ -55,15 +55,19 @@ def seed_demo() -> dict:
         raise RuntimeError("no closed track in the catalog")
     pick = {t.slug: t for t in tracks}
     mid = tracks[len(tracks) // 2]
+    # The real DeepRacer tracks where the catalog has them: re:Invent 2018 is the track most
+    # console models were first trained on; the built-ins stand in when it is missing.
+    reinvent = pick.get("reinvent_base", mid)
     now = timezone.now().replace(second=0, microsecond=0)
     specs = [
         dict(name="Demo Time Trial", race_type="tt", format="classic", track=pick.get("oval", tracks[0]),
              start_at=now - timedelta(days=1), end_at=now + timedelta(days=14),
              description="A Classic time trial: best lap counts.", ranking_method="best_lap"),
-        dict(name="Demo LIVE Grand Prix", race_type="tt", format="live", track=mid,
+        dict(name="Demo LIVE Grand Prix", race_type="tt", format="live", track=reinvent,
              start_at=now + timedelta(minutes=30), end_at=now + timedelta(hours=4, minutes=30),
              description="A LIVE race: launch runs from the organizer panel.", time_per_racer=3),
-        dict(name="Demo Object Avoidance", race_type="oa", format="classic", track=mid,
+        dict(name="Demo Object Avoidance", race_type="oa", format="classic",
+             track=pick.get("2022_summit_speedway", mid),
              start_at=now + timedelta(days=2), end_at=now + timedelta(days=9),
              collision_penalty=Decimal("3"), object_count=3,
              object_positions=[{"lane": "outside", "location": 20}, {"lane": "inside", "location": 50},

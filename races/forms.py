@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from livesim import config as sim
+
 from .models import (
     OBJECT_LANES,
     OBJECT_LOCATION_RANGE,
@@ -28,6 +30,7 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 CUSTOMIZATION_DEFAULTS = {
     "ranking_method": "best_lap",
     "min_laps": "1",
+    "trials": str(sim.DEFAULT_TRIALS),
     "off_track_penalty": "2",
     "max_resets": "",
     "collision_penalty": "3",
@@ -46,10 +49,10 @@ CUSTOMIZATION_DEFAULTS = {
 
 DETAIL_FIELDS = [
     "flavour", "format", "race_type", "name", "description",
-    "start_at", "end_at", "time_zone", "track",
+    "start_at", "end_at", "time_zone", "track", "direction",
 ]
 CUSTOMIZATION_FIELDS = [
-    "ranking_method", "min_laps", "off_track_penalty", "max_resets", "collision_penalty",
+    "ranking_method", "min_laps", "trials", "off_track_penalty", "max_resets", "collision_penalty",
     "object_count", "random_objects", "object_positions", "bot_count", "bot_speed", "lane_change",
     "lane_change_min", "lane_change_max", "time_per_racer", "broadcast",
 ]
@@ -95,6 +98,8 @@ class RaceForm(forms.ModelForm):
             self.instance.organizer = organizer
         self.fields["end_at"].required = False
         self.fields["track"].empty_label = None
+        self.fields["direction"].choices = [("", "The track's own direction"),
+                                            *Track.Direction.choices]
         self._show_option_limits()
         self._show_date_range()
         low, high = OBJECT_LOCATION_RANGE

@@ -3,7 +3,10 @@
 A racer keeps model packages in their garage (`RacerModel`). An uploaded package is data: it is
 streamed to ``MEDIA_ROOT/models/<user id>/<random>.tar.gz``, read by livesim's loader (archive
 members are read into memory, never extracted; nothing is imported, unpickled or executed) and
-refused with the loader's reason when it cannot race, leaving no row and no file behind.
+refused with the loader's reason when it cannot race, leaving no row and no file behind. The
+first load and inference of a new package runs in a child process capped in memory and CPU
+(livesim.package_probe); each racer's garage is bounded in models and bytes (settings
+MAX_MODELS_PER_RACER, MAX_GARAGE_BYTES_PER_RACER).
 Built-in *reference driver* models (``kind="reference"``) carry only driver parameters; they are
 made from code (the demo seed), never uploaded.
 
@@ -19,13 +22,16 @@ import secrets
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from livesim.model_package import ModelPackageError, load_model_package
+from livesim.package_probe import probe_package
 
 from . import lineup, protocol
 from .garage_models import Entry, RacerModel
@@ -39,6 +45,8 @@ UPLOAD_OVERHEAD_BYTES = 1024 * 1024
 def limit_text(limit: int | None = None) -> str:
     """The upload limit in words, e.g. "50 MB"."""
     limit = settings.MAX_MODEL_UPLOAD_BYTES if limit is None else limit
+    if limit >= 1024 * 1024 * 1024:
+        return f"{limit / 1024 / 1024 / 1024:.3g} GB"
     if limit >= 1024 * 1024:
         return f"{limit / 1024 / 1024:.3g} MB"
     if limit >= 1024:
@@ -102,17 +110,35 @@ def limit_uploads(request) -> ModelUploadLimit:
     return guard
 
 
-def check_package(path: Path) -> dict:
+# Packages (by sha256 and the caps they ran under) that loaded and ran in the bounded child:
+# the same bytes under the same caps give the same answer, so this process need not try again.
+_PROBED: dict[tuple[str, int, int], None] = {}
+_PROBED_MAX = 256
+
+
+def _probe(path: Path, sha256: str | None) -> None:
+    caps = (settings.MODEL_CHECK_MEMORY_BYTES, settings.MODEL_CHECK_CPU_SECONDS)
+    key = (sha256, *caps) if sha256 else None
+    if key in _PROBED:
+        return
+    probe_package(path, memory_bytes=caps[0], cpu_seconds=caps[1])
+    if key is not None:
+        if len(_PROBED) >= _PROBED_MAX:
+            _PROBED.pop(next(iter(_PROBED)))
+        _PROBED[key] = None
+
+
+def check_package(path: Path, sha256: str | None = None) -> dict:
     """The metadata summary of a package that can race, or ValidationError naming the problem.
 
-    The loader reads the archive safely (no extraction, no links, bounded sizes) and the weights
-    are parsed by the server's own runner (``model.npz`` with pickling refused; ``model.onnx``
-    by onnxruntime), so a package that passes here is one the simulator can drive."""
-    from livesim.policies import policy_from_package
-
+    The loader reads the archive safely (no extraction, no links, bounded sizes, every declared
+    size checked before it is read) in this process; the weights are then loaded by the
+    server's own runner and tried on one observation in a child process capped in memory and
+    CPU, so a package that passes here is one the simulator can drive, and one that asks for
+    more than the caps fails in the child, not in the server."""
     try:
         package = load_model_package(path)
-        policy_from_package(package)
+        _probe(path, sha256)
     except (ModelPackageError, ValueError, OSError) as exc:
         reason = str(exc).split("\n", 1)[0].rstrip(":. ")  # tarfile lists every codec it tried
         raise ValidationError({"file": f"Not a usable model package: {reason}."}) from None
@@ -150,6 +176,32 @@ def _clean_name(owner, name: str) -> str:
     return name
 
 
+def garage_usage(owner) -> dict:
+    """How much of `owner`'s garage is used: uploaded models and bytes, with the limits."""
+    uploads = RacerModel.objects.filter(owner=owner, kind=RacerModel.Kind.UPLOAD)
+    return {
+        "models": uploads.count(), "model_limit": settings.MAX_MODELS_PER_RACER,
+        "bytes": uploads.aggregate(total=Sum("size_bytes"))["total"] or 0,
+        "byte_limit": settings.MAX_GARAGE_BYTES_PER_RACER,
+    }
+
+
+def _garage_room(owner, size: int) -> None:
+    """ValidationError naming the limit when `owner`'s garage cannot take a package of `size`
+    bytes (reference drivers are made by the server and count for neither limit)."""
+    use = garage_usage(owner)
+    count, count_limit = use["models"], use["model_limit"]
+    if count >= count_limit:
+        models = "model" if count == 1 else "models"
+        raise ValidationError({"file": f"Your garage holds {count} {models}, the limit is "
+                                       f"{count_limit} per racer: delete one to upload another."})
+    used, byte_limit = use["bytes"], use["byte_limit"]
+    if used + size > byte_limit:
+        raise ValidationError({"file": f"This package ({limit_text(size)}) does not fit in your "
+                                       f"garage: {limit_text(used)} of the {limit_text(byte_limit)}"
+                                       " storage limit per racer are used. Delete a model first."})
+
+
 def store_upload(owner, name: str, upload) -> RacerModel:
     """Save an uploaded package to the owner's garage, or raise ValidationError per field.
 
@@ -161,6 +213,7 @@ def store_upload(owner, name: str, upload) -> RacerModel:
     limit = settings.MAX_MODEL_UPLOAD_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationError({"file": too_large_message(limit)})
+    _garage_room(owner, upload.size or 0)  # before anything is written or checked
     rel = f"{MODEL_DIR}/{owner.pk}/{secrets.token_hex(16)}.tar.gz"
     path = Path(default_storage.path(rel))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,9 +229,12 @@ def store_upload(owner, name: str, upload) -> RacerModel:
                 out.write(chunk)
         if size == 0:
             raise ValidationError({"file": "The file is empty."})
-        summary = check_package(path)
+        summary = check_package(path, digest.hexdigest())
         try:
             with transaction.atomic():
+                # One upload at a time per racer from here: the limits hold under concurrency.
+                get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+                _garage_room(owner, size)
                 model = RacerModel.objects.create(
                     owner=owner, name=name, kind=RacerModel.Kind.UPLOAD, file=rel, size_bytes=size,
                     sha256=digest.hexdigest(), metadata=summary,

@@ -140,6 +140,8 @@ class Entry(models.Model):
 
 def entry_status(participant) -> str:
     """What the racers list, the CSV and the API show as a participant's submission status."""
+    if not participant.race.is_live:
+        return _submissions_status(participant)
     entry = getattr(participant, "entry", None)
     if entry is None:
         return "No model submitted"
@@ -148,3 +150,17 @@ def entry_status(participant) -> str:
     if entry.status == Entry.Status.FAILED:
         text += f" (failed: {entry.failure})" if entry.failure else " (failed)"
     return text
+
+
+def _submissions_status(participant) -> str:
+    """A Classic race's racer: how many models they submitted, and the latest."""
+    from .run_models import Run
+
+    runs = Run.objects.filter(race_id=participant.race_id, racer_id=participant.user_id,
+                              source=Run.Source.EVALUATION)
+    latest = runs.order_by("-created_at").first()
+    if latest is None:
+        return "No model submitted"
+    count = runs.count()
+    when = timezone.localtime(latest.created_at, participant.race.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{count} submission{'s' if count != 1 else ''}, the latest {latest.model_name} at {when}"

@@ -38,11 +38,20 @@ class ModelUploadForm(forms.Form):
 
 
 def _garage(request, form: ModelUploadForm, status: int = 200):
+    from .classic_views import open_classic_races
+
     models = RacerModel.objects.filter(owner=request.user).order_by("-uploaded_at", "-pk")
     return render(
         request, "races/models.html",
-        {"models": models, "form": form, "limit_text": garage.limit_text()}, status=status,
+        {"models": models, "form": form, "limit_text": garage.limit_text(),
+         "usage": _usage_text(garage.garage_usage(request.user)),
+         "open_races": open_classic_races(request.user)}, status=status,
     )
+
+
+def _usage_text(use: dict) -> str:
+    return (f"Your garage holds {use['models']} of {use['model_limit']} models and "
+            f"{garage.limit_text(use['bytes'])} of {garage.limit_text(use['byte_limit'])}.")
 
 
 @csrf_exempt  # the size guard must be installed before the body is read; csrf_protect below
@@ -91,7 +100,8 @@ def model_delete(request, model_id: int):
 @require_POST
 @race_view()
 def race_enter(request, race):
-    """Enter one of your ready models in a LIVE race (again: replaces your entry)."""
+    """Enter one of your ready models in a LIVE race (again: replaces your entry), or submit it
+    to a Classic race (again: one more submission, evaluated in the background)."""
     user = request.user
     if access.active_participant(user, race) is None:
         if access.is_organizer(user, race) or access.holds_link(request, race):
@@ -99,6 +109,11 @@ def race_enter(request, race):
             return redirect("race_detail", race_id=race.pk)
         raise access.race_not_found()
     raw = request.POST.get("model", "")
+    if not race.is_live:
+        from .classic_views import enter
+
+        enter(request, race, raw)
+        return redirect("race_detail", race_id=race.pk)
     if not raw.isdigit():
         messages.error(request, "Choose one of your models.")
         return redirect("race_detail", race_id=race.pk)

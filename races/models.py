@@ -100,7 +100,9 @@ def validate_time_zone(value: str) -> None:
 
 
 class Track(models.Model):
-    """A track of the catalog: built into the simulator or imported from a DeepRacer .npy file."""
+    """A track of the catalog: a real DeepRacer track of the console's catalog (shipped with
+    livesim), one of livesim's built-in demo tracks, or imported from a DeepRacer .npy file.
+    `geometry` runs in `direction`; `both_directions` tracks may be raced the other way too."""
 
     class Difficulty(models.IntegerChoices):
         EASY = 1, "Easy"
@@ -113,6 +115,7 @@ class Track(models.Model):
         COUNTERCLOCKWISE = "ccw", "Counterclockwise"
 
     class Source(models.TextChoices):
+        CATALOG = "catalog", "DeepRacer catalog"
         BUILTIN = "builtin", "Built in"
         IMPORTED = "imported", "Imported"
 
@@ -124,6 +127,8 @@ class Track(models.Model):
     difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices, default=2)
     popularity = models.PositiveIntegerField(default=0, help_text="Higher is more popular.")
     direction = models.CharField(max_length=3, choices=Direction.choices, default="ccw")
+    both_directions = models.BooleanField(
+        default=False, help_text="Races may run it clockwise or counterclockwise.")
     closed = models.BooleanField(default=True)
     student = models.BooleanField(default=False, help_text="In the smaller student track set.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.BUILTIN)
@@ -277,13 +282,23 @@ class Race(models.Model):
     end_at = models.DateTimeField("end", blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races")
+    # Null only for races taken in from published history (leaderboard.importer): they were
+    # driven elsewhere and need no simulator track. Forms and the API still require one.
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="races", null=True)
+    direction = models.CharField(
+        max_length=3, choices=Track.Direction.choices, blank=True, default="",
+        help_text="Empty: the track's own direction. The other one only on tracks raced both ways.",
+    )
     image = models.ImageField("racing image", upload_to=race_image_path, blank=True)
 
     # The option limits come from the simulator's config (livesim.config), the one place they
     # are written; forms, the API and the messages read them back from these validators.
     ranking_method = models.CharField(max_length=12, choices=Ranking.choices, default=Ranking.BEST_LAP)
     min_laps = models.PositiveSmallIntegerField("minimum laps", choices=MIN_LAPS_CHOICES, default=1)
+    trials = models.PositiveSmallIntegerField(
+        "trials per evaluation", default=sim.DEFAULT_TRIALS, validators=range_validators(sim.TRIALS_RANGE),
+        help_text="How many trials each submitted model drives; never fewer than the minimum laps.",
+    )
     off_track_penalty = models.DecimalField(
         "off-track penalty (s)", max_digits=3, decimal_places=1, default=Decimal("2"),
         validators=range_validators(sim.OFF_TRACK_PENALTY_RANGE, decimal=True),
@@ -454,12 +469,13 @@ class Race(models.Model):
         "lane_change_max": {"h2b"},
         "time_per_racer": {"live"},
         "broadcast": {"live"},
+        "trials": {"classic"},
     }
     NOT_APPLICABLE_DEFAULTS = {
         "collision_penalty": None, "object_count": None, "random_objects": False,
         "object_positions": [], "bot_count": None, "bot_speed": None, "lane_change": False,
         "lane_change_min": None, "lane_change_max": None, "time_per_racer": None,
-        "broadcast": "private",
+        "broadcast": "private", "trials": sim.DEFAULT_TRIALS,
     }
 
     @classmethod
@@ -507,6 +523,11 @@ class Race(models.Model):
             if self.track_id and not Track.objects.filter(pk=self.track_id, student=True).exists():
                 err("track", "This track is not in the student track set.")
 
+        if self.direction and self.track_id:
+            track = Track.objects.filter(pk=self.track_id).first()
+            if track and not track.both_directions and self.direction != track.direction:
+                err("direction", f"{track.name} is raced {track.get_direction_display().lower()} only.")
+
         dates_ok = self._clean_dates(err)
         if self.start_at and dates_ok:
             if self.is_live:
@@ -528,6 +549,9 @@ class Race(models.Model):
                 err("min_laps", "LIVE races need one lap to qualify.")
             if self.time_per_racer is None:
                 err("time_per_racer", "Choose how many minutes each racer races on their turn.")
+        elif self.trials is not None and self.min_laps and self.trials < self.min_laps:
+            err("trials", f"Give at least as many trials as the minimum laps ({self.min_laps}): "
+                          f"{self.trials} trial{'s' if self.trials != 1 else ''} can never qualify.")
 
         if (
             self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT)
@@ -586,7 +610,8 @@ class Race(models.Model):
 
     # What recorded laps were driven on: one leaderboard must not mix laps of two tracks or rules.
     SETTLED_ONCE_RACED = {"track_id": ("track", "track"), "format": ("format", "format"),
-                          "race_type": ("race_type", "race type")}
+                          "race_type": ("race_type", "race type"),
+                          "direction": ("direction", "direction")}
 
     def _clean_settled_options(self, err) -> None:
         stored = Race.objects.filter(pk=self.pk).values(*self.SETTLED_ONCE_RACED).first()
@@ -604,7 +629,7 @@ class Race(models.Model):
                        f"lap{'s' if laps != 1 else ''}. Create a new race for another {label}.")
 
     def _applies_label(self, field: str) -> str:
-        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE"}
+        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE", "classic": "Classic"}
         return " and ".join(labels[k] for k in sorted(self.APPLIES_TO[field]))
 
     def _clean_object_positions(self, err) -> None:
@@ -661,8 +686,21 @@ class Race(models.Model):
             num_objects=(self.object_count or 0) if self.race_type == oa else 0,
             num_bots=(self.bot_count or 0) if self.race_type == h2b else 0,
             bot_lane_change=self.lane_change,
+            direction=self.SIM_DIRECTIONS.get(self.direction, ""),
             **{key: float(value) for key, value in optional.items() if value},
         )
+
+    def track_geometry(self) -> dict:
+        """The track's geometry in the direction this race runs it (what the live map draws),
+        reversed from the same start point like livesim's Track.reversed()."""
+        track = self.track
+        g = track.geometry
+        if not self.direction or self.direction == track.direction or not track.closed:
+            return g
+        return {key: [points[0], *points[:0:-1]] for key, points in g.items()}
+
+    SIM_DIRECTIONS = {Track.Direction.CLOCKWISE: "clockwise",
+                      Track.Direction.COUNTERCLOCKWISE: "counter_clockwise"}
 
     # -- option limits ---------------------------------------------------------------------------
     @classmethod
@@ -717,6 +755,7 @@ class Participant(models.Model):
 
 
 # The app's other tables live in their own modules (tables only, like this one).
+from .evaluation_models import Evaluation  # noqa: E402, F401
 from .garage_models import Entry, RacerModel, entry_status  # noqa: E402, F401
 from .run_models import Lap, Run, RunTrace  # noqa: E402, F401
 from .signin_models import SignInRequest  # noqa: E402, F401

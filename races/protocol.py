@@ -21,6 +21,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [the top rows], and optionally
                         total (racers ranked) and changed (the row of the racer whose
                         standing changed, with their rank; leaderboard/board.py `row`)
+- `submission.state`    a Classic submission changed: submission (`evaluation.submission_event`:
+                        id, racer_id, racer, model, state queued|evaluating|done|failed, place
+                        (in the evaluation queue, while queued), trial and trials, progress (% of
+                        the trial's lap), failure, results (per trial, once done); its results
+                        page is /races/<race>/submissions/<id>/)
+- `submission.queue`    the evaluation queue moved: places {run id: place} of the race's queued
+                        submissions
 - `car.telemetry`       a physical car reported battery, temperature, ...
 - `race.access`         an organizer action may have ended someone's access (link reset, racer
                         removed, race closed, edited or deleted): reason. Each server process
@@ -69,6 +76,8 @@ MESSAGES: dict[str, Message] = {
     "run.lap": Message("event", ("run_id", "lap")),
     "queue.changed": Message("event", ("queue",)),
     "leaderboard.changed": Message("event", ("leaderboard",)),
+    "submission.state": Message("event", ("submission",)),
+    "submission.queue": Message("event", ("places",)),
     "car.telemetry": Message("event", ()),
     "race.access": Message("event", ("reason",)),
     "speed.ack": Message("reply", ("value",)),
@@ -125,6 +134,15 @@ def leaderboard_changed(leaderboard: list[dict], total: int | None = None,
                         changed: dict | None = None) -> dict:
     extra = {} if total is None else {"total": total, "changed": changed}
     return message("leaderboard.changed", leaderboard=leaderboard, **extra)
+
+
+def submission_state(submission: dict) -> dict:
+    return message("submission.state", submission=submission)
+
+
+def submission_queue(places: dict[int, int]) -> dict:
+    # JSON object keys are strings: say so here rather than let each encoder decide
+    return message("submission.queue", places={str(k): v for k, v in places.items()})
 
 
 def race_access(reason: str) -> dict:

@@ -13,6 +13,12 @@ transaction holds, then the `lap_committed` signal tells the listeners (the lead
 announces `leaderboard.changed`). Recording the same lap number twice (a retry after a crash)
 returns the stored lap and announces nothing.
 
+A Classic submission is a Run with `source="eval"`, queued (`queue_run`) until an evaluation
+job claims it; any number of them may be evaluated at once. A job whose worker was killed is
+delivered again and resumes the run (`take_over_run`) once its lease has passed; an evaluation
+that nobody resumes within `eval_grace_s()` after its lease passed is ended as failed by
+`recover_expired_runs()`, with the reason.
+
 Who runs a run is a lease, not a process id: the runner that claims a run (`claim_run`) renews
 its lease while it drives (`renew_leases`); an active run whose lease has passed (its process was
 killed, its machine lost, or no runner ever claimed the launch) is ended as aborted by
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 Publish = Callable[[object, dict], None]
 MAX_TRACE_FRAMES = STEP_HZ * 60 * 60  # an hour: longer turns keep their first hour
 RECOVERED = "the live runner stopped"
+EVAL_RECOVERED = "the evaluation stopped: its worker was lost and no other worker resumed it"
 
 
 class RaceBusy(Exception):
@@ -55,6 +62,13 @@ class RaceBusy(Exception):
 def lease_s() -> float:
     """How long a claimed run stays its owner's without a renewal (LIVE_LEASE_S)."""
     return float(settings.LIVE_LEASE_S)
+
+
+def eval_grace_s() -> float:
+    """How long after its lease passed an evaluation waits for its job's second delivery
+    before it is ended as failed (EVALUATION_GRACE_S: a new worker process takes seconds to
+    start)."""
+    return float(settings.EVALUATION_GRACE_S)
 
 
 def _lease_until(now=None):
@@ -80,11 +94,33 @@ def begin_run(race, racer_id: int, *, source: str = Run.Source.SIM, racer_model=
         raise RaceBusy("Another racer is on track.") from None
 
 
+def queue_run(race, racer_id: int, *, racer_model=None, model_name: str = "", seed: int = 0) -> Run:
+    """A Classic submission: a new evaluation run, `queued` until a job claims it. It holds no
+    lease while it waits (a queue may be long); the job that will run it is dispatched by the
+    caller in the same transaction."""
+    return Run.objects.create(
+        race=race, racer_id=racer_id, source=Run.Source.EVALUATION, racer_model=racer_model,
+        model_name=model_name, state=Run.State.QUEUED, seed=seed)
+
+
 def claim_run(run_id: int, owner: str) -> Run | None:
-    """Take a launched run for `owner` unless another runner already has it (one conditional
-    UPDATE, so any number of processes may race for it)."""
-    taken = Run.objects.filter(pk=run_id, state=Run.State.COUNTDOWN, owner="").update(
-        owner=owner, lease_expires_at=_lease_until())
+    """Take a launched run (or a queued evaluation, which moves to `countdown`: being prepared)
+    for `owner` unless another runner already has it (one conditional UPDATE, so any number of
+    processes may race for it)."""
+    taken = Run.objects.filter(
+        pk=run_id, state__in=(Run.State.COUNTDOWN, Run.State.QUEUED), owner="").update(
+        owner=owner, state=Run.State.COUNTDOWN, lease_expires_at=_lease_until())
+    return Run.objects.select_related("racer__racer").get(pk=run_id) if taken else None
+
+
+def take_over_run(run_id: int, owner: str) -> Run | None:
+    """Resume an evaluation whose owner stopped renewing its lease (its worker was killed): it
+    goes back to `countdown` under `owner`, its committed laps kept. None while the lease
+    holds or once the run has ended."""
+    taken = Run.objects.filter(
+        pk=run_id, source=Run.Source.EVALUATION, state__in=Run.ACTIVE_STATES,
+        lease_expires_at__lt=timezone.now()).update(
+        owner=owner, state=Run.State.COUNTDOWN, lease_expires_at=_lease_until())
     return Run.objects.select_related("racer__racer").get(pk=run_id) if taken else None
 
 
@@ -111,10 +147,11 @@ def renew_leases(owner: str, run_ids: Iterable[int]) -> int:
 def end_run(run_id: int, state: str, failure: str = "", *, trace: list[dict] | None = None,
             publish: Publish | None = None) -> bool:
     """End an active run (finished, failed or aborted), save its replay, then announce the end
-    (`run.state`, `queue.changed`). False, and nothing announced, if it had already ended."""
+    (`run.state`, `queue.changed`). False, and nothing announced, if it had already ended. A
+    queued evaluation may be ended too (it could not be handed to the workers)."""
     if state not in Run.ENDED_STATES:
         raise ValueError(f"{state!r} is not an end state")
-    ended = Run.objects.filter(pk=run_id, state__in=Run.ACTIVE_STATES).update(
+    ended = Run.objects.filter(pk=run_id, state__in=(*Run.ACTIVE_STATES, Run.State.QUEUED)).update(
         state=state, ended_at=timezone.now(), failure=failure[:300], lease_expires_at=None)
     if not ended:
         return False
@@ -145,15 +182,23 @@ def _announce(publish: Publish, race_id, message: dict) -> None:
 
 
 def recover_expired_runs(race_id=None, publish: Publish | None = None) -> int:
-    """End as aborted every active run whose lease has passed (its runner is gone); their
+    """End as aborted every active run whose lease has passed (its runner is gone), and as
+    failed every evaluation that no worker resumed within `eval_grace_s()` after that; their
     committed laps stay. Returns how many were recovered."""
+    now = timezone.now()
+    evaluation = Q(source=Run.Source.EVALUATION)
     expired = Run.objects.filter(state__in=Run.ACTIVE_STATES).filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=timezone.now()))
+        Q(lease_expires_at__isnull=True)
+        | (~evaluation & Q(lease_expires_at__lt=now))
+        | (evaluation & Q(lease_expires_at__lt=now - timedelta(seconds=eval_grace_s()))))
     if race_id is not None:
         expired = expired.filter(race_id=race_id)
     count = 0
-    for run_id in list(expired.values_list("pk", flat=True)):
-        count += end_run(run_id, Run.State.ABORTED, RECOVERED, publish=publish)
+    for run_id, source in list(expired.values_list("pk", "source")):
+        if source == Run.Source.EVALUATION:
+            count += end_run(run_id, Run.State.FAILED, EVAL_RECOVERED, publish=publish)
+        else:
+            count += end_run(run_id, Run.State.ABORTED, RECOVERED, publish=publish)
     if count:
         log.warning("recovered %d run(s) whose live runner stopped", count)
     return count

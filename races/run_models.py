@@ -38,6 +38,7 @@ class Run(models.Model):
         SIM = "sim", "Simulator"
         TIMER = "timer", "Lap timer"
         MANUAL = "manual", "Timekeeper"
+        EVALUATION = "eval", "Classic evaluation"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -74,10 +75,11 @@ class Run(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            # One run at a time per race: a double-click on Launch cannot start two.
+            # One run at a time per race: a double-click on Launch cannot start two. Classic
+            # evaluations are not turns on a track: any number of them run at once.
             models.UniqueConstraint(
                 fields=["race"],
-                condition=models.Q(state__in=["countdown", "running"]),
+                condition=models.Q(state__in=["countdown", "running"]) & ~models.Q(source="eval"),
                 name="one_active_run_per_race",
             )
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -21,11 +22,15 @@ def raise_django_errors(exc: DjangoValidationError) -> None:
 
 class TrackSerializer(serializers.ModelSerializer):
     difficulty = serializers.CharField(source="get_difficulty_display")
+    picture = serializers.SerializerMethodField(help_text="URL of an SVG picture of the track.")
 
     class Meta:
         model = Track
         fields = ["slug", "name", "description", "length_m", "width_m", "difficulty", "popularity",
-                  "direction", "closed", "student"]
+                  "direction", "both_directions", "closed", "student", "picture"]
+
+    def get_picture(self, track: Track) -> str:
+        return reverse("track_picture", args=[track.slug])
 
 
 class RaceSerializer(serializers.ModelSerializer):
@@ -39,8 +44,8 @@ class RaceSerializer(serializers.ModelSerializer):
         model = Race
         fields = [
             "id", "name", "description", "flavour", "format", "race_type", "start_at", "end_at",
-            "time_zone", "track", "status", "closes_at", "organizer", "ranking_method", "min_laps",
-            "off_track_penalty", "max_resets", "collision_penalty", "object_count", "random_objects",
+            "time_zone", "track", "direction", "status", "closes_at", "organizer", "ranking_method", "min_laps",
+            "trials", "off_track_penalty", "max_resets", "collision_penalty", "object_count", "random_objects",
             "object_positions", "bot_count", "bot_speed", "lane_change", "lane_change_min",
             "lane_change_max", "time_per_racer", "broadcast", "entries_open", "invitation_url",
             "created_at",
@@ -87,6 +92,9 @@ class RaceSerializer(serializers.ModelSerializer):
                     attrs[field] = default
             if race.random_objects and "object_positions" not in self.initial_data:
                 race.object_positions = attrs["object_positions"] = []
+        if self.instance is None and "trials" not in self.initial_data and not race.is_live:
+            # Not given: the console's default, raised to the minimum laps so the race can be won.
+            race.trials = attrs["trials"] = max(Race._meta.get_field("trials").default, race.min_laps or 1)
         if race.is_live:
             for field, value in (("ranking_method", "best_lap"), ("min_laps", 1)):
                 if field not in self.initial_data:

@@ -96,7 +96,8 @@ def _minutes(started: datetime | None, ended: datetime | None, now: datetime) ->
 
 def usage(sponsorship: Sponsorship, now: datetime | None = None) -> Usage:
     now = now or timezone.now()
-    runs = Run.objects.filter(racer_id=sponsorship.racer_id, source=Run.Source.SIM)
+    runs = Run.objects.filter(racer_id=sponsorship.racer_id,
+                              source__in=(Run.Source.SIM, Run.Source.EVALUATION))
     if sponsorship.accepted_at is None:
         runs = runs.none()
     else:

@@ -1,10 +1,16 @@
-"""Fill the track catalog from the simulator: its built-in tracks and users' .npy files."""
+"""Fill the track catalog: the real DeepRacer tracks of the console's catalog (shipped with
+livesim), livesim's built-in demo tracks, and users' .npy files.
+
+`sync_tracks()` (the `sync_tracks` command and the demo run it) creates or refreshes a row per
+catalog and built-in track by slug, so running it again changes nothing; imported tracks are
+left alone. The real tracks come first by popularity, in the console's catalog order.
+"""
 
 from __future__ import annotations
 
 from django.utils.text import slugify
 
-from livesim import catalog
+from livesim import catalog, deepracer_tracks
 from livesim.track import Track as SimTrack
 from livesim.track import load_track
 
@@ -28,6 +34,28 @@ def _fields(sim: SimTrack) -> dict:
             "outer": sim.outer.round(4).tolist(),
         },
     }
+
+
+CATALOG_POPULARITY = 1000  # above every built-in track: the real ones lead the picker
+
+
+def sync_catalog_tracks() -> int:
+    """Create or refresh a row per track of the DeepRacer console's catalog; returns how many."""
+    entries = deepracer_tracks.catalog_entries()
+    for rank, entry in enumerate(entries):
+        sim = deepracer_tracks.catalog_track(entry.id)
+        fields = _fields(sim)
+        fields.update(
+            popularity=CATALOG_POPULARITY + len(entries) - rank, student=entry.student,
+            both_directions=entry.both_directions, source=Track.Source.CATALOG,
+        )
+        Track.objects.update_or_create(slug=entry.id, defaults=fields)
+    return len(entries)
+
+
+def sync_tracks() -> int:
+    """The whole catalog: the real DeepRacer tracks and the built-in demo tracks."""
+    return sync_catalog_tracks() + sync_builtin_tracks()
 
 
 def sync_builtin_tracks() -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import email_signin, garage_views, live_views, sponsor_views, views
+from . import classic_views, email_signin, garage_views, live_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("sponsorship/<int:sponsorship_id>/<str:answer>/", sponsor_views.sponsorship_answer,
          name="sponsorship_answer"),
     path("tracks/", views.track_list, name="track_list"),
+    path("tracks/<slug:slug>.svg", views.track_picture, name="track_picture"),
     path("races/manage/", views.manage, name="manage"),
     path("races/new/", views.race_create, name="race_create"),
     path("races/new/<slug:wizard>/<int:step>/", views.race_create, name="race_create_step"),
@@ -25,7 +26,15 @@ urlpatterns = [
     path("races/<str:race_id>/racers/remove/", views.race_remove_racers, name="race_remove_racers"),
     path("races/<str:race_id>/racers.csv", views.race_racers_csv, name="race_racers_csv"),
     path("races/<str:race_id>/entry/", garage_views.race_enter, name="race_enter"),
+    path("races/<str:race_id>/submissions/mine/", classic_views.my_submissions, name="my_submissions"),
+    path("races/<str:race_id>/submissions/<int:run_id>/", classic_views.submission_detail,
+         name="submission_detail"),
+    path("races/<str:race_id>/submissions/<int:run_id>/metrics.json", classic_views.submission_metrics,
+         name="submission_metrics"),
+    path("races/<str:race_id>/submissions/<int:run_id>/sim-trace.csv", classic_views.submission_sim_trace,
+         name="submission_sim_trace"),
     path("models/", garage_views.model_list, name="model_list"),
+    path("models/<int:model_id>/enter/", classic_views.model_enter, name="model_enter"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
     path("join/<str:token>/email/", email_signin.request_link, name="join_by_email"),

@@ -11,15 +11,16 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from leaderboard.views import board_context
+from leaderboard.board_views import board_context
 
 from . import access, lineup, live_control, sponsorship
 from .access import race_view
+from .classic_views import classic_context
 from .forms import (
     CUSTOMIZATION_DEFAULTS,
     CUSTOMIZATION_FIELDS,
@@ -239,7 +240,7 @@ def _form_state(form: RaceForm, fresh: bool = False) -> dict:
 
 def _wizard_context(form: RaceForm, step: int, wizard: str | None, fresh: bool = False) -> dict:
     return {
-        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.all(), "wizard": wizard,
+        "form": form, "step": step, "steps": WIZARD_STEPS, "tracks": Track.objects.defer("geometry"), "wizard": wizard,
         "form_state": _form_state(form, fresh),
     }
 
@@ -257,6 +258,7 @@ def race_detail(request, race: Race):
         "link_holder": participant is None and not organizer,
         "racer_count": race.participants.active().count(),
         **entry_context(request, race, participant),
+        **classic_context(request, race, participant),
     }
     # The board panel: Classic races always; an open LIVE race's live view shows its own board.
     context["show_board"] = not race.is_live or race.status == Race.Status.CLOSED
@@ -283,7 +285,7 @@ def race_edit(request, race: Race):
         return redirect("race_detail", race_id=race.pk)
     return render(
         request, "races/race_edit.html",
-        {"race": race, "form": form, "tracks": Track.objects.all(), "form_state": _form_state(form)},
+        {"race": race, "form": form, "tracks": Track.objects.defer("geometry"), "form_state": _form_state(form)},
     )
 
 
@@ -402,8 +404,21 @@ def join(request, token: str):
 
 
 def track_list(request):
-    tracks = Track.objects.all()
+    tracks = Track.objects.defer("geometry")
     return render(request, "races/tracks.html", {"tracks": tracks})
+
+
+@require_GET
+def track_picture(request, slug: str):
+    """An SVG picture of a catalog track, drawn from its geometry (public, like the catalog)."""
+    from livesim.track_picture import track_svg
+
+    track = get_object_or_404(Track, slug=slug)
+    g = track.geometry
+    svg = track_svg(g["center"], g["inner"], g["outer"], closed=track.closed, title=track.name)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 

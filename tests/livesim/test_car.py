@@ -82,4 +82,5 @@ def test_wheels_and_params_point_geometry() -> None:
     assert rr == pytest.approx((1.08, 2.0))
     assert fl == pytest.approx((0.92, 2.164))
     assert fr == pytest.approx((1.08, 2.164))
-    assert car.params_point == pytest.approx((1.0, 2.14))
+    # 0.14 m ahead of base_link, which is midway between the axles (DOMAIN.md §4a line 161)
+    assert car.params_point == pytest.approx((1.0, 2.0 + 0.082 + 0.14))

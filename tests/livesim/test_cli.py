@@ -108,3 +108,26 @@ def test_the_library_never_imports_django() -> None:
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_tracks_catalog_lists_the_deepracer_tracks_and_evaluate_races_one() -> None:
+    data = json.loads(cli("tracks", "--catalog", "--json").stdout)
+    assert len(data) == 62
+    base = next(d for d in data if d["name"] == "reinvent_base")
+    assert base["title"] == "re:Invent 2018" and base["direction"] == "anticlockwise"
+    out = cli("evaluate", "--track", "reinvent_base", "--model", "reference", "--laps", "1", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["metrics"][0]["trial"] == 1
+
+
+def test_evaluate_writes_a_deepracer_for_cloud_evaluation(tmp_path) -> None:
+    out = cli("evaluate", "--track", "oval", "--model", "reference", "--laps", "2",
+              "--drfc", str(tmp_path / "model"))
+    assert out.returncode == 0, out.stderr
+    (trace,) = (tmp_path / "model").glob("evaluation-*/evaluation-simtrace/0-iteration.csv")
+    stamp = trace.parents[1].name.removeprefix("evaluation-")
+    assert len(stamp) == 14 and stamp.isdigit() and str(trace) in out.stderr
+    assert trace.read_text().splitlines()[1].split(",")[15] == "prepare"
+    metrics = json.loads((tmp_path / "model" / "metrics" / f"EvaluationMetrics-{stamp}.json")
+                         .read_text())["metrics"]
+    assert [m["episode_status"] for m in metrics] == ["In progress", "Lap complete"]

@@ -73,6 +73,8 @@ def test_user_reward_function_gets_every_param() -> None:
     env = DeepRacerEnv(reward_fn=reward_fn)
     env.reset(seed=0)
     _, r, *_ = env.step(5)
+    assert seen == [] and r == 0.0  # the prepare step: 0 without calling it, as the simulator
+    _, r, *_ = env.step(5)
     assert set(seen[-1]) == set(PARAM_KEYS)
     assert r == pytest.approx(seen[-1]["speed"] * 10.0) and r > 0
 
@@ -121,8 +123,9 @@ def test_batch_sim_matches_the_world_and_resets_off_track_cars() -> None:
     # car 0 and the single world start at the same place with the same actions
     w = World(tr, RaceConfig(laps=5))
     w.start_trial()
+    w.step(0.0, 0.1)  # the world's prepare step holds the car
     b.state[0, :4] = (w.car.x, w.car.y, w.car.heading, 0.0)
-    b.state[0, 4:7] = (w.seg, w.s, 0.0)
+    b.state[0, 4:7] = (w.seg, w.s, w.lap_dist)
     ref = ReferenceDriver()
     for _ in range(200):
         a = ref.act(w)

@@ -15,7 +15,8 @@ from tests.livesim.simhelpers import Scripted
 DOMAIN_KEYS = """all_wheels_on_track, x, y, closest_objects, closest_waypoints,
 distance_from_center, is_crashed, is_left_of_center, is_offtrack, is_reversed, heading,
 objects_distance, objects_heading, objects_left_of_center, objects_location, objects_speed,
-progress, speed, steering_angle, steps, track_length, track_width, waypoints"""
+progress, speed, steering_angle, steps, track_length, track_width, waypoints,
+projection_distance, objects_distance_from_center, object_in_camera, sim_time"""
 
 
 def drive(world: World, steps: int) -> World:
@@ -37,16 +38,16 @@ def test_values_follow_the_guide() -> None:
     tr = get_track("kidney")
     w = drive(World(tr, RaceConfig()), 40)
     p = build_params(w)
-    car = w.car
-    assert (p["x"], p["y"]) == pytest.approx(
-        (car.x + 0.14 * math.cos(car.heading), car.y + 0.14 * math.sin(car.heading)))
-    assert p["heading"] == pytest.approx(math.degrees(car.heading))
+    j = w.judged  # the pose the last action arrived at (DOMAIN.md §4a "step timing")
+    assert (p["x"], p["y"]) == (j.px, j.py)
+    assert p["heading"] == pytest.approx(math.degrees(j.heading))
     assert -180 <= p["heading"] <= 180
-    assert p["speed"] == pytest.approx(car.speed) and p["speed"] > 0.5
-    assert p["steering_angle"] == pytest.approx(car.steering_deg)
+    # the action's speed and steering (§4a "reward speed, steering_angle")
+    assert p["speed"] == w.action_speed and p["speed"] > 0.5
+    assert p["steering_angle"] == w.action_steer
     assert p["steps"] == 40
     assert p["track_length"] == pytest.approx(tr.length)
-    assert p["track_width"] == pytest.approx(tr.width)
+    assert p["track_width"] == pytest.approx(tr.width)  # kidney is equally wide throughout
     wp = p["waypoints"]
     assert len(wp) == tr.n + 1 and wp[0] == wp[-1]  # a loop repeats its first point
     prev, nxt = p["closest_waypoints"]
@@ -58,7 +59,7 @@ def test_values_follow_the_guide() -> None:
     assert p["progress"] == pytest.approx(100 * s / tr.length, abs=1e-6)
     assert p["all_wheels_on_track"] is True
     assert p["is_offtrack"] is False and p["is_crashed"] is False
-    assert p["is_reversed"] == tr.clockwise  # guide: True when driving clockwise
+    assert p["is_reversed"] is False  # the simulator's track-direction flag (§4a)
     assert p["objects_location"] == [] and p["closest_objects"] == [0, 0]
 
 
@@ -70,7 +71,9 @@ def test_object_params_with_boxes() -> None:
     assert p["objects_distance"] == pytest.approx([0.2 * tr.length, 0.5 * tr.length,
                                                    0.8 * tr.length])
     assert p["objects_speed"] == [0.0, 0.0, 0.0]
-    assert p["objects_heading"] == [0.0, 0.0, 0.0]
+    # radians (§4a "other params"): the track's direction where each box stands
+    assert p["objects_heading"] == pytest.approx([tr.pose_at(f * tr.length)[2]
+                                                  for f in (0.2, 0.5, 0.8)])
     inside_left = not tr.clockwise  # anticlockwise: the inside is on the left
     assert p["objects_left_of_center"] == [inside_left, not inside_left, inside_left]
     for (x, y), d in zip(p["objects_location"], p["objects_distance"], strict=True):
@@ -86,7 +89,7 @@ def test_bot_params_carry_speed_and_heading() -> None:
     p = build_params(w)
     assert p["objects_speed"] == [0.7, 0.7]
     for b, h in zip(w.bots, p["objects_heading"], strict=True):
-        assert h == pytest.approx(math.degrees(b.heading))
+        assert h == pytest.approx(b.heading)  # radians
 
 
 def test_center_line_reward_bands() -> None:

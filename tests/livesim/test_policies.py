@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from livesim import get_track
+from livesim.car import PARAMS_POINT_AHEAD
 from livesim.config import ObjectSpec, RaceConfig
 from livesim.evaluate import evaluate
 from livesim.model_package import ModelPackageError, load_model_package
@@ -37,7 +38,7 @@ def world_at(track_name="oval", lateral=0.0, s=5.0, cfg=None) -> World:
     tr = get_track(track_name)
     w = World(tr, cfg or RaceConfig())
     w.start_trial()
-    x, y, h = tr.pose_at(s - 0.14, lateral)
+    x, y, h = tr.pose_at(s - PARAMS_POINT_AHEAD, lateral)
     w.car.place(x, y, h)
     w._sense(-1)
     return w
@@ -68,8 +69,8 @@ def test_observation_sees_a_box_ahead() -> None:
     w = world_at(s=s_obj - 1.0, lateral=tr.lateral_of_lane("inside", s_obj), cfg=cfg)
     seen = observe(w)
     ahead = [OBS_RAYS // 2 - 1, OBS_RAYS // 2]  # the two rays 4.8° either side of straight on
-    # from the body centre (0.058 m behind the params point) to the box's near face
-    gap = 1.0 + 0.058 - 0.12
+    # from the body centre (0.14 m behind the params point) to the box's near face (0.4 m box)
+    gap = 1.0 + 0.14 - 0.2
     expected = gap / math.cos(math.radians(150 / (OBS_RAYS - 1)))
     assert seen[ahead] * RAY_RANGE == pytest.approx([expected, expected], abs=1e-3)
     assert np.all(free[ahead] * RAY_RANGE > 2.0)
@@ -105,7 +106,7 @@ def test_mlp_continuous_scales_tanh_outputs(tmp_path) -> None:
     (dict(w0=np.zeros((OBS_DIM, 6))), "missing b0"),
     (dict(w0=np.zeros((OBS_DIM, 6)), b0=np.zeros(6), extra=np.zeros(1)), "unexpected arrays"),
     (dict(w0=np.full((OBS_DIM, 6), np.nan), b0=np.zeros(6)), "NaN"),
-    (dict(w0=np.array([[None]] * OBS_DIM, dtype=object), b0=np.zeros(1)), "layer 0"),
+    (dict(w0=np.array([[None]] * OBS_DIM, dtype=object), b0=np.zeros(1)), "w0 holds Python objects"),
 ])
 def test_wrong_npz_is_rejected_by_name(tmp_path, arrays, word) -> None:
     pkg = load_model_package(write_dir(tmp_path / "m", DISCRETE, npz(**arrays)))

@@ -46,3 +46,23 @@ def student_track(tracks):
 def pro_track(tracks):
     """A closed circuit outside the student track set."""
     return tracks.filter(student=False, closed=True).first()
+
+
+@pytest.fixture(scope="session")
+def _catalog_tracks(django_db_setup, django_db_blocker):
+    """The real DeepRacer catalog synced once per session (62 tracks, ~2 s): tests roll back to it."""
+    from races.tracks import sync_tracks
+
+    with django_db_blocker.unblock():
+        sync_tracks()
+
+
+@pytest.fixture
+def catalog(db, _catalog_tracks):
+    """The whole catalog: the DeepRacer console's tracks and the built-in demo tracks."""
+    from races.models import Track
+    from races.tracks import sync_tracks
+
+    if not Track.objects.filter(source=Track.Source.CATALOG).exists():  # a flushing test ran
+        sync_tracks()
+    return Track.objects.all()

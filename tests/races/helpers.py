@@ -83,7 +83,8 @@ LIVE = {"format": "live", "time_per_racer": 3, "end_at": DROP}
 BOUNDS = [
     ({}, "off_track_penalty", [1, 5], [0.9, 5.1]),
     ({}, "max_resets", [0, 100], [-1, 101]),
-    ({}, "min_laps", [1, 2, 3, 5, 10], [0, 4, 11]),
+    ({"trials": 10}, "min_laps", [1, 2, 3, 5, 10], [0, 4, 11]),
+    ({"min_laps": 1}, "trials", [1, 20], [0, 21]),
     (OA_RANDOM, "collision_penalty", [1, 5], [0.9, 5.1]),
     (H2B, "collision_penalty", [1, 5], [0.9, 5.1]),
     (OA_RANDOM, "object_count", [1, 6], [0, 7]),

@@ -13,7 +13,9 @@ import tarfile
 
 import numpy as np
 
+from livesim.model_package import MAX_METADATA_BYTES
 from livesim.observation import OBS_DIM
+from tests.livesim import bombs
 
 DISCRETE = {
     "action_space_type": "discrete",
@@ -98,8 +100,36 @@ BAD_PACKAGES = {
     "speed-out-of-range": (lambda: package({**DISCRETE, "action_space": [{"steering_angle": 0, "speed": 9}]}),
                            "action 0 speed 9 is outside the car's range"),
     "tensorflow-only": (lambda: tar_bytes([("model_metadata.json", json.dumps(DISCRETE).encode()),
-                                           ("model.pb", b"\x08\x01")]), "TensorFlow checkpoints cannot be run"),
+                                           ("model.pb", b"\x08\x01")]),
+                        "model.pb is not a readable TensorFlow frozen graph"),
 }
+
+
+
+def _with_metadata(raw: bytes, weights: tuple[str, bytes] | None = None) -> bytes:
+    return tar_bytes([("model_metadata.json", raw), weights or ("model.npz", npz_bytes(6))])
+
+
+# Tried as an attacker would (issue 9): tiny on the wire, huge in what they declare.
+BOMBS = {
+    "tar-gnu-long-name-1-gib": (lambda: bombs.tar_header_bomb("gnu"),
+                                "GNU long-name header of 1073741824 bytes"),
+    "tar-pax-header-1-gib": (lambda: bombs.tar_header_bomb("pax"), "pax header of 1073741824 bytes"),
+    "npz-33-by-a-billion": (lambda: _with_metadata(json.dumps(DISCRETE).encode(),
+                                                   ("model.npz", bombs.npz_shape_bomb())),
+                            "model.npz w0 declares shape (33, 1000000000)"),
+    "metadata-100000-deep": (lambda: _with_metadata(bombs.deep_metadata()),
+                             f"model_metadata.json is {len(bombs.deep_metadata())} bytes (limit {MAX_METADATA_BYTES})"),
+    "metadata-deeper-than-8": (lambda: _with_metadata(bombs.deep_metadata(9)),
+                               "model_metadata.json nests more than 8 levels deep"),
+    "metadata-million-sensors": (lambda: _with_metadata(bombs.many_sensors_metadata()),
+                                 f"(limit {MAX_METADATA_BYTES})"),
+    **{f"onnx-{kind}-65536-by-32768": (
+        lambda build=build: _with_metadata(json.dumps(DISCRETE).encode(), ("model.onnx", build())),
+        "has shape (65536, 32768) (2147483648 elements, limit 16777216)")
+       for kind, build in bombs.ONNX_BOMBS.items()},
+}
+BAD_PACKAGES.update(BOMBS)
 
 
 def _pickled_npz() -> bytes:

@@ -204,3 +204,39 @@ def test_the_organizer_must_join_and_classic_races_take_no_entries(api_alice, ap
 def test_the_schema_documents_the_garage(api_bob):
     schema = api_bob.get("/api/schema/").content.decode()
     assert "/api/models/" in schema and "/api/races/{race_id}/entry/" in schema
+
+
+# -- what a package declares, and each racer's limits (issue 9) ----------------------------------
+
+def test_a_million_sensor_metadata_is_refused_and_the_model_list_stays_small(api_bob, media_root):
+    from tests.livesim.bombs import many_sensors_metadata
+
+    from .model_packages import npz_bytes, tar_bytes
+
+    data = tar_bytes([("model_metadata.json", many_sensors_metadata()), ("model.npz", npz_bytes(6))])
+    response = upload(api_bob, data=data)
+    assert response.status_code == 400
+    assert "model_metadata.json is" in response.json()["file"][0] and "(limit 65536)" in response.json()["file"][0]
+    assert upload(api_bob).status_code == 201
+    listing = api_bob.get("/api/models/")
+    assert len(listing.content) < 4096  # before: 16 MB
+    assert listing.json()["results"][0]["metadata"]["sensors"] == ["FRONT_FACING_CAMERA"]
+
+
+def test_the_model_limit_is_a_file_error_naming_it(api_bob, settings, media_root):
+    settings.MAX_MODELS_PER_RACER = 1
+    assert upload(api_bob).status_code == 201
+    response = upload(api_bob, name="Again", data=package(seed=3))
+    assert response.status_code == 400
+    assert response.json() == {"file": [
+        "Your garage holds 1 model, the limit is 1 per racer: delete one to upload another."]}
+    assert RacerModel.objects.count() == 1 and len(stored_files(media_root)) == 1
+
+
+def test_the_storage_limit_is_a_file_error_naming_it(api_bob, settings, media_root):
+    settings.MAX_GARAGE_BYTES_PER_RACER = 1024
+    response = upload(api_bob)
+    assert response.status_code == 400
+    [error] = response.json()["file"]
+    assert "does not fit in your garage: 0 bytes of the 1 KB storage limit per racer are used" in error
+    assert not RacerModel.objects.exists() and stored_files(media_root) == []

@@ -17,7 +17,8 @@ def test_it_works(api_bob, tracks):
     rows = response.json()["results"]
     assert len(rows) == tracks.count()
     assert set(rows[0]) == {"slug", "name", "description", "length_m", "width_m", "difficulty",
-                            "popularity", "direction", "closed", "student"}
+                            "popularity", "direction", "both_directions", "closed", "student", "picture"}
+    assert rows[0]["picture"] == f"/tracks/{rows[0]['slug']}.svg"
     assert "geometry" not in rows[0]
     assert rows[0]["difficulty"] in ("Easy", "Medium", "Hard", "Expert")
 

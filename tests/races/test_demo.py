@@ -27,6 +27,17 @@ def test_it_works(db):
     assert authenticate(username=RACERS[0][1], password=DEMO_PASSWORD) == demo["racers"][0]
 
 
+def test_it_offers_the_deepracer_catalog_and_races_on_real_tracks(db):
+    demo = seed_demo()
+    assert Track.objects.filter(source=Track.Source.CATALOG).count() == 62
+    assert Track.objects.filter(source=Track.Source.BUILTIN).exists()  # still there for demos
+    tracks = {r.name: r.track.slug for r in demo["races"]}
+    assert tracks["Demo LIVE Grand Prix"] == "reinvent_base"
+    assert tracks["Demo Object Avoidance"] == "2022_summit_speedway"
+    student = next(r for r in demo["races"] if r.is_student)
+    assert student.track.source == Track.Source.CATALOG and student.track.student
+
+
 def test_it_is_idempotent(db):
     seed_demo()
     first = counts()

@@ -65,7 +65,7 @@ def test_it_saves_an_unchanged_form_without_changing_anything(as_alice, alice, s
     {"race_type": "h2b", "collision_penalty": 3, "bot_count": 2, "bot_speed": "0.5", "lane_change": True,
      "lane_change_min": "1.5", "lane_change_max": 8},
     {"race_type": "oa", "collision_penalty": 5, "object_count": 6, "random_objects": True},
-    {"flavour": "student", "ranking_method": "average_lap", "min_laps": 10, "max_resets": 0},
+    {"flavour": "student", "ranking_method": "average_lap", "min_laps": 10, "trials": 12, "max_resets": 0},
 ], ids=["live", "h2b", "oa-random", "student"])
 def test_it_round_trips_every_kind_of_race(as_alice, alice, student_track, kind):
     race = make_race(alice, student_track, name="Round Trip", start_at=soon(), **kind)
@@ -164,3 +164,20 @@ def test_a_race_without_laps_may_change_its_track(as_alice, race, tracks):
     assert edit(as_alice, race, track=other.pk).status_code == 302
     race.refresh_from_db()
     assert race.track_id == other.pk
+
+
+def test_it_keeps_the_direction_once_laps_are_recorded(as_alice, alice, bob, catalog):
+    from races.models import Participant, Run
+    from races.record import record_lap
+
+    from .helpers import make_race
+
+    race = make_race(alice, catalog.get(slug="2022_summit_speedway"), name="Two Way Cup")
+    Participant.objects.create(race=race, user=bob)
+    assert edit(as_alice, race, direction="cw").status_code == 302  # no laps yet: it may change
+    record_lap(Run.objects.create(race=race, racer=bob), number=1, time_ms=12345)
+    response = edit(as_alice, race, direction="ccw")
+    assert response.context["form"].errors["direction"] == [
+        "The direction can't change: this race already has 1 recorded lap. Create a new race for another direction."]
+    race.refresh_from_db()
+    assert race.direction == "cw"

@@ -27,6 +27,7 @@ LIMITS = {
     "lane_change_min": sim.LANE_CHANGE_RANGE,
     "lane_change_max": sim.LANE_CHANGE_RANGE,
     "time_per_racer": sim.TIME_PER_RACER_RANGE,
+    "trials": sim.TRIALS_RANGE,
 }
 
 
@@ -46,6 +47,25 @@ def test_the_object_placements_take_livesims_limits():
     assert OBJECT_LOCATION_RANGE == sim.OBJECT_LOCATION_RANGE
     assert sim.OBJECT_COUNT_RANGE[1] == MAX_OBJECTS
     assert Race.limits("object_count")[1] == MAX_OBJECTS
+
+
+def test_a_classic_race_needs_at_least_as_many_trials_as_minimum_laps(alice, student_track):
+    race = Race(organizer=alice, name="Few", track=student_track, start_at=soon(),
+                end_at=soon(days=8), min_laps=5, trials=4)
+    with pytest.raises(ValidationError) as caught:
+        race.full_clean()
+    assert caught.value.message_dict["trials"] == [
+        "Give at least as many trials as the minimum laps (5): 4 trials can never qualify."]
+    race.trials = 5
+    race.full_clean()
+
+
+def test_the_api_raises_the_default_trials_to_the_minimum_laps(api_alice, student_track):
+    made = api_alice.post("/api/races/", api_payload(student_track, min_laps=5), format="json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["trials"] == 5
+    made = api_alice.post("/api/races/", api_payload(student_track, name="Two", min_laps=1), format="json")
+    assert made.json()["trials"] == sim.DEFAULT_TRIALS
 
 
 def test_the_limit_table_covers_every_numeric_option():

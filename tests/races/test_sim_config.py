@@ -68,3 +68,23 @@ def test_the_format_does_not_change_the_rules_on_track(alice, student_track, fmt
     race = make_race(alice, student_track, format=fmt, race_type="oa", collision_penalty=3, object_count=3,
                      random_objects=True)
     assert race.sim_config().to_dict()["num_objects"] == 3
+
+
+@pytest.mark.parametrize("direction, sim", [("", ""), ("cw", "clockwise"), ("ccw", "counter_clockwise")])
+def test_the_race_direction_reaches_the_simulator(alice, catalog, direction, sim):
+    track = catalog.get(slug="2022_summit_speedway")  # raced both ways, counterclockwise by default
+    config = make_race(alice, track, direction=direction).sim_config()
+    assert config.direction == sim
+    assert config.orient(track.to_livesim()).clockwise == (direction == "cw")
+
+
+def test_the_live_map_draws_the_track_the_way_the_race_runs_it(alice, catalog):
+    import numpy as np
+
+    track = catalog.get(slug="2022_summit_speedway")
+    assert make_race(alice, track).track_geometry() == track.geometry
+    race = make_race(alice, track, name="Backwards", direction="cw")
+    sim = race.sim_config().orient(track.to_livesim())
+    geometry = race.track_geometry()
+    np.testing.assert_allclose(np.asarray(geometry["center"]), sim.center, atol=1e-3)
+    assert geometry["center"][0] == track.geometry["center"][0]  # the same start line

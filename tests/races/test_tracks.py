@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from livesim import catalog
+from livesim import catalog, deepracer_tracks
 from races.models import Track
-from races.tracks import sync_builtin_tracks
+from races.tracks import sync_builtin_tracks, sync_tracks
 
 
 def test_it_works(db):
@@ -28,7 +28,8 @@ def test_it_works(db):
 
 def test_it_is_idempotent_and_refreshes(tracks):
     before = {t.slug: (t.pk, t.length_m, t.popularity) for t in Track.objects.all()}
-    Track.objects.filter(slug=next(iter(before))).update(name="Stale", popularity=0)
+    stale = Track.objects.filter(source=Track.Source.BUILTIN).first()  # catalog tracks may be there too
+    Track.objects.filter(pk=stale.pk).update(name="Stale", popularity=0)
     sync_builtin_tracks()
     after = {t.slug: (t.pk, t.length_m, t.popularity) for t in Track.objects.all()}
     assert after == before
@@ -38,8 +39,65 @@ def test_it_is_idempotent_and_refreshes(tracks):
 def test_it_ranks_closed_circuits_first_then_catalog_order(tracks):
     builtins = catalog.all_builtins()
     names = [t.name for t in builtins if t.closed] + [t.name for t in builtins if not t.closed]
-    by_popularity = list(Track.objects.order_by("-popularity").values_list("slug", flat=True))
+    by_popularity = list(Track.objects.filter(source=Track.Source.BUILTIN).order_by("-popularity")
+                         .values_list("slug", flat=True))
     assert by_popularity == names
+
+
+# -- the real DeepRacer catalog ------------------------------------------------------------------
+
+def test_the_deepracer_catalog_is_synced_before_the_builtins(db):
+    Track.objects.all().delete()
+    assert sync_tracks() == 62 + len(catalog.all_builtins())
+    real = Track.objects.filter(source=Track.Source.CATALOG)
+    assert real.count() == 62
+    ranked = list(Track.objects.values_list("source", flat=True))  # default ordering: popularity
+    assert ranked[:62] == ["catalog"] * 62 and set(ranked[62:]) == {"builtin"}
+    assert [t.slug for t in real[:2]] == ["2024_reinvent_champ", "2022_april_open"]  # console order
+    assert sync_tracks() and Track.objects.count() == 62 + len(catalog.all_builtins())  # idempotent
+
+
+def test_every_catalog_track_has_its_geometry_length_width_and_directions(catalog):
+    real = catalog.filter(source=Track.Source.CATALOG)
+    for track in real:
+        entry = deepracer_tracks.get_entry(track.slug)
+        assert track.name == entry.name and track.closed
+        assert 15 < track.length_m < 95 and 0.6 < track.width_m < 1.6
+        assert track.both_directions == (len(entry.directions) == 2)
+        assert track.direction == ("cw" if entry.default_direction == "clockwise" else "ccw")
+        assert track.to_livesim().length == pytest.approx(track.length_m, abs=0.05)
+    base = real.get(slug="reinvent_base")
+    assert (base.name, base.length_m, base.width_m, base.both_directions) == ("re:Invent 2018", 17.71, 0.762, False)
+    assert real.get(slug="reInvent2019_wide").direction == "cw"
+
+
+def test_the_student_set_is_the_19_easiest_catalog_tracks(catalog):
+    real = catalog.filter(source=Track.Source.CATALOG)
+    student = real.filter(student=True)
+    assert student.count() == 19
+    assert set(student.values_list("difficulty", flat=True)) == {Track.Difficulty.EASY}
+    assert not real.filter(student=False, difficulty=Track.Difficulty.EASY).exists()
+
+
+def test_the_sync_tracks_command_fills_the_catalog(db, capsys):
+    Track.objects.all().delete()
+    call_command("sync_tracks")
+    assert Track.objects.filter(source="catalog").count() == 62
+    assert "The catalog holds 71 synced tracks." in capsys.readouterr().out
+
+
+def test_a_track_picture_is_served_as_svg_for_anyone(client, catalog):
+    response = client.get("/tracks/reinvent_base.svg")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    body = response.content.decode()
+    assert body.startswith("<svg") and "<title>re:Invent 2018</title>" in body
+    assert client.get("/tracks/nowhere.svg").status_code == 404
+
+
+def test_the_track_page_shows_each_picture(client, catalog):
+    page = client.get("/tracks/").content.decode()
+    for track in catalog:
+        assert f'src="/tracks/{track.slug}.svg"' in page
 
 
 def test_it_rebuilds_the_simulator_track_from_the_catalog(student_track):

@@ -133,3 +133,90 @@ def test_the_garage_needs_a_login(client, db):
 
 def test_the_nav_links_to_the_garage(as_bob):
     assert '<a href="/models/">Your models</a>' in as_bob.get("/").content.decode()
+
+
+# -- what a package declares (issue 9): refused before the server allocates it -------------------
+
+def test_a_tar_header_declaring_a_gigabyte_is_refused_without_allocating_it(as_bob, media_root):
+    import tracemalloc
+
+    from tests.livesim.bombs import tar_header_bomb
+
+    data = tar_header_bomb("gnu")
+    assert len(data) < 2048
+    tracemalloc.start()
+    try:
+        response = post(as_bob, data=data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 400
+    assert "GNU long-name header of 1073741824 bytes" in response.context["form"].errors["file"][0]
+    assert peak < 64 << 20  # before the fix: 1.1 GB for this one upload
+    assert not RacerModel.objects.exists() and stored_files(media_root) == []
+
+
+def test_a_model_that_needs_more_memory_than_the_check_allows_is_refused(as_bob, settings, media_root):
+    import json
+
+    from tests.livesim.bombs import onnx_greedy_within_limits
+
+    from .model_packages import DISCRETE, tar_bytes
+
+    settings.MODEL_CHECK_MEMORY_BYTES = 600 << 20
+    data = tar_bytes([("model_metadata.json", json.dumps(DISCRETE).encode()),
+                      ("model.onnx", onnx_greedy_within_limits())])
+    response = post(as_bob, data=data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["file"] == [
+        "Not a usable model package: the model cannot be loaded and run within the 600 MB memory "
+        "and 60 s CPU limits."]
+    assert not RacerModel.objects.exists() and stored_files(media_root) == []
+
+
+# -- each racer's garage is bounded ------------------------------------------------------------
+
+def test_a_racer_keeps_at_most_the_model_limit(as_bob, bob, settings, media_root):
+    from races.garage import reference_model
+
+    settings.MAX_MODELS_PER_RACER = 2
+    reference_model(bob, "Built in")  # made by the server: not counted
+    assert post(as_bob, name="One").status_code == 302
+    assert post(as_bob, name="Two", data=package(seed=1)).status_code == 302
+    response = post(as_bob, name="Three", data=package(seed=2))
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"file": [
+        "Your garage holds 2 models, the limit is 2 per racer: delete one to upload another."]}
+    assert RacerModel.objects.filter(kind="upload").count() == 2 and len(stored_files(media_root)) == 2
+    assert "Your garage holds 2 of 2 models and " in response.content.decode()
+    as_bob.post(f"/models/{RacerModel.objects.get(name='One').pk}/delete/")
+    assert post(as_bob, name="Three", data=package(seed=2)).status_code == 302
+
+
+def test_a_racer_keeps_at_most_the_storage_limit(as_bob, settings, media_root):
+    first, second = package(seed=1), package(seed=2)
+    settings.MAX_GARAGE_BYTES_PER_RACER = len(first) + len(second) - 1
+    assert post(as_bob, name="One", data=first).status_code == 302
+    response = post(as_bob, name="Two", data=second)
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["file"]
+    assert error.startswith(f"This package ({len(second) / 1024:.3g} KB) does not fit in your garage: "
+                            f"{len(first) / 1024:.3g} KB of the ")
+    assert "storage limit per racer are used. Delete a model first." in error
+    assert RacerModel.objects.count() == 1 and len(stored_files(media_root)) == 1
+
+def test_the_consoles_car_export_is_accepted_with_its_camera(as_bob, tmp_path):
+    """The DeepRacer console's physical-car export (model_metadata.json + agent/model.pb)."""
+    import tarfile
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[3] / "shared" / "deepracer-reference" / "sample-model"
+    tgz = tmp_path / "export.tar.gz"
+    with tarfile.open(tgz, "w:gz") as tf:
+        tf.add(sample / "model" / "model_metadata.json", arcname="model_metadata.json")
+        tf.add(sample / "model" / "model_48.pb", arcname="agent/model.pb")
+    assert post(as_bob, name="Console", data=tgz.read_bytes()).status_code == 302
+    model = RacerModel.objects.get()
+    assert model.status == "ready"
+    assert model.metadata["weights"] == "model.pb" and model.metadata["actions"] == 12
+    assert model.metadata["sensors"] == ["FRONT_FACING_CAMERA"]

@@ -301,3 +301,62 @@ def test_it_rejects_each_option_just_outside_its_bounds(as_alice, student_track,
     assert f'id="field-{field}"' in response.content.decode()
     assert as_alice.post(second.replace("/2/", "/3/"), {}).status_code == 200
     assert Race.objects.count() == 0
+
+
+# -- the real track catalog in the picker, and the race direction ---------------------------------
+
+def test_the_track_picker_shows_a_picture_of_every_track(as_alice, catalog):
+    page = as_alice.get(NEW).content.decode()
+    for track in catalog:
+        assert f'<img class="track-picture" src="/tracks/{track.slug}.svg" alt="{track.name}"' in page.replace(
+            "&#x27;", "'")
+    assert as_alice.get("/tracks/reinvent_base.svg")["Content-Type"] == "image/svg+xml"
+    assert "Clockwise or counterclockwise" in page and "Counterclockwise only" in page
+
+
+def test_a_race_runs_a_two_way_track_the_other_way(as_alice, catalog):
+    track = catalog.get(slug="2022_summit_speedway")
+    run_wizard(as_alice, form_data(track, direction="cw"))
+    race = Race.objects.get()
+    assert race.direction == "cw" and race.sim_config().direction == "clockwise"
+    assert race.sim_config().orient(track.to_livesim()).clockwise
+
+
+def test_the_tracks_own_direction_is_the_default(as_alice, catalog):
+    run_wizard(as_alice, form_data(catalog.get(slug="reinvent_base")))
+    race = Race.objects.get()
+    assert race.direction == "" and race.sim_config().direction == ""
+
+
+def test_it_rejects_a_direction_the_track_is_not_raced_in(as_alice, catalog):
+    response = as_alice.post(NEW, split(form_data(catalog.get(slug="reinvent_base"), direction="cw"))[0])
+    assert response.status_code == 200
+    assert response.context["form"].errors["direction"] == ["re:Invent 2018 is raced counterclockwise only."]
+    assert not Race.objects.exists()
+
+
+def test_a_student_race_offers_the_student_catalog(as_alice, catalog):
+    student = catalog.filter(source="catalog", student=True).first()
+    run_wizard(as_alice, form_data(student, flavour="student", ranking_method="total_time"))
+    assert Race.objects.get().track == student
+
+
+def test_it_creates_a_classic_race_with_its_trials(as_alice, student_track):
+    page = as_alice.get(start(as_alice, split(form_data(student_track))[0])).content.decode()
+    assert 'name="trials"' in page and 'min="1"' in page and 'max="20"' in page
+    run_wizard(as_alice, form_data(student_track, min_laps=5, trials=7))
+    race = Race.objects.get()
+    assert (race.min_laps, race.trials) == (5, 7)
+
+
+def test_it_refuses_fewer_trials_than_minimum_laps_on_the_options_step(as_alice, student_track):
+    step1, step2 = split(form_data(student_track, min_laps=5, trials=3))
+    response = as_alice.post(start(as_alice, step1), step2)
+    assert response.status_code == 200
+    assert "Give at least as many trials as the minimum laps (5)" in response.content.decode()
+    assert Race.objects.count() == 0
+
+
+def test_a_live_race_keeps_the_default_trials(as_alice, student_track):
+    run_wizard(as_alice, form_data(student_track, name="Live Night", **LIVE, trials=9))
+    assert Race.objects.get().trials == 3

@@ -7,9 +7,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
+    initial = False
 
     dependencies = [
+        ('leaderboard', '0001_seasons_and_imported_leaderboards'),
         ('races', '0007_record_vocabulary_leases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

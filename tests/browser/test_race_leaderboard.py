@@ -55,3 +55,60 @@ def test_a_searched_board_fetches_its_rows_again_on_an_event(race, joined, bob, 
     page.locator("#board-rows tr.me").wait_for()
     assert page.locator("#board-rows tr").all_inner_texts()[0].split("\t")[:3] == ["1", "BobTheRacer", "00:09.000"]
     assert page.locator("#board-me-rank").inner_text() == "1"
+
+
+@pytest.fixture(scope="module")
+def evaluating_server(django_db_setup, django_db_blocker):
+    """A server of its own whose embedded job thread evaluates Classic entries at full speed."""
+    import os
+    import subprocess
+
+    from django.conf import settings
+
+    from tests.browser.conftest import ROOT
+    from tests.services import start_daphne
+
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db['NAME']}", "DEBUG": "1", "JOBS": "thread",
+           "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1", "EVALUATION_STEP_DELAY_S": "0"}
+    env.pop("REDIS_URL", None)
+    log = open(ROOT / "var" / "browser-board-server.log", "w")  # noqa: SIM115 - closed below
+    proc, port = start_daphne(env, log)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_an_entry_reaches_the_board_without_a_reload(race, joined, bob, charlie, chromium,
+                                                     evaluating_server):
+    from races.garage import reference_model
+
+    drive(race, charlie, 60000)  # slower than any reference lap of the track
+    reference_model(bob, "Steady", temperament="steady")
+    context = chromium.new_context(base_url=evaluating_server)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", "bob")
+        page.fill("input[name=password]", "pw-bob")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login" not in url)
+        page.goto(f"/races/{race.pk}/")
+        assert [r.split("\t")[1] for r in page.locator("#board-rows tr").all_inner_texts()] == ["CharlieC"]
+        page.evaluate("window.pageMark = 1")  # gone if the page reloads
+        page.select_option("#entry-model", label="Steady")
+        page.click("#enter-button")
+        page.wait_for_selector("text=Steady is entered in Alice Cup")
+        page.evaluate("window.pageMark = 1")  # the entry's own redirect is a load; from here none
+        page.locator("#board-rows tr.me").wait_for(timeout=120_000)
+        rows = [r.split("\t")[:2] for r in page.locator("#board-rows tr").all_inner_texts()]
+        assert rows == [["1", "BobTheRacer"], ["2", "CharlieC"]]
+        assert page.evaluate("window.pageMark") == 1
+        assert page.locator("#board-me-rank").inner_text() == "1"
+    finally:
+        context.close()

@@ -92,7 +92,8 @@
 
   panel.addEventListener("leaderboard:changed", (e) => onChanged(e.detail));
 
-  // An open LIVE race's page has the live view's socket; a Classic or closed race's board opens its own.
+  // One socket per page: a racer's Classic page has the entry panel's (races/static/races/classic.js
+  // hands the board its events), an open LIVE race's page the live view's; else the board opens its own.
   if (panel.dataset.liveSocket !== "own") return;
   let delay = 1000;
   function connect() {

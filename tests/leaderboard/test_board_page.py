@@ -23,6 +23,7 @@ def test_the_board_shows_ranks_gap_and_your_rank(race, joined, bob, charlie, as_
     rows = response.context["board"].rows
     assert [(r["rank"], r["racer"], r["gap"]) for r in rows] == [(1, "CharlieC", "--"), (2, "BobTheRacer", "+00:00.500")]
     html = response.content.decode()
+    assert '<tr class="me"><td>2</td><td>BobTheRacer</td><td>00:10.500</td><td>+00:00.500</td>' in html
     assert 'id="board-me-rank">2</strong>' in html and 'id="board-me-gap">+00:00.500</strong>' in html
     assert f'href="/races/{race.pk}/leaderboard.csv"' in html
 

@@ -8,8 +8,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("timing.api_urls")),
     path("api/", include("leaderboard.api_urls")),
     path("api/", include("races.api_urls")),
+    path("", include("timing.urls")),
+    path("", include("broadcast.urls")),
     path("", include("leaderboard.urls")),
     path("", include("races.urls")),
 ]

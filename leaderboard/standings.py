@@ -31,10 +31,10 @@ BATCH = 2000
 
 
 def rules_of(race: Race) -> tuple[str, int]:
-    """The ranking method and minimum laps the race is ranked by (LIVE: best single lap)."""
-    if race.is_live:
-        return "best_lap", 1
-    return race.ranking_method, race.min_laps
+    """The ranking method and the consecutive valid laps a result needs (`Race.ranking_rule`:
+    LIVE best single lap, in-person races their own rule)."""
+    method, min_laps = race.ranking_rule()
+    return str(method), min_laps
 
 
 def _laps_that_count(race: Race):

@@ -3,6 +3,12 @@
 A race is visible to its organizer, its active participants and whoever holds its current
 invitation link; everyone else gets 404 so nothing about the race leaks. Organizer-only actions
 answer 403 to people who can see the race but not control it.
+
+Two more ways in, both read-only: a LIVE race whose broadcast is *Public* may be watched by
+anyone, without an account (its page, live view, leaderboard, COMING UP and replays); and the
+race's secret overlay key (`Race.overlay_token`, passed as `?key=` by an OBS browser source)
+opens its overlays and their websocket. The key opens nothing else, and a reset of the key ends
+every overlay that used the old one (`announce_change`).
 """
 
 from __future__ import annotations
@@ -66,18 +72,23 @@ class Visitor:
 
     user_id: int | None
     link: str | None
+    overlay_key: str | None = None  # the overlay key an OBS browser source came with
 
     @classmethod
-    def of(cls, user, session, race_id) -> Visitor:
+    def of(cls, user, session, race_id, overlay_key: str | None = None) -> Visitor:
         """Reads the session (a database query for a lazy session: call from sync code)."""
         link = (session or {}).get(SESSION_LINKS, {}).get(str(race_id))
-        return cls(user.pk if user is not None and user.is_authenticated else None, link or None)
+        return cls(user.pk if user is not None and user.is_authenticated else None, link or None,
+                   overlay_key or None)
 
 
 def _may_view(race: Race, visitors: Iterable[Visitor]) -> set[Visitor]:
-    """The rule, for any number of visitors in at most one query: the organizer, the active
-    participants, and holders of the current link who were not removed from the race."""
+    """The rule, for any number of visitors in at most one query: everyone for a public race;
+    else the organizer, the active participants, holders of the current link who were not
+    removed from the race, and holders of the current overlay key."""
     visitors = set(visitors)
+    if race.is_public:
+        return visitors
     ids = {v.user_id for v in visitors if v.user_id is not None and v.user_id != race.organizer_id}
     rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at") if ids else []
     active = {user_id for user_id, removed_at in rows if removed_at is None}
@@ -87,12 +98,14 @@ def _may_view(race: Race, visitors: Iterable[Visitor]) -> set[Visitor]:
         v for v in visitors
         if (v.user_id is not None and (v.user_id == race.organizer_id or v.user_id in active))
         or (v.link is not None and link_valid[v.link] and v.user_id not in removed)
+        or (v.overlay_key is not None and race.overlay_key_is_valid(v.overlay_key))
     }
 
 
-def can_view(request, race: Race) -> bool:
-    """Whether the request's user (or the link its session holds) may see the race."""
-    visitor = Visitor.of(request.user, request.session, race.pk)
+def can_view(request, race: Race, overlay_key: str | None = None) -> bool:
+    """Whether the request's user (or the link its session holds, or the overlay key an
+    overlay page was opened with) may see the race."""
+    visitor = Visitor.of(request.user, request.session, race.pk, overlay_key)
     return visitor in _may_view(race, [visitor])
 
 
@@ -114,10 +127,10 @@ def load_race(race_id) -> Race:
     return race
 
 
-def visible_race(request, race_id) -> Race:
+def visible_race(request, race_id, overlay_key: str | None = None) -> Race:
     """The race if `request` may see it, else the same 404 as for a race that does not exist."""
     race = load_race(race_id)
-    if not can_view(request, race):
+    if not can_view(request, race, overlay_key):
         raise race_not_found()
     return race
 
@@ -125,14 +138,16 @@ def visible_race(request, race_id) -> Race:
 def race_view(role: str = "viewer"):
     """Decorator: load the race named by `race_id`, check access, pass it as `race`.
 
-    role="viewer": organizer, participant or link holder; else 404.
-    role="organizer": as above, then 403 unless the user organizes the race.
+    role="viewer": organizer, participant or link holder, anyone for a public race; else 404.
+    role="overlay": as "viewer", or the holder of the race's overlay key (`?key=`); else 404.
+    role="organizer": as "viewer", then 403 unless the user organizes the race.
     """
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, race_id, *args, **kwargs):
-            race = visible_race(request, race_id)
+            key = request.GET.get("key") if role == "overlay" else None
+            race = visible_race(request, race_id, key)
             if role == "organizer" and not is_organizer(request.user, race):
                 raise PermissionDenied("Only the race organizer can do this.")
             return view(request, race, *args, **kwargs)

@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -97,6 +98,12 @@ def parse_message(text: str | None, data: bytes | None) -> tuple[object, str | N
     return content, None
 
 
+def overlay_key(scope) -> str | None:
+    """The overlay key an OBS browser source connects with (`?key=`), if any."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key")
+    return values[0][:64] if values else None
+
+
 @database_sync_to_async
 def load_visible_race(scope, race_id) -> tuple[Race, access.Visitor] | None:
     """The race and who is asking, if they may see it (the session is read here, off the loop)."""
@@ -104,10 +111,10 @@ def load_visible_race(scope, race_id) -> tuple[Race, access.Visitor] | None:
         race = access.load_race(race_id)
     except Exception:
         return None
-    user, session = scope.get("user"), scope.get("session") or {}
-    if user is None or not access.can_view(SimpleNamespace(user=user, session=session), race):
+    user, session, key = scope.get("user"), scope.get("session") or {}, overlay_key(scope)
+    if user is None or not access.can_view(SimpleNamespace(user=user, session=session), race, key):
         return None
-    return race, access.Visitor.of(user, session, race.pk)
+    return race, access.Visitor.of(user, session, race.pk, key)
 
 
 @database_sync_to_async

@@ -54,7 +54,7 @@ DETAIL_FIELDS = [
 CUSTOMIZATION_FIELDS = [
     "ranking_method", "min_laps", "trials", "off_track_penalty", "max_resets", "collision_penalty",
     "object_count", "random_objects", "object_positions", "bot_count", "bot_speed", "lane_change",
-    "lane_change_min", "lane_change_max", "time_per_racer", "broadcast",
+    "lane_change_min", "lane_change_max", "time_per_racer", "broadcast", "average_of", "min_lap_time",
 ]
 # The form-only fields of the object placement table (customization step).
 PLACEMENT_FIELDS = [f"obj_{kind}_{i}" for kind in ("lane", "location") for i in range(1, MAX_OBJECTS + 1)]
@@ -97,6 +97,7 @@ class RaceForm(forms.ModelForm):
         if organizer is not None:
             self.instance.organizer = organizer
         self.fields["end_at"].required = False
+        self.fields["min_lap_time"].required = False  # empty: the default
         self.fields["track"].empty_label = None
         self.fields["direction"].choices = [("", "The track's own direction"),
                                             *Track.Direction.choices]
@@ -171,6 +172,12 @@ class RaceForm(forms.ModelForm):
                 data["lane_change_min"] = data["lane_change_max"] = None
             if fmt == Race.Format.LIVE:
                 data["ranking_method"], data["min_laps"] = Race.Ranking.BEST_LAP, 1
+            if fmt == Race.Format.IN_PERSON:
+                data["min_laps"] = 1
+                if data.get("ranking_method") != Race.Ranking.AVERAGE_LAP:
+                    data["average_of"] = None
+        if data.get("min_lap_time") is None:
+            data["min_lap_time"] = Race.NOT_APPLICABLE_DEFAULTS["min_lap_time"]
         return data
 
     def _object_positions(self, data) -> list[dict]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from livesim import config as sim
+from timing import options as physical
 
 LIVE_DEFAULT_DURATION = timedelta(hours=4)
 LIVE_MAX_DURATION = timedelta(hours=24)
@@ -247,6 +248,7 @@ class Race(models.Model):
     class Format(models.TextChoices):
         CLASSIC = "classic", "Classic"
         LIVE = "live", "LIVE"
+        IN_PERSON = "in_person", "In person (physical track)"
 
     class RaceType(models.TextChoices):
         TIME_TRIAL = "tt", "Time trial"
@@ -343,6 +345,17 @@ class Race(models.Model):
         "time per racer (min)", null=True, blank=True, validators=range_validators(sim.TIME_PER_RACER_RANGE),
     )
     broadcast = models.CharField(max_length=10, choices=Broadcast.choices, default=Broadcast.PRIVATE)
+    # In person (a physical track; limits in timing.options)
+    average_of = models.PositiveSmallIntegerField(
+        "laps averaged", null=True, blank=True, validators=range_validators(physical.AVERAGE_OF_RANGE),
+        help_text="Ranked by average lap: the best average of this many consecutive valid laps.",
+    )
+    min_lap_time = models.DecimalField(
+        "minimum lap time (s)", max_digits=3, decimal_places=1,
+        default=Decimal(str(physical.MIN_LAP_TIME_DEFAULT)),
+        validators=range_validators(physical.MIN_LAP_TIME_RANGE, decimal=True),
+        help_text="A sensor crossing sooner after the lap began is a false trigger.",
+    )
     entries_open = models.BooleanField("model entries open", default=True)
     sim_state = models.CharField(
         "simulator", max_length=5, default="off", editable=False,
@@ -359,6 +372,9 @@ class Race(models.Model):
 
     invite_token = models.CharField(max_length=64, unique=True, default=new_invite_token, editable=False)
     invite_token_created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The secret of the race's broadcast overlays (OBS browser sources): read-only, no login, and
+    # a reset stops every overlay on the old one at once (races/access.py).
+    overlay_token = models.CharField(max_length=64, default=new_invite_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -381,6 +397,25 @@ class Race(models.Model):
     @property
     def is_live(self) -> bool:
         return self.format == self.Format.LIVE
+
+    @property
+    def is_in_person(self) -> bool:
+        return self.format == self.Format.IN_PERSON
+
+    @property
+    def has_turns(self) -> bool:
+        """Racers take turns from a queue (LIVE on the simulator, in person on the track)."""
+        return self.format in (self.Format.LIVE, self.Format.IN_PERSON)
+
+    def ranking_rule(self) -> tuple[str, int]:
+        """(ranking method, consecutive valid laps a result needs) of the leaderboard."""
+        if self.is_live:
+            return self.Ranking.BEST_LAP, 1
+        if self.is_in_person:
+            if self.ranking_method == self.Ranking.AVERAGE_LAP:
+                return self.Ranking.AVERAGE_LAP, self.average_of or physical.AVERAGE_OF_RANGE[0]
+            return self.Ranking.BEST_LAP, 1
+        return self.ranking_method, self.min_laps
 
     @property
     def is_student(self) -> bool:
@@ -450,6 +485,18 @@ class Race(models.Model):
         self.invite_token_created_at = timezone.now()
         self.save(update_fields=["invite_token", "invite_token_created_at", "updated_at"])
 
+    def reset_overlay_token(self) -> None:
+        self.overlay_token = new_invite_token()
+        self.save(update_fields=["overlay_token", "updated_at"])
+
+    def overlay_key_is_valid(self, key: str) -> bool:
+        return bool(key) and secrets.compare_digest(key, self.overlay_token)
+
+    @property
+    def is_public(self) -> bool:
+        """A LIVE race broadcast in public: anyone may watch it read-only, without an account."""
+        return self.is_live and self.broadcast == self.Broadcast.PUBLIC
+
     def close(self) -> None:
         if self.status != self.Status.CLOSED:
             self.closed_at = timezone.now()
@@ -467,15 +514,18 @@ class Race(models.Model):
         "lane_change": {"h2b"},
         "lane_change_min": {"h2b"},
         "lane_change_max": {"h2b"},
-        "time_per_racer": {"live"},
+        "time_per_racer": {"live", "in_person"},
         "broadcast": {"live"},
         "trials": {"classic"},
+        "average_of": {"in_person"},
+        "min_lap_time": {"in_person"},
     }
     NOT_APPLICABLE_DEFAULTS = {
         "collision_penalty": None, "object_count": None, "random_objects": False,
         "object_positions": [], "bot_count": None, "bot_speed": None, "lane_change": False,
         "lane_change_min": None, "lane_change_max": None, "time_per_racer": None,
-        "broadcast": "private", "trials": sim.DEFAULT_TRIALS,
+        "broadcast": "private", "trials": sim.DEFAULT_TRIALS, "average_of": None,
+        "min_lap_time": Decimal(str(physical.MIN_LAP_TIME_DEFAULT)),
     }
 
     @classmethod
@@ -499,6 +549,10 @@ class Race(models.Model):
         if self.is_live:
             self.ranking_method = self.Ranking.BEST_LAP
             self.min_laps = 1
+        if self.is_in_person:
+            self.min_laps = 1
+            if self.ranking_method != self.Ranking.AVERAGE_LAP:
+                self.average_of = None
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -530,13 +584,13 @@ class Race(models.Model):
 
         dates_ok = self._clean_dates(err)
         if self.start_at and dates_ok:
-            if self.is_live:
+            if self.has_turns:
                 if not self.end_at:
                     self.end_at = self.start_at + LIVE_DEFAULT_DURATION
                 elif self.end_at <= self.start_at:
-                    err("end_at", "A LIVE race must end after it starts.")
+                    err("end_at", f"A{'n in-person' if self.is_in_person else ' LIVE'} race must end after it starts.")
                 elif self.end_at - self.start_at > LIVE_MAX_DURATION:
-                    err("end_at", "A LIVE race lasts at most 24 hours.")
+                    err("end_at", f"A{'n in-person' if self.is_in_person else ' LIVE'} race lasts at most 24 hours.")
             elif not self.end_at:
                 err("end_at", "A Classic race needs an end date.")
             elif self.end_at <= self.start_at:
@@ -552,6 +606,9 @@ class Race(models.Model):
         elif self.trials is not None and self.min_laps and self.trials < self.min_laps:
             err("trials", f"Give at least as many trials as the minimum laps ({self.min_laps}): "
                           f"{self.trials} trial{'s' if self.trials != 1 else ''} can never qualify.")
+
+        if self.is_in_person:
+            self._clean_in_person(err)
 
         if (
             self.race_type in (self.RaceType.OBJECT_AVOIDANCE, self.RaceType.HEAD_TO_BOT)
@@ -596,6 +653,24 @@ class Race(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def _clean_in_person(self, err) -> None:
+        low, high = physical.TIME_PER_RACER_RANGE
+        if self.race_type != self.RaceType.TIME_TRIAL:
+            err("race_type", "In-person races are time trials.")
+        if self.time_per_racer is None:
+            err("time_per_racer", f"Choose how many minutes each racer has on the track ({low}–{high}).")
+        elif not low <= self.time_per_racer <= high:
+            err("time_per_racer", f"An in-person turn lasts {low}–{high} minutes.")
+        if self.ranking_method not in (self.Ranking.BEST_LAP, self.Ranking.AVERAGE_LAP):
+            err("ranking_method", "In-person races are ranked by best lap or best average lap.")
+        elif self.ranking_method == self.Ranking.AVERAGE_LAP and self.average_of is None:
+            low, high = physical.AVERAGE_OF_RANGE
+            err("average_of", f"Choose how many consecutive laps are averaged ({low}–{high}).")
+        elif self.ranking_method == self.Ranking.BEST_LAP and self.average_of is not None:
+            err("average_of", "Only for races ranked by average lap.")
+        if self.min_laps != 1:
+            err("min_laps", "In-person races rank by best lap or by the laps averaged.")
+
     def _clean_dates(self, err) -> bool:
         """Start and end within `race_date_range()`; False when either is outside (the rules
         that add durations to them must not run: they would overflow)."""
@@ -629,7 +704,8 @@ class Race(models.Model):
                        f"lap{'s' if laps != 1 else ''}. Create a new race for another {label}.")
 
     def _applies_label(self, field: str) -> str:
-        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE", "classic": "Classic"}
+        labels = {"oa": "object avoidance", "h2b": "head-to-bot", "live": "LIVE", "classic": "Classic",
+                  "in_person": "in-person"}
         return " and ".join(labels[k] for k in sorted(self.APPLIES_TO[field]))
 
     def _clean_object_positions(self, err) -> None:

@@ -29,6 +29,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `submission.queue`    the evaluation queue moved: places {run id: place} of the race's queued
                         submissions
 - `car.telemetry`       a physical car reported battery, temperature, ...
+- `timer.crossing`      a lap timer saw a car cross a gate (in-person races, `timing/`): crossing
+                        {gate (0 the line, 1.. sector gates), sensor, device_us, timer (its
+                        name)}; sent whether or not a turn is running, for overlays
+- `timekeeper.state`    the timekeeper's desk changed (`timing.desk.view()`): desk {version,
+                        turn (`timing.turn.Turn.view()` or null), timers [{id, name, connected,
+                        message, at}], queue (absent: unchanged), now_ms}; also on the race's
+                        timekeeper group, which the timekeeper pages listen to
 - `race.access`         an organizer action may have ended someone's access (link reset, racer
                         removed, race closed, edited or deleted): reason. Each server process
                         re-checks its viewers of the race and closes those who lost access with
@@ -43,6 +50,10 @@ Server → runners (commands, on the runners' layer: Redis lists in scaled mode,
 waits for a runner): `live.launch` (run_id; to any runner), `live.stop` (run_id; to the owner),
 `live.speed` (run_id, value, reply_to; to the owner, which answers `live.speed.applied` (value)
 or `error` (message) on `reply_to`).
+
+Server → a race's `obs_control` process (broadcast/, on the race's OBS group `obs_group`, never
+to browsers): `obs.command` (action: start_stream, stop_stream, refresh_sources, reload (the
+Broadcast settings changed), scene (with `scene`: the producer puts a scene on air)).
 
 A browser that misses messages loses nothing: on reconnect it gets a new `race.state`.
 """
@@ -80,6 +91,8 @@ MESSAGES: dict[str, Message] = {
     "submission.queue": Message("event", ("places",)),
     "car.telemetry": Message("event", ()),
     "race.access": Message("event", ("reason",)),
+    "timer.crossing": Message("event", ("crossing",)),
+    "timekeeper.state": Message("event", ("desk",)),
     "speed.ack": Message("reply", ("value",)),
     "error": Message("reply", ("message",)),
     "speed.set": Message("browser", ("value",)),
@@ -87,6 +100,7 @@ MESSAGES: dict[str, Message] = {
     "live.stop": Message("command", ("run_id",)),
     "live.speed": Message("command", ("run_id", "value", "reply_to")),
     "live.speed.applied": Message("reply", ("value",)),
+    "obs.command": Message("command", ("action",)),
 }
 TYPES = frozenset(t for t, m in MESSAGES.items() if m.direction == "event")
 
@@ -136,6 +150,14 @@ def leaderboard_changed(leaderboard: list[dict], total: int | None = None,
     return message("leaderboard.changed", leaderboard=leaderboard, **extra)
 
 
+def timer_crossing(crossing: dict) -> dict:
+    return message("timer.crossing", crossing=crossing)
+
+
+def timekeeper_state(desk: dict) -> dict:
+    return message("timekeeper.state", desk=desk)
+
+
 def submission_state(submission: dict) -> dict:
     return message("submission.state", submission=submission)
 
@@ -171,6 +193,15 @@ def speed_command(run_id: int, value: float, reply_to: str) -> dict:
 
 def speed_applied(value: float) -> dict:
     return message("live.speed.applied", value=value)
+
+
+OBS_ACTIONS = ("start_stream", "stop_stream", "refresh_sources", "reload", "scene")
+
+
+def obs_command(action: str, **payload: Any) -> dict:
+    if action not in OBS_ACTIONS:
+        raise ValueError(f"unknown OBS action {action!r}: one of {', '.join(OBS_ACTIONS)}")
+    return message("obs.command", action=action, **payload)
 
 
 # -- what browsers send -------------------------------------------------------------------------
@@ -214,6 +245,18 @@ def parse_browser_message(content: Any) -> tuple[str, dict]:
 
 def race_group(race_id) -> str:
     return f"race.{race_id}"
+
+
+def obs_group(race_id) -> str:
+    """The group of a race's obs_control process (producer commands; browsers never join it)."""
+    return f"obs.{race_id}"
+
+
+def send_obs_command(race_id, command: dict) -> None:
+    """Send a producer's command to the race's obs_control process (from synchronous code)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        _run(layer.group_send(obs_group(race_id), command))
 
 
 async def _await(coroutine):

@@ -47,7 +47,7 @@ class RaceSerializer(serializers.ModelSerializer):
             "time_zone", "track", "direction", "status", "closes_at", "organizer", "ranking_method", "min_laps",
             "trials", "off_track_penalty", "max_resets", "collision_penalty", "object_count", "random_objects",
             "object_positions", "bot_count", "bot_speed", "lane_change", "lane_change_min",
-            "lane_change_max", "time_per_racer", "broadcast", "entries_open", "invitation_url",
+            "lane_change_max", "time_per_racer", "broadcast", "average_of", "min_lap_time", "entries_open", "invitation_url",
             "created_at",
         ]
         read_only_fields = ["entries_open", "created_at"]
@@ -100,7 +100,9 @@ class RaceSerializer(serializers.ModelSerializer):
                 if field not in self.initial_data:
                     setattr(race, field, value)
                     attrs[field] = value
-        if "end_at" not in attrs and race.is_live and (self.instance is None or not self.partial):
+        if race.is_in_person and "min_laps" not in self.initial_data:
+            race.min_laps = attrs["min_laps"] = 1
+        if "end_at" not in attrs and race.has_turns and (self.instance is None or not self.partial):
             # A LIVE race created or replaced (PUT) without an end lasts the default 4 hours.
             race.end_at = None
         try:

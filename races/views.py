@@ -255,7 +255,8 @@ def race_detail(request, race: Race):
         "race": race,
         "is_organizer": organizer,
         "participant": participant,
-        "link_holder": participant is None and not organizer,
+        # a public race's watcher may hold no link: the page must not hand out the invitation
+        "link_holder": participant is None and not organizer and access.holds_link(request, race),
         "racer_count": race.participants.active().count(),
         **entry_context(request, race, participant),
         **classic_context(request, race, participant),

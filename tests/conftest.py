@@ -1,6 +1,6 @@
 """Shared fixtures (the named users and scenes are in tests/scenes.py), and the real-part suites.
 
-Suites marked `browser`, `postgres` or `redis` need those parts. On a machine without them the
+Suites marked `browser`, `postgres`, `redis` or `obs` need those parts. On a machine without them the
 suite is skipped with the reason; under CI=true a missing part is an error, never a skip.
 """
 
@@ -30,7 +30,7 @@ def pytest_configure(config):
 
 def pytest_runtest_setup(item):
     problems = service_problems()
-    for suite in ("browser", "postgres", "redis"):
+    for suite in ("browser", "postgres", "redis", "obs"):
         if suite in item.keywords and suite in problems:
             if IN_CI:
                 pytest.fail(f"CI=true and the {suite} suite cannot run: {problems[suite]}")

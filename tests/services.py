@@ -1,4 +1,4 @@
-"""Which real parts (Chromium, PostgreSQL, Redis) this machine has, and why not."""
+"""Which real parts (Chromium, PostgreSQL, Redis, OBS Studio) this machine has, and why not."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def service_problems() -> dict[str, str]:
             import playwright  # noqa: F401
         except ImportError:
             problems["browser"] = "the playwright Python package is not installed"
+    if not (shutil.which("obs") and shutil.which("xvfb-run")):
+        problems["obs"] = "no headless OBS Studio (apt-get install -y obs-studio xvfb)"
     if not _port_open(postgres_url(), 5432):
         problems["postgres"] = f"no PostgreSQL server at {postgres_url()}"
     if not _port_open(redis_url(), 6379):

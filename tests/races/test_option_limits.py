@@ -13,6 +13,7 @@ from livesim import config as sim
 from races.forms import MAX_OBJECTS, RaceForm
 from races.models import MIN_LAPS_CHOICES, OBJECT_LOCATION_RANGE, Race
 from races.serializers import RaceSerializer
+from timing import options as physical
 
 from .helpers import BOUNDS, H2B, api_payload, form_data, soon
 
@@ -28,6 +29,9 @@ LIMITS = {
     "lane_change_max": sim.LANE_CHANGE_RANGE,
     "time_per_racer": sim.TIME_PER_RACER_RANGE,
     "trials": sim.TRIALS_RANGE,
+    # in person: timing.options (an in-person turn is further held to physical.TIME_PER_RACER_RANGE)
+    "average_of": physical.AVERAGE_OF_RANGE,
+    "min_lap_time": physical.MIN_LAP_TIME_RANGE,
 }
 
 

@@ -1,0 +1,177 @@
+"""Broadcast pages: the overlays OBS browser sources show, broadcast mode, the commentator's
+view, and the organizer's Broadcast page (overlay links and key, scenes, OBS connection)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from races import access, protocol
+from races.access import race_view
+from races.models import Race
+from races.run_models import Run
+
+from .forms import BroadcastSettingsForm
+from .models import BroadcastSettings
+from .overlays import KINDS, BadOverlayOption, options, overlay_url
+
+LAYOUTS = {"1up": "Race + one commentator", "2up": "Race + two commentators",
+           "intro": "Intro", "ending": "Ending leaderboard"}
+
+
+def racers_of(race: Race) -> dict[str, dict]:
+    """{user id: {alias, country}} of the race's racers, for the overlays' flags."""
+    rows = race.participants.select_related("user__racer")
+    racers = {}
+    for participant in rows:
+        profile = getattr(participant.user, "racer", None)
+        if profile is not None:
+            racers[str(participant.user_id)] = {"alias": profile.alias, "country": str(profile.country or "")}
+    return racers
+
+
+def race_info(race: Race) -> dict:
+    return {"name": race.name, "track": race.track.name if race.track_id else "", "format": race.get_format_display(),
+            "race_type": race.get_race_type_display(), "start_at": race.start_at.isoformat(),
+            "end_at": race.closes_at.isoformat() if race.closes_at else None,
+            "time_zone": race.time_zone, "time_per_racer": race.time_per_racer}
+
+
+def page_context(request, race: Race, top: int = 10, notes: dict | None = None,
+                 laps: dict | None = None) -> dict:
+    """What an overlay page's script starts from (the `overlay-config` JSON)."""
+    key = request.GET.get("key", "")
+    key = key if race.overlay_key_is_valid(key) else ""
+    info = race_info(race)
+    return {"race": race, "info": info, "config": {
+        "race_id": str(race.pk), "key": key, "racers": racers_of(race), "info": info, "top": top,
+        "notes": notes or {}, "laps": laps or {}}}
+
+
+def season_table(race: Race, top: int) -> dict | None:
+    """The standings (league points) of a season the race counts in, top N, as it is now: a
+    public season, or one of the race's own organizer (the overlay is theirs to show)."""
+    from leaderboard import importer, seasons
+    from leaderboard.season_models import Season
+
+    season = (Season.objects.filter(races=race).filter(Q(public=True) | Q(organizer_id=race.organizer_id))
+              .order_by("-created_at").first())
+    if season is None:
+        return None
+    _, table = importer.season_standings(season, seasons.POINTS)
+    return {"name": season.name, "rows": [
+        {"rank": s.rank, "racer": s.racer, "country": s.country, "points": s.points, "races": s.races}
+        for s in table[:top]]}
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"  # a reset key must not live on in a cache
+    response["Referrer-Policy"] = "no-referrer"  # nor leak in a Referer
+    return response
+
+
+@race_view(role="overlay")
+def overlay(request, race: Race, kind: str):
+    """One transparent 1920x1080 overlay, alone on its page, updated from the race's events."""
+    if kind not in KINDS:
+        raise Http404("No such overlay.")
+    try:
+        opts = options(request.GET)
+    except BadOverlayOption as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    context = {**page_context(request, race, opts["top"]), "kind": kind, "parts": [kind], "opts": opts}
+    if kind == "season":
+        context["season"] = season_table(race, opts["top"])
+    return _no_store(render(request, "broadcast/overlay.html", context))
+
+
+@race_view(role="overlay")
+def broadcast_mode(request, race: Race):
+    """The race laid out for a stream: overlays around cut-outs for commentator cameras."""
+    layout = request.GET.get("layout", "1up")
+    if layout not in LAYOUTS:
+        return HttpResponseBadRequest(f"layout must be one of {', '.join(LAYOUTS)}", content_type="text/plain")
+    try:
+        opts = options(request.GET)
+    except BadOverlayOption as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain")
+    context = {**page_context(request, race, opts["top"]), "layout": layout, "opts": opts}
+    return _no_store(render(request, "broadcast/mode.html", context))
+
+
+def is_commentator(user, race: Race) -> bool:
+    return user.is_authenticated and BroadcastSettings.objects.filter(race=race, commentators=user).exists()
+
+
+@race_view()
+def commentator(request, race: Race):
+    """The commentator's view (organizer or the race's commentators)."""
+    if not (access.is_organizer(request.user, race) or is_commentator(request.user, race)):
+        raise PermissionDenied("Only the race's commentators and organizer see this view.")
+    settings = BroadcastSettings.of(race)
+    run = race.runs.filter(state__in=Run.ACTIVE_STATES).first()
+    laps = {str(run.pk): [lap.as_event() for lap in run.laps.all()]} if run else {}  # a view opened mid-turn
+    context = page_context(request, race, notes={str(k): v for k, v in settings.racer_notes.items()}, laps=laps)
+    return render(request, "broadcast/commentator.html", context)
+
+
+@race_view(role="organizer")
+def broadcast_page(request, race: Race):
+    settings = BroadcastSettings.of(race)
+    form = BroadcastSettingsForm(request.POST or None, instance=settings, race=race)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        protocol.send_obs_command(race.pk, protocol.obs_command("reload"))
+        messages.success(request, "Broadcast settings saved.")
+        return redirect("broadcast_page", race_id=race.pk)
+    base = request.build_absolute_uri("/")
+    links = [(kind, label, overlay_url(race, kind, base)) for kind, label in KINDS.items()]
+    modes = [(layout, label, overlay_url(race, "x", base).replace("/overlays/x/", "/broadcast-mode/")
+              + f"&layout={layout}") for layout, label in LAYOUTS.items()]
+    return render(request, "broadcast/settings.html", {
+        "race": race, "settings": settings, "form": form, "links": links, "modes": modes,
+        "obs_command": f"python manage.py obs_control --race {race.pk} --obs ws://127.0.0.1:4455 "
+                       f"--password YOUR_OBS_PASSWORD --site {base.rstrip('/')}",
+    })
+
+
+@require_POST
+@race_view(role="organizer")
+def reset_overlay_key(request, race: Race):
+    race.reset_overlay_token()
+    access.announce_change(race.pk, "overlay key reset")  # open overlays on the old key close now
+    protocol.send_obs_command(race.pk, protocol.obs_command("reload"))  # obs_control: sources get the new key
+    messages.success(request, "New overlay links: the old ones stopped working. A running obs_control gives its "
+                              "browser sources the new links; update any you added by hand.")
+    return redirect("broadcast_page", race_id=race.pk)
+
+
+OBS_BUTTONS = {"start_stream": "Streaming starts.", "stop_stream": "Streaming stops.",
+               "refresh_sources": "Browser sources refreshed."}
+
+
+@require_POST
+@race_view(role="organizer")
+def obs_command(request, race: Race):
+    """The producer's buttons: stream on/off, refresh sources, manual control on/off."""
+    action = request.POST.get("action", "")
+    settings = BroadcastSettings.of(race)
+    if action in ("pause", "resume"):
+        settings.automation_paused = action == "pause"
+        settings.save(update_fields=["automation_paused", "updated_at"])
+        protocol.send_obs_command(race.pk, protocol.obs_command("reload"))
+        messages.success(request, "Manual control: race events switch no scenes." if settings.automation_paused
+                         else "Automation on: race events switch the scenes.")
+    elif action in OBS_BUTTONS:
+        if settings.obs_state != BroadcastSettings.Connection.CONNECTED:
+            messages.error(request, "OBS is not connected: start obs_control (command below) and OBS first.")
+        else:
+            protocol.send_obs_command(race.pk, protocol.obs_command(action))
+            messages.success(request, OBS_BUTTONS[action])
+    else:
+        return HttpResponseBadRequest(f"unknown action {action[:30]!r}", content_type="text/plain")
+    return redirect("broadcast_page", race_id=race.pk)

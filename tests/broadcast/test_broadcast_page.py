@@ -1,0 +1,91 @@
+"""The organizer's Broadcast page: scenes, manual control, commentators and their notes saved
+(each save tells obs_control to reload); OBS buttons refused while OBS is not connected; every
+action checks its role (racer 403, stranger 404)."""
+
+from __future__ import annotations
+
+import pytest
+
+from broadcast.models import BroadcastSettings
+
+FORM = {"intro_scene": "Intro", "race_scene": "Race cam", "leaderboard_scene": "Board",
+        "winner_scene": "Winner", "idle_after_s": "30", "record_turns": "on"}
+
+
+def test_the_organizer_maps_moments_to_scenes_and_names_commentators(as_alice, live_race, bob):
+    response = as_alice.post(f"/races/{live_race.pk}/broadcast/",
+                             {**FORM, "commentators": [bob.pk], f"note_{bob.pk}": "Won last season"})
+    assert response.status_code == 302
+    settings = BroadcastSettings.objects.get(race=live_race)
+    assert settings.scenes() == {"idle": "Intro", "countdown": "Race cam", "ended": "Board", "winner": "Winner"}
+    assert list(settings.commentators.all()) == [bob]
+    assert settings.racer_notes == {str(bob.pk): "Won last season"}
+
+
+def test_a_blank_scene_or_a_bad_delay_is_refused_and_nothing_saved(as_alice, live_race):
+    response = as_alice.post(f"/races/{live_race.pk}/broadcast/", {**FORM, "race_scene": " ", "idle_after_s": "1"})
+    assert response.status_code == 200
+    assert b"Ensure this value is greater than or equal to 5" in response.content
+    assert BroadcastSettings.objects.get(race=live_race).race_scene == "Race"
+
+
+def test_manual_control_toggles(as_alice, live_race):
+    url = f"/races/{live_race.pk}/broadcast/obs/"
+    assert as_alice.post(url, {"action": "pause"}).status_code == 302
+    assert BroadcastSettings.objects.get(race=live_race).automation_paused
+    assert as_alice.post(url, {"action": "resume"}).status_code == 302
+    assert not BroadcastSettings.objects.get(race=live_race).automation_paused
+
+
+def test_stream_buttons_say_when_obs_is_not_connected(as_alice, live_race):
+    response = as_alice.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "start_stream"}, follow=True)
+    assert b"OBS is not connected" in response.content
+
+
+def test_an_unknown_obs_action_is_a_400(as_alice, live_race):
+    response = as_alice.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "format_disk"})
+    assert response.status_code == 400 and b"unknown action" in response.content
+
+
+def test_every_broadcast_action_checks_its_role(as_bob, as_mallory, client, live_race):
+    for path, data in ((f"/races/{live_race.pk}/broadcast/", FORM),
+                       (f"/races/{live_race.pk}/broadcast/obs/", {"action": "pause"}),
+                       (f"/races/{live_race.pk}/broadcast/overlay-key/reset/", {})):
+        assert as_bob.post(path, data).status_code == 403
+        assert as_mallory.post(path, data).status_code == 404
+        assert client.post(path, data).status_code == 404
+    assert not BroadcastSettings.objects.filter(race=live_race, automation_paused=True).exists()
+
+
+def test_the_race_panel_shows_the_obs_connection(as_alice, live_race):
+    BroadcastSettings.objects.create(race=live_race, obs_state="connected")
+    response = as_alice.get(f"/races/{live_race.pk}/")
+    assert b'id="obs-state-badge">connected<' in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_stream_buttons_reach_a_connected_obs_control(alice, live_race):
+    """The button's command goes on the race's OBS group, where obs_control listens."""
+    import asyncio
+
+    from channels.db import database_sync_to_async
+    from channels.layers import get_channel_layer
+    from django.test import Client
+
+    from races import protocol
+
+    def press():
+        BroadcastSettings.objects.create(race=live_race, obs_state="connected")
+        client = Client()
+        client.force_login(alice)
+        return client.post(f"/races/{live_race.pk}/broadcast/obs/", {"action": "start_stream"}, follow=True)
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(protocol.obs_group(live_race.pk), channel)
+    try:
+        response = await database_sync_to_async(press)()
+        assert b"Streaming starts." in response.content
+        assert await asyncio.wait_for(layer.receive(channel), 5) == protocol.obs_command("start_stream")
+    finally:
+        await layer.group_discard(protocol.obs_group(live_race.pk), channel)

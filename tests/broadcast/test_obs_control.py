@@ -1,0 +1,213 @@
+"""OBS driven by the race, against a real OBS Studio started headless by the test
+(tests/support/obs_studio.py): scenes and the racer's text source set up, scene switches and a
+recording per turn for real; the browser-source requests (Debian's OBS has no obs-browser) by
+what OBS receives; reconnection after OBS restarts; and the whole `obs_control` command following
+a real LIVE turn through the Redis channel layer: countdown, end and winner switch the program
+scene, and each turn leaves its own recording file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from obswebsocket import obsws
+from obswebsocket import requests as obs
+
+from broadcast.automation import RACER_TEXT, Action
+from broadcast.models import BroadcastSettings
+from broadcast.obs import BROWSER_SOURCE, BrowserSource, ObsDriver
+from tests.services import redis_url, test_database_url
+from tests.support.obs_studio import ObsStudio
+
+pytestmark = [pytest.mark.obs, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+SCENES = ("Intro", "Race", "Leaderboard", "Winner")
+
+
+@pytest.fixture
+def studio():
+    instance = ObsStudio().start()
+    yield instance
+    instance.cleanup()
+
+
+def wait_for(check, timeout=15.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Watcher:
+    """A second obs-websocket client: the program scenes OBS actually switched to, in order."""
+
+    def __init__(self, studio: ObsStudio) -> None:
+        self.scenes: list[str] = []
+        self.ws = obsws("127.0.0.1", studio.port, studio.password, timeout=5)
+        self.all: list = []
+        self.ws.register(self._event)
+        self.ws.connect()
+        # Cuts, as a producer would pick for automated switches: OBS reports a switch made in
+        # the middle of a fade only when the fade ends, and the fast test turns are shorter
+        self.ws.call(obs.SetCurrentSceneTransition(transitionName="Cut"))
+
+    def _event(self, event) -> None:
+        self.all.append(event)
+        if event.name == "CurrentProgramSceneChanged":
+            self.scenes.append(event.datain.get("sceneName"))
+
+    def program(self) -> str:
+        return self.ws.call(obs.GetCurrentProgramScene()).datain["currentProgramSceneName"]
+
+    def close(self) -> None:
+        self.ws.disconnect()
+
+
+def test_the_driver_sets_obs_up_switches_scenes_and_records_a_turn(studio):
+    source = BrowserSource("Race", "Race: leaderboard", "http://127.0.0.1:8000/races/x/overlays/leaderboard/?key=k")
+    driver = ObsDriver(studio.url, studio.password, scenes=SCENES, sources=(source,), text_scene="Race").start()
+    try:
+        wait_for(lambda: driver.state == "connected", what="the driver to connect")
+        watcher = Watcher(studio)
+        names = {s["sceneName"] for s in watcher.ws.call(obs.GetSceneList()).datain["scenes"]}
+        assert set(SCENES) <= names
+        # the browser source is asked for with the overlay's URL and size; this OBS has no such kind
+        created = [data for name, data in driver.sent if name == "CreateInput" and data["inputKind"] == BROWSER_SOURCE]
+        assert created == [{"sceneName": "Race", "inputName": "Race: leaderboard", "inputKind": "browser_source",
+                            "inputSettings": {"url": source.url, "width": 1920, "height": 1080},
+                            "sceneItemEnabled": True}]
+
+        driver.submit(Action("scene", "Race"))
+        driver.submit(Action("text", "BobTheRacer", RACER_TEXT))
+        driver.submit(Action("record_start", "Cup_BobTheRacer_run7"))
+        wait_for(lambda: watcher.program() == "Race", what="the Race scene")
+        text = wait_for(lambda: watcher.ws.call(obs.GetInputSettings(inputName=RACER_TEXT)).datain.get("inputSettings", {}).get("text"),
+                        what="the racer's name")
+        assert text == "BobTheRacer"
+        time.sleep(1.0)
+        driver.submit(Action("scene", "Leaderboard"))
+        driver.submit(Action("record_stop"))
+        wait_for(lambda: (studio.recordings / "Cup_BobTheRacer_run7.mkv").exists(), what="the turn's recording")
+        wait_for(lambda: watcher.scenes[-2:] == ["Race", "Leaderboard"], what="the Leaderboard scene")
+        watcher.close()
+    finally:
+        driver.stop()
+
+
+def test_the_driver_reconnects_when_obs_restarts_and_puts_the_scene_back(studio):
+    states = []
+    driver = ObsDriver(studio.url, studio.password, scenes=SCENES, retry_s=0.3,
+                       on_state=lambda state, detail: states.append(state)).start()
+    try:
+        wait_for(lambda: driver.state == "connected", what="the first connection")
+        driver.submit(Action("scene", "Winner"))
+        wait_for(lambda: driver.on_air == "Winner", what="the Winner scene")
+        studio.stop()
+        wait_for(lambda: driver.state == "connecting", what="the driver to notice OBS is gone")
+        studio.start()  # same port, same config: the scenes come back from OBS's own scene collection
+        wait_for(lambda: driver.state == "connected", timeout=30, what="the reconnection")
+        watcher = Watcher(studio)
+        wait_for(lambda: watcher.program() == "Winner", what="the on-air scene put back")
+        driver.submit(Action("scene", "Race"))
+        wait_for(lambda: watcher.program() == "Race", what="a switch after the reconnection")
+        watcher.close()
+        assert states[0] == "connected" and "connecting" in states and states[-1] == "connected"
+    finally:
+        driver.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_obs_control_follows_a_live_race_countdown_end_and_winner(studio, redis_layers, live_race_ready, bob):
+    from races import live_control, record
+    from races.live import LivePool
+
+    race = live_race_ready
+    BroadcastSettings.objects.create(race=race, idle_after_s=3600)
+    env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": test_database_url(),
+           "RACESERVER_NO_BOOTSTRAP": "1", "JOBS": "inline", "PYTHONUNBUFFERED": "1"}
+    log = open(studio.home / "obs_control.log", "w")  # noqa: SIM115 - closed below
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "obs_control", "--race", str(race.pk), "--obs", studio.url,
+         "--password", studio.password, "--for-seconds", "240"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    watcher = None
+    try:
+        wait_for(lambda: BroadcastSettings.objects.get(race=race).obs_state == "connected", timeout=30,
+                 what="obs_control to report OBS connected")
+        watcher = Watcher(studio)
+        wait_for(lambda: watcher.program() == "Intro", what="the intro on an idle race")
+
+        pool = LivePool(fast=True)
+        runs = []
+        for _ in range(2):  # two turns: two recordings
+            run = record.begin_run(race, bob.pk, model_name="reference:steady")
+            runs.append(run)
+            pool.launch(run.pk)
+            assert pool.wait(run.pk, timeout=90)
+            wait_for(lambda: watcher.program() == "Leaderboard", what="the leaderboard after the turn")
+        live_control.declare_winner(race)
+        wait_for(lambda: watcher.scenes[-1:] == ["Winner"], what="the winner scene")
+        assert watcher.scenes == ["Race", "Leaderboard", "Race", "Leaderboard", "Winner"]
+        for run in runs:
+            wait_for(lambda run=run: (studio.recordings / f"Live-Cup_BobTheRacer_run{run.pk}.mkv").exists(),
+                     what=f"the recording of run {run.pk}")
+        state = BroadcastSettings.objects.get(race=race)
+        assert state.obs_state == "connected"
+    finally:
+        if watcher is not None:
+            watcher.close()
+        command.terminate()
+        command.wait(20)
+        log.close()
+    assert BroadcastSettings.objects.get(race=race).obs_state == "offline"  # it says so when it stops
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_manual_control_pauses_the_automation_and_new_scenes_reach_obs(studio, redis_layers, live_race_ready, bob, as_alice):
+    from races import record
+    from races.live import LivePool
+
+    race = live_race_ready
+    BroadcastSettings.objects.create(race=race, idle_after_s=3600)
+    env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": test_database_url(),
+           "RACESERVER_NO_BOOTSTRAP": "1", "JOBS": "inline", "PYTHONUNBUFFERED": "1"}
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "obs_control", "--race", str(race.pk), "--obs", studio.url,
+         "--password", studio.password, "--for-seconds", "120"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = None
+    try:
+        wait_for(lambda: BroadcastSettings.objects.get(race=race).obs_state == "connected", timeout=30,
+                 what="obs_control to connect")
+        watcher = Watcher(studio)
+        wait_for(lambda: watcher.program() == "Intro", what="the intro")
+        assert as_alice.post(f"/races/{race.pk}/broadcast/obs/", {"action": "pause"}).status_code == 302
+        assert BroadcastSettings.objects.get(race=race).automation_paused
+        time.sleep(1.0)  # the reload reaches obs_control
+        pool = LivePool(fast=True)
+        run = record.begin_run(race, bob.pk, model_name="reference:steady")
+        pool.launch(run.pk)
+        assert pool.wait(run.pk, timeout=90)
+        time.sleep(1.0)
+        assert watcher.program() == "Intro" and watcher.scenes == []
+        assert not list(studio.recordings.iterdir())
+        # a scene renamed on the Broadcast page is set up in OBS by the running obs_control
+        form = {"intro_scene": "Intro", "race_scene": "Race cam", "leaderboard_scene": "Leaderboard",
+                "winner_scene": "Winner", "idle_after_s": "60", "automation_paused": "on"}
+        assert as_alice.post(f"/races/{race.pk}/broadcast/", form).status_code == 302
+        wait_for(lambda: "Race cam" in {s["sceneName"] for s in watcher.ws.call(obs.GetSceneList()).datain["scenes"]},
+                 what="the renamed scene in OBS")
+    finally:
+        if watcher is not None:
+            watcher.close()
+        command.terminate()
+        command.wait(20)

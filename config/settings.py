@@ -117,8 +117,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # commits each lap timer crossing; with the default rollback journal every commit waited for
     # two to three flushes, 10–30 ms on a busy disk). A power cut can lose the last commits, not
     # corrupt the file; readers no longer block the writer.
+    # IMMEDIATE: a transaction takes the write lock when it begins. Deferred ones that read and
+    # then write (a lap and its standing, an entry) fail at once with "database is locked" when
+    # two threads (a request and an embedded job) upgrade together; waiting (timeout) cannot
+    # resolve that, taking the lock first can.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:

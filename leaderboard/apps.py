@@ -1,3 +1,4 @@
+"""Ranking rules (pure functions), race standings and boards, seasons, leaderboard files."""
 from django.apps import AppConfig
 
 
@@ -5,10 +6,19 @@ class LeaderboardConfig(AppConfig):
     name = "leaderboard"
 
     def ready(self) -> None:
-        # The record announces a committed lap with a signal, so it never imports the
-        # leaderboard; the leaderboard answers with the race's new board.
+        # The record never imports the leaderboard. A lap's standing is written in the lap's
+        # own transaction (post_save of the Lap), so they commit together; once the commit holds
+        # the record sends `lap_committed` and the board is announced.
+        from django.db.models.signals import post_save
+
+        from races.models import Race
+        from races.run_models import Lap, Run
         from races.signals import lap_committed
 
-        from .board import announce_leaderboard
+        from .board import on_lap_committed
+        from .standings import on_lap_saved, on_race_saved, on_run_saved
 
-        lap_committed.connect(announce_leaderboard, dispatch_uid="leaderboard.announce")
+        post_save.connect(on_lap_saved, sender=Lap, dispatch_uid="leaderboard.lap_saved")
+        post_save.connect(on_run_saved, sender=Run, dispatch_uid="leaderboard.run_saved")
+        post_save.connect(on_race_saved, sender=Race, dispatch_uid="leaderboard.race_saved")
+        lap_committed.connect(on_lap_committed, dispatch_uid="leaderboard.lap_committed")

@@ -7,8 +7,10 @@ attempt qualifies when it holds `min_laps` consecutive valid laps; its value is
 - average_lap:  the lowest mean over a window of `min_laps` consecutive valid laps,
 - total_time:   the lowest sum over such a window (the total time of the qualifying laps).
 
-A racer's entry is their best attempt. Ties are broken deterministically: equal values rank by
-who reached the value first (`achieved_at`), then by alias.
+A racer's entry is their best attempt. Ties are broken deterministically (`tie_key`): equal
+values rank by who reached the value first (`achieved_at`: when the lap that reached it was
+committed), then by the racer's account id (who signed up first), then by alias. The stored
+standings (leaderboard/models.py `RANK_ORDER`) order by the same key.
 """
 
 from __future__ import annotations
@@ -52,15 +54,16 @@ class Row:
     racer_id: int | None = None
 
 
-def attempt_value(laps: Sequence[LapResult], method: str, min_laps: int = 1) -> int | None:
-    """The attempt's ranking value in ms, or None if it does not qualify."""
+def attempt_best(laps: Sequence[LapResult], method: str, min_laps: int = 1) -> tuple[int, int] | None:
+    """The attempt's ranking value in ms and the index of the lap that first reached it, or None
+    if it does not qualify. An invalid lap breaks the streak: a window never spans it."""
     if method not in METHODS:
         raise ValueError(f"unknown ranking method {method!r}")
     if min_laps < 1:
         raise ValueError("min_laps must be at least 1")
-    best: int | None = None
+    best: tuple[int, int] | None = None
     run: list[int] = []
-    for lap in laps:
+    for index, lap in enumerate(laps):
         if not lap.valid:
             run = []
             continue
@@ -69,13 +72,25 @@ def attempt_value(laps: Sequence[LapResult], method: str, min_laps: int = 1) -> 
             continue
         window = run[-min_laps:]
         if method == BEST_LAP:
-            value = min(run)
+            value = min(run)  # the best lap of a streak that holds min_laps consecutive laps
         elif method == AVERAGE_LAP:
             value = round(sum(window) / min_laps)
         else:
             value = sum(window)
-        best = value if best is None else min(best, value)
+        if best is None or value < best[0]:
+            best = (value, index)
     return best
+
+
+def attempt_value(laps: Sequence[LapResult], method: str, min_laps: int = 1) -> int | None:
+    """The attempt's ranking value in ms, or None if it does not qualify."""
+    best = attempt_best(laps, method, min_laps)
+    return None if best is None else best[0]
+
+
+def tie_key(value_ms: int, achieved_at: float, racer_id: int | None, racer: str = "") -> tuple:
+    """The board's order: value, then who reached it first, then who signed up first."""
+    return (value_ms, achieved_at, racer_id if racer_id is not None else 0, racer)
 
 
 def rank(attempts: Iterable[Attempt], method: str, min_laps: int = 1) -> list[Row]:
@@ -91,7 +106,8 @@ def rank(attempts: Iterable[Attempt], method: str, min_laps: int = 1) -> list[Ro
         held = best.get(attempt.racer)
         if held is None or key < held[:2]:
             best[attempt.racer] = (value, attempt.achieved_at, attempt)
-    ordered = sorted(best.items(), key=lambda item: (item[1][0], item[1][1], item[0]))
+    ordered = sorted(best.items(),
+                     key=lambda item: tie_key(item[1][0], item[1][1], item[1][2].racer_id, item[0]))
     rows: list[Row] = []
     leader = ordered[0][1][0] if ordered else 0
     for position, (racer, (value, achieved_at, attempt)) in enumerate(ordered, start=1):

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import board_views, views
 
 urlpatterns = [
+    path("races/<str:race_id>/leaderboard.json", board_views.leaderboard_json, name="leaderboard_json"),
+    path("races/<str:race_id>/calendar.ics", board_views.race_ics, name="race_ics"),
     path("seasons/", views.season_list, name="season_list"),
     path("seasons/<str:season_id>/", views.season_detail, name="season_detail"),
     path("seasons/<str:season_id>/manage/", views.season_manage, name="season_manage"),

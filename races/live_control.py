@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from leaderboard.board import race_leaderboard
+from leaderboard.board import EVENT_ROWS, race_leaderboard
 
 from . import protocol, record, router
 from .garage_models import Entry
@@ -64,7 +64,7 @@ def snapshot(race: Race, viewer=None) -> dict:
               "track": {"slug": track.slug, "name": track.name, "geometry": race.track_geometry()}},
         run=None if run is None else run.as_event(racer_alias(run.racer)),
         queue=queue(race),
-        leaderboard=race_leaderboard(race),
+        leaderboard=race_leaderboard(race, EVENT_ROWS),  # the top: a board may hold thousands
         me=None if viewer is None else {
             "user_id": getattr(viewer, "pk", None),
             "is_organizer": getattr(viewer, "pk", None) == race.organizer_id,

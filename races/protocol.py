@@ -18,7 +18,9 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
                         for latency figures), frame (`livesim.realtime.FRAME_FIELDS`)
 - `run.lap`             a lap was committed: run_id, lap (`Lap.as_event()`: `run_models.LAP_FIELDS`)
 - `queue.changed`       the LIVE queue changed: queue [...]
-- `leaderboard.changed` the race's leaderboard changed: leaderboard [...]
+- `leaderboard.changed` the race's leaderboard changed: leaderboard [the top rows], and optionally
+                        total (racers ranked) and changed (the row of the racer whose
+                        standing changed, with their rank; leaderboard/board.py `row`)
 - `submission.state`    a Classic submission changed: submission (`evaluation.submission_event`:
                         id, racer_id, racer, model, state queued|evaluating|done|failed, place
                         (in the evaluation queue, while queued), trial and trials, progress (% of
@@ -142,8 +144,10 @@ def queue_changed(queue: list[dict]) -> dict:
     return message("queue.changed", queue=queue)
 
 
-def leaderboard_changed(leaderboard: list[dict]) -> dict:
-    return message("leaderboard.changed", leaderboard=leaderboard)
+def leaderboard_changed(leaderboard: list[dict], total: int | None = None,
+                        changed: dict | None = None) -> dict:
+    extra = {} if total is None else {"total": total, "changed": changed}
+    return message("leaderboard.changed", leaderboard=leaderboard, **extra)
 
 
 def timer_crossing(crossing: dict) -> dict:

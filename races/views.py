@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from leaderboard.board import race_leaderboard
+from leaderboard.board_views import board_context
 
 from . import access, lineup, live_control, sponsorship
 from .access import race_view
@@ -258,10 +258,13 @@ def race_detail(request, race: Race):
         # a public race's watcher may hold no link: the page must not hand out the invitation
         "link_holder": participant is None and not organizer and access.holds_link(request, race),
         "racer_count": race.participants.active().count(),
-        "leaderboard": race_leaderboard(race),
         **entry_context(request, race, participant),
         **classic_context(request, race, participant),
     }
+    # The board panel: Classic races always; an open LIVE race's live view shows its own board.
+    context["show_board"] = not race.is_live or race.status == Race.Status.CLOSED
+    if context["show_board"]:
+        context.update(board_context(request, race))
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)
         context.update(

@@ -56,6 +56,11 @@
   }
   function handle(msg) {
     if (msg.type === "race.state") return reload();
+    if (msg.type === "leaderboard.changed") {  // one socket per page: the board panel's events too
+      const board = document.getElementById("leaderboard");
+      if (board) board.dispatchEvent(new CustomEvent("leaderboard:changed", { detail: msg }));
+      return;
+    }
     if (msg.type === "submission.state" && msg.submission && msg.submission.racer_id === me) {
       const old = subs.get(msg.submission.id);
       // a late progress event must not undo an end already shown

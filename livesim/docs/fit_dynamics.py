@@ -30,7 +30,16 @@ from scipy.optimize import least_squares
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from livesim.car import ACCEL, BRAKE_DECEL, DT  # noqa: E402
+from livesim.car import (  # noqa: E402
+    ACCEL,
+    BASE_LINK_AHEAD,
+    BRAKE_DECEL,
+    DT,
+    GRIP_ACCEL,
+    STEER_TIME_CONSTANT,
+    YAW_WHEELBASE,
+    arc_step,
+)
 
 DRFC = ROOT.parent / "shared" / "deepracer-reference" / "drfc-evaluation"
 OLD_WHEELBASE = 0.164  # m, livesim's car before this fit (the URDF's axle distance)
@@ -53,7 +62,7 @@ def load() -> list[dict[str, np.ndarray]]:
         for k in range(6, len(df) - 1):
             ok[k] = (status[k - 6:k + 1] == "in_progress").all() and 0.04 < dt[k] < 0.1
         out.append({
-            "name": f.parts[-3], "steer": np.radians(df.steer.to_numpy()),
+            "name": f.parts[-3], "x": x, "y": y, "yaw": yaw, "steer": np.radians(df.steer.to_numpy()),
             "throttle": df.throttle.to_numpy(), "dt": dt, "dist": dist,
             "dyaw": np.diff(yaw, append=yaw[-1]), "ok": ok,
             "v": np.divide(dist, dt, out=np.zeros_like(dist), where=dt > 0),
@@ -105,6 +114,27 @@ def old_speed_residuals(trs: list[dict]) -> np.ndarray:
     return np.concatenate(res)
 
 
+def position_errors(trs: list[dict], wheelbase: float, tau: float) -> np.ndarray:
+    """Distance (m) between each next row's base_link and livesim's step from the row's pose,
+    speed (over the step before), wheel angle (the servo run over the trace's commands) and
+    action: yaw and speed models together."""
+    out = []
+    for tr in trs:
+        x, y, yaw, dt, v = tr["x"], tr["y"], tr["yaw"], tr["dt"], tr["v"]
+        cmd = tr["steer"]
+        wheels = np.roll(applied_steer(tr, tau, 0), 1)  # the angle before step k
+        wheels[0] = 0.0
+        for k in np.flatnonzero(tr["ok"]):
+            ox = x[k] - BASE_LINK_AHEAD * math.cos(yaw[k])
+            oy = y[k] - BASE_LINK_AHEAD * math.sin(yaw[k])
+            nx, ny, nh, _v, _w = arc_step(ox, oy, yaw[k], v[k - 1], wheels[k], cmd[k],
+                                          tr["throttle"][k], dt[k], wheelbase, tau, ACCEL,
+                                          BRAKE_DECEL, GRIP_ACCEL)
+            out.append(math.hypot(nx + BASE_LINK_AHEAD * math.cos(nh) - x[k + 1],
+                                  ny + BASE_LINK_AHEAD * math.sin(nh) - y[k + 1]))
+    return np.array(out)
+
+
 def rms(r: np.ndarray) -> float:
     return float(np.sqrt(np.mean(r * r)))
 
@@ -141,6 +171,12 @@ def main() -> None:
     for d in range(MAX_DEAD_STEPS + 1):
         s = least_squares(yaw_residuals, [0.3, 0.1], args=(trs, d), bounds=([0.05, 0.0], [2.0, 1.0]))
         print(f"  dead {d}: L = {s.x[0]:.3f} m, tau = {s.x[1]:.3f} s, rms {1e3 * rms(s.fun):.1f} mrad")
+    print(f"livesim's constants: L = {YAW_WHEELBASE} m, tau = {STEER_TIME_CONSTANT} s")
+    print("position: rms error of the next step's base_link position, mm (yaw + speed models)")
+    for tr in trs:
+        before = rms(position_errors([tr], OLD_WHEELBASE, 0.0))
+        after = rms(position_errors([tr], YAW_WHEELBASE, STEER_TIME_CONSTANT))
+        print(f"{tr['name']:25s} before {1e3 * before:6.1f}  after {1e3 * after:6.1f}")
     print("speed: rms error of the next step's speed, m/s")
     print("held out                  tau_v s  gain  | before fit  after fit | before held  after held")
     for i, held in enumerate(trs):
@@ -152,7 +188,6 @@ def main() -> None:
     s = least_squares(speed_residuals, [0.2, 1.0], args=(trs,), bounds=([0.01, 0.3], [3.0, 3.0]))
     print(f"all three traces: tau_v = {s.x[0]:.3f} s, gain = {s.x[1]:.3f}, rms {rms(s.fun):.3f} m/s "
           f"(old car {rms(old_speed_residuals(trs)):.3f})")
-    _ = math
 
 
 if __name__ == "__main__":

@@ -171,6 +171,10 @@ def main() -> None:
     for d in range(MAX_DEAD_STEPS + 1):
         s = least_squares(yaw_residuals, [0.3, 0.1], args=(trs, d), bounds=([0.05, 0.0], [2.0, 1.0]))
         print(f"  dead {d}: L = {s.x[0]:.3f} m, tau = {s.x[1]:.3f} s, rms {1e3 * rms(s.fun):.1f} mrad")
+    for d in range(MAX_DEAD_STEPS + 1):
+        s = least_squares(lambda p, d=d: yaw_residuals([p[0], 0.0], trs, d), [0.3],
+                          bounds=([0.05], [3.0]))
+        print(f"  no servo, dead {d}: L = {s.x[0]:.3f} m, rms {1e3 * rms(s.fun):.1f} mrad")
     print(f"livesim's constants: L = {YAW_WHEELBASE} m, tau = {STEER_TIME_CONSTANT} s")
     print("position: rms error of the next step's base_link position, mm (yaw + speed models)")
     for tr in trs:

@@ -7,7 +7,7 @@ axles, ``BASE_LINK_AHEAD`` ahead of the origin; the reward function's ``x, y`` i
 Angles are radians inside the model and degrees at the API edge (DeepRacer's action space and
 reward params use degrees, positive = left).
 
-Equations of one step (``dt`` seconds, commanded steering δ and speed v*)::
+Equations of one step (``dt`` seconds, wheel angle δ, commanded steering δ* and speed v*)::
 
     δ'  = δ + (1 − e^(−dt/STEER_TIME_CONSTANT))·(δ* − δ)     the wheels follow the command
     v'  = v + clip(v* - v, -BRAKE_DECEL·dt, ACCEL·dt)        speed follows the command

@@ -17,7 +17,7 @@ from livesim import kernels as K
 from livesim.car import BASE_LINK_AHEAD, DEFAULT_SPEC, DT, PARAMS_POINT_AHEAD, CarSpec
 from livesim.observation import OBS_DIM, RAY_FOV_DEG, RAY_RANGE
 
-X, Y, HEADING, SPEED, SEG, S, LAP_DIST, LAPS = range(8)
+X, Y, HEADING, SPEED, SEG, S, LAP_DIST, LAPS, WHEEL_ANGLE = range(9)
 
 
 class BatchSim:
@@ -32,7 +32,7 @@ class BatchSim:
         self.closed = bool(track.closed)
         self.spec = car_spec
         self.rng = np.random.default_rng(seed)
-        self.state = np.zeros((n_cars, 8), dtype=np.float64)
+        self.state = np.zeros((n_cars, 9), dtype=np.float64)
         self.status = np.zeros(n_cars, dtype=np.int64)
         self.off_tracks = np.zeros(n_cars, dtype=np.int64)
         self._limits = np.array([car_spec.max_steer_deg, car_spec.min_speed,
@@ -63,7 +63,7 @@ class BatchSim:
             px = x + PARAMS_POINT_AHEAD * math.cos(h)
             py = y + PARAMS_POINT_AHEAD * math.sin(h)
             seg, _t, s_proj, _lat, _hl, _hr = K.project(self.g, self.closed, px, py, -1)
-            self.state[k] = (x, y, h, 0.0, seg, s_proj, 0.0, 0.0)
+            self.state[k] = (x, y, h, 0.0, seg, s_proj, 0.0, 0.0, 0.0)
 
     def step(self, steer_deg, speed) -> np.ndarray:
         """One 1/15 s tick for every car; returns the status array (kernels.ST_*)."""
@@ -71,7 +71,8 @@ class BatchSim:
         steer = np.ascontiguousarray(steer_deg, dtype=np.float64).reshape(self.n_cars)
         speed = np.ascontiguousarray(speed, dtype=np.float64).reshape(self.n_cars)
         K.batch_step(self.g, self.closed, self.state, steer, speed, self._limits, DT,
-                     sp.wheelbase, sp.accel, sp.brake_decel, sp.grip_accel, self.status)
+                     sp.wheelbase, sp.yaw_wheelbase, sp.steer_time_constant, sp.accel, sp.brake_decel,
+                     sp.grip_accel, self.status)
         self.off_tracks += self.status == K.ST_OFF_TRACK
         self.steps += 1
         return self.status

@@ -1,4 +1,4 @@
-"""Kinematic bicycle model of a 1/18-scale DeepRacer car.
+"""Bicycle model of a 1/18-scale DeepRacer car, its steering and turn rate fitted to Gazebo's.
 
 The car's *origin* is the midpoint of the rear axle (as in HighwayEnv's kinematics).  The
 DeepRacer URDF's ``base_link``, the pose the simulator places and reports, is midway between the
@@ -7,15 +7,20 @@ axles, ``BASE_LINK_AHEAD`` ahead of the origin; the reward function's ``x, y`` i
 Angles are radians inside the model and degrees at the API edge (DeepRacer's action space and
 reward params use degrees, positive = left).
 
-Equations of one step (``dt`` seconds, commanded steering δ and speed v*)::
+Equations of one step (``dt`` seconds, wheel angle δ, commanded steering δ* and speed v*)::
 
+    δ'  = δ + (1 − e^(−dt/STEER_TIME_CONSTANT))·(δ* − δ)     the wheels follow the command
     v'  = v + clip(v* - v, -BRAKE_DECEL·dt, ACCEL·dt)        speed follows the command
     d   = (v + v')/2 · dt                                     distance this step
-    κ   = tan(δ) / WHEELBASE, |κ| ≤ GRIP_ACCEL / v'²          bicycle curvature, grip-limited
+    κ   = tan(δ') / YAW_WHEELBASE, |κ| ≤ GRIP_ACCEL / v'²     curvature, grip-limited
     θ'  = θ + κ·d
     x'  = x + (sin θ' − sin θ)/κ,  y' = y − (cos θ' − cos θ)/κ  exact arc (straight when κ≈0)
 
-Steering is a servo, fast compared to a 66 ms step, so it is applied at once.
+The steering lag and the yaw gain are fitted to Gazebo's car (DeepRacer-for-Cloud's evaluation
+traces, ``livesim/docs/fit_dynamics.py``): Gazebo's car turns about half as sharply as a
+kinematic bicycle of the URDF's wheelbase, and its wheels reach a new steering angle over
+roughly half a second, not at once.  The speed response was fitted too but did not beat the
+throttle/brake limits below beyond the traces' timing noise, so it is unchanged.
 """
 
 from __future__ import annotations
@@ -43,6 +48,13 @@ HIT_WIDTH = 0.196  # m, across the car
 MIN_SPEED = 0.1  # m/s, slowest commanded speed (DeepRacer action space bound)
 MAX_SPEED = 4.0  # m/s, fastest commanded speed
 MAX_STEER_DEG = 30.0  # deg, front-wheel steering limit, positive = left
+# Fitted by least squares to Gazebo's yaw change per step, 1887 driven steps of the three
+# DeepRacer-for-Cloud evaluation traces (livesim/docs/fit_dynamics.py; each trace held out in
+# turn: the other two give 0.289–0.296 m and 0.480–0.485 s).  Per-step yaw rms error 200 → 16 mrad.
+YAW_WHEELBASE = 0.293  # m, wheelbase of the kinematic bicycle that turns like Gazebo's car: the
+# URDF's 0.164 m plus the tyres' slip (understeer), which a kinematic model does not have
+STEER_TIME_CONSTANT = 0.48  # s, first-order lag of the wheels behind the steering command
+# (Gazebo's steering joints are driven by PID controllers, not set; a pure dead time fitted worse)
 ACCEL = 6.0  # m/s², throttle response (full speed in ~0.7 s)
 BRAKE_DECEL = 8.0  # m/s², braking response
 GRIP_ACCEL = 9.0  # m/s², lateral acceleration the tyres hold; beyond it the car runs wide
@@ -53,6 +65,8 @@ class CarSpec:
     """Limits of one car; the defaults are the DeepRacer's.  Tests may loosen them."""
 
     wheelbase: float = WHEELBASE
+    yaw_wheelbase: float = YAW_WHEELBASE
+    steer_time_constant: float = STEER_TIME_CONSTANT
     min_speed: float = MIN_SPEED
     max_speed: float = MAX_SPEED
     max_steer_deg: float = MAX_STEER_DEG
@@ -76,15 +90,23 @@ def arc_step(
     heading: float,
     speed: float,
     steer: float,
+    steer_cmd: float,
     target_speed: float,
     dt: float,
     wheelbase: float,
+    steer_tau: float,
     accel: float,
     brake: float,
     grip: float,
-) -> tuple[float, float, float, float]:
-    """One bicycle-model step; returns (x, y, heading, speed).  Plain floats and ``math`` only:
-    :mod:`livesim.kernels` compiles this same function with numba (``kernels.car_step``)."""
+) -> tuple[float, float, float, float, float]:
+    """One bicycle-model step; returns (x, y, heading, speed, wheel angle).  ``steer`` is the
+    wheels' angle before the step, ``steer_cmd`` the commanded one, ``wheelbase`` the yaw
+    wheelbase.  Plain floats and ``math`` only: :mod:`livesim.kernels` compiles this same
+    function with numba (``kernels.car_step``)."""
+    if steer_tau > 0.0:
+        steer += (1.0 - math.exp(-dt / steer_tau)) * (steer_cmd - steer)
+    else:
+        steer = steer_cmd
     dv = target_speed - speed
     dv = min(accel * dt, max(-brake * dt, dv))
     new_speed = speed + dv
@@ -107,7 +129,7 @@ def arc_step(
         new_heading -= 2.0 * math.pi
     elif new_heading <= -math.pi:
         new_heading += 2.0 * math.pi
-    return x, y, new_heading, new_speed
+    return x, y, new_heading, new_speed, steer
 
 
 class Car:
@@ -126,19 +148,21 @@ class Car:
         self.y = float(y)
         self.heading = float(heading)  # rad, from +x, anticlockwise
         self.speed = float(speed)  # m/s
-        self.steer = 0.0  # rad, applied front-wheel angle
+        self.steer = 0.0  # rad, the front wheels' angle (follows steer_cmd with a lag)
+        self.steer_cmd = 0.0  # rad, last commanded front-wheel angle
         self.target_speed = 0.0  # m/s, last commanded speed
 
     def command(self, steer_deg: float, speed: float) -> None:
         """Set the action for the next step (clamped to the car's limits)."""
-        self.steer = math.radians(self.spec.clamp_steer(steer_deg))
+        self.steer_cmd = math.radians(self.spec.clamp_steer(steer_deg))
         self.target_speed = self.spec.clamp_speed(speed)
 
     def step(self, dt: float = DT) -> None:
         s = self.spec
-        self.x, self.y, self.heading, self.speed = arc_step(
-            self.x, self.y, self.heading, self.speed, self.steer, self.target_speed, dt,
-            s.wheelbase, s.accel, s.brake_decel, s.grip_accel,
+        self.x, self.y, self.heading, self.speed, self.steer = arc_step(
+            self.x, self.y, self.heading, self.speed, self.steer, self.steer_cmd,
+            self.target_speed, dt, s.yaw_wheelbase, s.steer_time_constant,
+            s.accel, s.brake_decel, s.grip_accel,
         )
 
     def place(self, x: float, y: float, heading: float) -> None:
@@ -146,11 +170,13 @@ class Car:
         self.x, self.y, self.heading = float(x), float(y), float(heading)
         self.speed = 0.0
         self.steer = 0.0
+        self.steer_cmd = 0.0
         self.target_speed = 0.0
 
     @property
     def steering_deg(self) -> float:
-        return math.degrees(self.steer)
+        """The commanded steering angle (the wheels reach it over ``steer_time_constant``)."""
+        return math.degrees(self.steer_cmd)
 
     @property
     def params_point(self) -> tuple[float, float]:

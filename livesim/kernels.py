@@ -407,10 +407,11 @@ car_step = njit(cache=True, fastmath=True)(_car.arc_step)
 
 
 @njit(cache=True, fastmath=True)
-def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, accel, brake, grip,
-               status):
-    """Step K cars one tick.  ``state`` (K, 8): x, y, heading, speed, segment hint, s (position
-    along the centre line), distance driven in this lap, laps completed; ``steer_deg`` and
+def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, yaw_wheelbase,
+               steer_tau, accel, brake, grip, status):
+    """Step K cars one tick.  ``state`` (K, 9): x, y, heading, speed, segment hint, s (position
+    along the centre line), distance driven in this lap, laps completed, wheel angle (rad);
+    ``wheelbase`` places the wheels, ``yaw_wheelbase`` turns the car; ``steer_deg`` and
     ``speed`` (K,) are the commands, clamped here to ``limits`` = (max steer deg, min speed,
     max speed).  ``status`` (K,) gets ST_OK / ST_OFF_TRACK / ST_LAP.  A car with no wheel on
     track is put back on the centre line where it left, at rest (the batched trainer's reset
@@ -422,8 +423,9 @@ def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, accel,
         st_rad = math.radians(steer_deg[k])
         st_rad = min(max_steer, max(-max_steer, st_rad))
         target = min(limits[2], max(limits[1], speed[k]))
-        x, y, h, v = car_step(state[k, 0], state[k, 1], state[k, 2], state[k, 3],
-                              st_rad, target, dt, wheelbase, accel, brake, grip)
+        x, y, h, v, wheels = car_step(state[k, 0], state[k, 1], state[k, 2], state[k, 3],
+                                      state[k, 8], st_rad, target, dt, yaw_wheelbase, steer_tau,
+                                      accel, brake, grip)
         c = math.cos(h)
         sn = math.sin(h)
         seg, t, s, lat, hwl, hwr = project(g, closed, x + POINT_AHEAD * c, y + POINT_AHEAD * sn,
@@ -444,6 +446,7 @@ def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, accel,
             x = g[R_CX, seg] + t * g[R_SEG, seg] * ux - POINT_AHEAD * ux
             y = g[R_CY, seg] + t * g[R_SEG, seg] * uy - POINT_AHEAD * uy
             v = 0.0
+            wheels = 0.0
         if lap >= length:
             lap -= length
             state[k, 7] += 1.0
@@ -455,6 +458,7 @@ def batch_step(g, closed, state, steer_deg, speed, limits, dt, wheelbase, accel,
         state[k, 4] = seg
         state[k, 5] = s
         state[k, 6] = lap
+        state[k, 8] = wheels
         status[k] = st
 
 

@@ -5,7 +5,10 @@ is the yardstick for "can this track be driven" and the racer behind demo entrie
 live in its ``metadata`` so demo racers can have temperaments (:data:`TEMPERAMENTS`).
 
 Steering (pure pursuit, Coulter 1992): aim at the centre-line point ``lookahead`` m ahead of the
-rear axle, δ = atan(2·L·sin α / d) where α is the bearing of that point and d its distance.
+rear axle, δ = atan(2·L·sin α / d) where α is the bearing of that point, d its distance and L
+the car's yaw wheelbase.  The car's wheels lag the command (``steer_time_constant``), so the
+driver commands the angle that brings the wheels to δ within one step, as far as the steering
+limit allows: δ* = δ_w + (δ − δ_w) / (1 − e^(−dt/τ)), δ_w the wheels' angle now.
 Speed: v(s) = min(max_speed, √(lateral_accel / |κ(s)|)), then a backward pass so the car can
 brake from one corner's speed to the next at ``brake_accel`` (v² ≤ v_next² + 2·a·Δs).
 """
@@ -26,7 +29,6 @@ from livesim.car import (
     MIN_SPEED,
     PARAMS_POINT_AHEAD,
     TRACK_WIDTH,
-    WHEELBASE,
 )
 from livesim.policy_base import Action
 from livesim.world import BOT_WIDTH, OBJECT_WIDTH
@@ -176,7 +178,12 @@ class ReferenceDriver:
         dx, dy = tx - car.x, ty - car.y
         dist = math.hypot(dx, dy)
         alpha = math.atan2(dy, dx) - car.heading
-        steer = math.degrees(math.atan2(2.0 * WHEELBASE * math.sin(alpha), max(dist, 1e-3)))
+        spec = car.spec
+        want = math.atan2(2.0 * spec.yaw_wheelbase * math.sin(alpha), max(dist, 1e-3))
+        # share of the gap to the command the wheels close in one step (first-order servo)
+        tau = spec.steer_time_constant
+        share = 1.0 - math.exp(-DT / tau) if tau > 0.0 else 1.0
+        steer = math.degrees(car.steer + (want - car.steer) / share)
         steer = max(-MAX_STEER_DEG, min(MAX_STEER_DEG, steer))
         # plan for where the car will be after this step
         s_next = world.s + car.speed * DT

@@ -492,9 +492,9 @@ class World:
         car.command(self.action_steer, self._speed_cmd)
         ox, oy = car.x, car.y
         sp = car.spec
-        car.x, car.y, car.heading, car.speed = K.car_step(
-            car.x, car.y, car.heading, car.speed, car.steer, car.target_speed, DT,
-            sp.wheelbase, sp.accel, sp.brake_decel, sp.grip_accel)
+        car.x, car.y, car.heading, car.speed, car.steer = K.car_step(
+            car.x, car.y, car.heading, car.speed, car.steer, car.steer_cmd, car.target_speed, DT,
+            sp.yaw_wheelbase, sp.steer_time_constant, sp.accel, sp.brake_decel, sp.grip_accel)
         old_s = self.s
         self._sense(self.seg)
         ds = self._wrap(self.s - old_s)

@@ -214,11 +214,6 @@ def test_garbage_pb_gets_a_reason(tmp_path, sample):
         create_policy(tgz)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not met: with the camera world matching the Gazebo frames (field and wall from the "
-    "simulator's mesh) the model leaves the track at ~25, ~70 and ~92 % of every lap; the "
-    "DeepRacer-for-Cloud traces point at the car's steering response, not the camera "
-    "(livesim README, 'The reference model on reinvent_base')"))
 def test_reference_model_drives_reinvent_base_three_trials_at_most_one_off_track(
         sample, shared_dir, tmp_path):
     """The issue's done-when, on the car export as the console makes it."""

@@ -130,8 +130,9 @@ def test_off_track_reset_near_an_obstacle_goes_one_metre_behind_it_in_the_other_
         placed.append(base_link(w))
 
     # leave the track to the outside just past the box: the nearer lane would be the outside,
-    # the previous progress past the box
-    run(w, swerve(right=True, at=obj_s + 0.4), on_step=record)
+    # the previous progress past the box (the swerve starts level with the box: the wheels take
+    # ~0.5 s to turn, STEER_TIME_CONSTANT, so the car leaves the road ~1 m on)
+    run(w, swerve(right=True, at=obj_s - 0.1), on_step=record)
     k = next(i for i, j in enumerate(judged) if j.status in ("off_track", "crashed"))
     assert judged[k].status == "off_track", "it hit the box: the test would prove nothing"
     prev_s = judged[k - 1].progress / 100 * oval.length
@@ -323,9 +324,21 @@ def test_racer_behind_a_bot_pauses_in_place_without_a_reset(oval) -> None:
 
 def test_bot_behind_the_racer_pauses_two_seconds_and_the_racer_drives_on(oval) -> None:
     """DOMAIN.md §4a line 160 "bot collision": racer ahead: no penalty, the bot pauses 2 s."""
-    w = _bot_ahead(oval, -0.9, bot_speed=3.0)
+    # the racer first settles on its lane line (half a lap ahead of the bot), then the bot is
+    # put 0.9 m behind it in that lane: a hit from straight behind, racer ahead by progress
+    w = _bot_ahead(oval, 0.5 * oval.length, bot_speed=3.0)
     bot = w.bots[0]
     slow = Scripted(avoid_horizon=0.0, line_offset=0.5, max_speed=0.3, min_speed=0.3)
+    lane = oval.lateral_of_lane("left", w.s)
+    for _ in range(100):
+        a = slow.act(w)
+        w.step(a.steer_deg, a.speed)
+        if abs(w.judged.lat - lane) < 0.02:
+            break
+    assert abs(w.judged.lat - lane) < 0.02, "the racer never reached its lane"
+    bot.s = (w.s - 0.9) % oval.length
+    bot.lat = oval.lateral_of_lane("left", bot.s)
+    w._update_bot_boxes()
     hit_at = None
     for _ in range(60):
         a = slow.act(w)

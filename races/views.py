@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from leaderboard.board_views import board_context
+from leaderboard.templatetags.race_cards import prefetch_cards
 
 from . import access, lineup, live_control, sponsorship
 from .access import race_view
@@ -97,7 +98,9 @@ def home(request):
         Race.objects.visible_to(request.user).with_run_on_track()
         .select_related("track", "organizer").order_by("start_at")
     )
-    return render(request, "races/home.html", {"races": races, "now": timezone.now()})
+    races = list(races)
+    context = {"races": races, "now": timezone.now(), "cards": prefetch_cards(races, request.user)}
+    return render(request, "races/home.html", context)
 
 
 @login_required

@@ -117,12 +117,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # commits each lap timer crossing; with the default rollback journal every commit waited for
     # two to three flushes, 10–30 ms on a busy disk). A power cut can lose the last commits, not
     # corrupt the file; readers no longer block the writer.
-    # IMMEDIATE: a transaction takes the write lock when it begins. Deferred ones that read and
-    # then write (a lap and its standing, an entry) fail at once with "database is locked" when
-    # two threads (a request and an embedded job) upgrade together; waiting (timeout) cannot
-    # resolve that, taking the lock first can.
+    # Transactions stay DEFERRED: IMMEDIATE (every atomic block takes the write lock when it
+    # begins, read-only ones too) made the live runner lose its runs to lease expiry
+    # (tests/races/test_runlive.py), so writers that read first take the lock by writing first.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -78,6 +78,8 @@ OA_RANDOM = {"race_type": "oa", "collision_penalty": 3, "object_count": 3, "rand
 H2B = {"race_type": "h2b", "collision_penalty": 3, "bot_count": 3, "bot_speed": 1}
 H2B_LANES = {**H2B, "lane_change": True, "lane_change_min": 2, "lane_change_max": 4}
 LIVE = {"format": "live", "time_per_racer": 3, "end_at": DROP}
+IN_PERSON = {"format": "in_person", "time_per_racer": 5, "end_at": DROP}
+IN_PERSON_AVERAGE = {**IN_PERSON, "ranking_method": "average_lap"}
 
 # (context, field, accepted values at the bounds, rejected values just outside)
 BOUNDS = [
@@ -93,6 +95,8 @@ BOUNDS = [
     ({**H2B_LANES, "lane_change_max": 8}, "lane_change_min", [1, 8], [0.9, 8.1]),
     ({**H2B_LANES, "lane_change_min": 1}, "lane_change_max", [1, 8], [0.9, 8.1]),
     (LIVE, "time_per_racer", [1, 30], [0, 31]),
+    (IN_PERSON_AVERAGE, "average_of", [2, 7], [1, 8]),
+    (IN_PERSON, "min_lap_time", [1, 30], [0.9, 30.1]),
 ]
 
 

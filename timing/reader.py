@@ -16,6 +16,7 @@ database is unreachable the crossings wait in the journal (store and forward).
 
 from __future__ import annotations
 
+import abc
 import argparse
 import http.client
 import json
@@ -47,14 +48,15 @@ def monotonic_us() -> int:
 
 # -- sources ------------------------------------------------------------------------------------
 
-class Source:
+class Source(abc.ABC):
     """Reads one device until `stop` is set, reconnecting by itself."""
 
     def __init__(self, on_signal: OnSignal, on_status: OnStatus, stop: threading.Event):
         self.on_signal, self.on_status, self.stop = on_signal, on_status, stop
 
-    def run(self) -> None:  # pragma: no cover - each source has its own
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self) -> None:
+        """Read until `stop`: each kind of device has its own loop."""
 
 
 class SerialSource(Source):

@@ -26,6 +26,37 @@ def pytest_configure(config):
     # Worker threads (channels' database_sync_to_async, live runners) must not keep PostgreSQL
     # connections open past a test, or the test database cannot be dropped.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Users are made in nearly every test: the default hasher's ~0.6 s per password dominated.
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.QuickPBKDF2PasswordHasher"]
+
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+               "live_server", "admin_client", "admin_user", "django_user_model"}
+
+
+def touches_services(item: pytest.Item) -> bool:
+    """Whether a test reaches the database or a real service, so that PostgreSQL + Redis can
+    change its outcome. Pure rules, parsers and the simulator cannot: they run once, in pass 1."""
+    from django.test import TransactionTestCase
+
+    if any(item.get_closest_marker(m) for m in ("django_db", "postgres", "redis")):
+        return True
+    if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    cls = getattr(item, "cls", None)
+    return bool(cls and issubclass(cls, TransactionTestCase))
+
+
+def pytest_collection_modifyitems(config, items):
+    # `manage.py test`'s second pass (PostgreSQL, Redis channel layer) sets this.
+    if os.environ.get("TEST_SERVICES_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if touches_services(item) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_runtest_setup(item):
@@ -52,13 +83,23 @@ def shared_dir() -> Path:
     return SHARED
 
 
-@pytest.fixture
-def tracks(db):
+@pytest.fixture(scope="session")
+def _builtin_tracks(django_db_setup, django_db_blocker):
+    """Sync the built-in tracks once per session (it takes ~0.5 s): tests roll back to it."""
     from races.tracks import sync_builtin_tracks
 
-    sync_builtin_tracks()
-    from races.models import Track
+    with django_db_blocker.unblock():
+        sync_builtin_tracks()
 
+
+@pytest.fixture
+def tracks(db, _builtin_tracks):
+    """The catalog of built-in tracks (synced once per session)."""
+    from races.models import Track
+    from races.tracks import sync_builtin_tracks
+
+    if not Track.objects.filter(source=Track.Source.BUILTIN).exists():  # a flushing test ran
+        sync_builtin_tracks()
     return Track.objects.all()
 
 

@@ -11,29 +11,7 @@ def media_root(settings, tmp_path):
     """Uploaded racing images go to a throw-away directory, never ./var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = ""
-    # Users are made in every test: the default hasher's ~0.25 s per password would dominate.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture(scope="session")
-def _builtin_tracks(django_db_setup, django_db_blocker):
-    """Sync the built-in tracks once per session (it takes ~0.5 s): tests roll back to it."""
-    from races.tracks import sync_builtin_tracks
-
-    with django_db_blocker.unblock():
-        sync_builtin_tracks()
-
-
-@pytest.fixture
-def tracks(db, _builtin_tracks):
-    """The catalog of built-in tracks (overrides the root fixture, which syncs every time)."""
-    from races.models import Track
-    from races.tracks import sync_builtin_tracks
-
-    if not Track.objects.filter(source=Track.Source.BUILTIN).exists():  # a flushing test ran
-        sync_builtin_tracks()
-    return Track.objects.all()
 
 
 @pytest.fixture

@@ -18,20 +18,27 @@ which at 8 races × 1,000 viewers put p99 latency over 100 ms (README, "Live bro
 
 from __future__ import annotations
 
+import os
+
 EVENTS = "default"
 RUNNERS = "runners"
 KINDS = ("pubsub", "core")
 
 
-def channel_layers(redis_url: str, events: str = "pubsub") -> dict:
-    """CHANNEL_LAYERS for a Redis URL (empty: in-memory, one process) and the events' layer."""
+def channel_layers(redis_url: str, events: str = "pubsub", prefix: str | None = None) -> dict:
+    """CHANNEL_LAYERS for a Redis URL (empty: in-memory, one process) and the events' layer.
+
+    `prefix` (default: the CHANNEL_PREFIX variable, else "asgi") names this deployment's channels.
+    Redis pub/sub channels are shared by every database of a server, so two deployments (or two
+    test runs) on one Redis need different prefixes, not only different database numbers."""
+    prefix = prefix or os.environ.get("CHANNEL_PREFIX", "").strip() or "asgi"
     if not redis_url:
         in_memory = {"BACKEND": "channels.layers.InMemoryChannelLayer"}
         return {EVENTS: in_memory, RUNNERS: in_memory}
     if events not in KINDS:
         raise ValueError(f"CHANNEL_LAYER must be one of {', '.join(KINDS)}, not {events!r}")
     core = {"BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "capacity": 1500, "expiry": 10}}
+            "CONFIG": {"hosts": [redis_url], "capacity": 1500, "expiry": 10, "prefix": prefix}}
     pubsub = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-              "CONFIG": {"hosts": [redis_url]}}
+              "CONFIG": {"hosts": [redis_url], "prefix": prefix}}
     return {EVENTS: pubsub if events == "pubsub" else core, RUNNERS: core}

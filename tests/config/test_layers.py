@@ -44,3 +44,36 @@ def test_a_bad_setting_stops_the_server_with_the_reason():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "CHANNEL_LAYER must be one of pubsub, core, not 'rabbit'" in result.stderr
+
+
+def test_both_layers_take_the_deployments_prefix(monkeypatch):
+    monkeypatch.setenv("CHANNEL_PREFIX", "event-b")
+    layers = channel_layers(REDIS)
+    assert layers[EVENTS]["CONFIG"]["prefix"] == layers[RUNNERS]["CONFIG"]["prefix"] == "event-b"
+    monkeypatch.delenv("CHANNEL_PREFIX")
+    assert channel_layers(REDIS)[EVENTS]["CONFIG"]["prefix"] == "asgi"
+
+
+@pytest.mark.redis
+async def test_two_prefixes_on_one_redis_do_not_hear_each_other():
+    # Pub/sub channels span Redis databases: only the prefix keeps two deployments apart.
+    import asyncio
+
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from tests.services import redis_url
+
+    a = RedisPubSubChannelLayer(hosts=[redis_url()], prefix="event-a")
+    b = RedisPubSubChannelLayer(hosts=[redis_url()], prefix="event-b")
+    try:
+        listeners = {}
+        for name, layer in (("a", a), ("b", b)):
+            listeners[name] = await layer.new_channel()
+            await layer.group_add("race.1", listeners[name])
+        await a.group_send("race.1", {"type": "run.lap", "n": 1})
+        assert (await asyncio.wait_for(a.receive(listeners["a"]), 2))["n"] == 1
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(b.receive(listeners["b"]), 0.5)
+    finally:
+        await a.flush()
+        await b.flush()

@@ -4,7 +4,8 @@ Pass 1 runs every test on the embedded default (SQLite, in-memory channel layer)
 browser, Redis and OBS suites. Pass 2 runs the tests that reach the database or a service again,
 on PostgreSQL with the Redis channel layer (pure rules, parsers and the simulator cannot behave
 differently there, so they run once). The two passes run side by side, each with its own Redis
-database, test database and `var/` directory, so neither sees the other's data; `--one-by-one`
+database, channel prefix (pub/sub spans databases), test database and `var/` directory, so
+neither sees the other's data; `--one-by-one`
 runs them one after the other. A part that is missing is skipped with the reason printed, except
 under CI=true, where a missing part fails the run.
 """
@@ -95,7 +96,7 @@ class Command(BaseCommand):
         redis = other_redis_db(redis_url())
         var_dir = Path(tempfile.mkdtemp(prefix="pass2-var-"))
         env = {**base_env, "DATABASE_URL": postgres_url(), "REDIS_URL": redis,
-               "TEST_REDIS_URL": redis, "VAR_DIR": str(var_dir), "TEST_SERVICES_ONLY": "1"}
+               "TEST_REDIS_URL": redis, "CHANNEL_PREFIX": "asgi-pass2", "VAR_DIR": str(var_dir), "TEST_SERVICES_ONLY": "1"}
         dirs = [d for d in SERVICE_DIRS if (root / d).exists()]
         return _Pass(root, env, [*dirs, "-m", "not browser and not obs"])  # once is enough for those
 

@@ -49,6 +49,8 @@ class BroadcastSettings(models.Model):
     obs_scene = models.CharField(max_length=100, blank=True, editable=False)
     obs_streaming = models.BooleanField(default=False, editable=False)
     obs_recording = models.BooleanField(default=False, editable=False)
+    # what became of the producer's last Start / Stop streaming (OBS's answer comes after the click)
+    obs_stream_detail = models.CharField(max_length=300, blank=True, editable=False)
     obs_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,6 +5,13 @@ request goes through `ObsDriver.submit()` to one worker thread that owns the con
 The worker connects, sets OBS up (the mapped scenes, the racer's text source, the overlays'
 browser sources), carries out the actions, and when OBS goes away (closed, restarted, crashed)
 reports it, connects again every `retry_s` and puts the scene that should be on air back.
+
+Streaming goes to whatever stream service the producer set in OBS (Settings → Stream: the server
+and the stream key stay in OBS, never here). StartStream only asks OBS to connect: whether the
+stream really started comes later, as OBS's StreamStateChanged events (STARTING, then STARTED, or
+STOPPED when the server refused). obs-websocket v5 does not carry the output's error (that is in
+OBS's log), so the producer is told what OBS does say: the server it tried, and that it stopped
+before streaming or is still connecting after `STREAM_START_TIMEOUT_S`.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-from obswebsocket import obsws
+from obswebsocket import events, obsws
 from obswebsocket import requests as obs
 
 from .automation import RACER_TEXT, Action
@@ -29,6 +36,8 @@ OVERLAY_SIZE = (1920, 1080)
 BROWSER_SOURCE = "browser_source"  # obs-browser's input kind
 TEXT_SOURCE = "text_ft2_source_v2"  # the text source of OBS on Linux and macOS
 WINDOWS_TEXT_SOURCE = "text_gdiplus_v2"
+STREAM_START_TIMEOUT_S = 20.0  # OBS still connecting after this: the producer is told, not left waiting
+STARTED, STOPPED = "OBS_WEBSOCKET_OUTPUT_STARTED", "OBS_WEBSOCKET_OUTPUT_STOPPED"
 
 
 class ObsRefused(Exception):
@@ -56,22 +65,45 @@ def parse_obs_url(url: str) -> tuple[str, int]:
     return parsed.hostname, port
 
 
+def stream_target(service: dict) -> str | None:
+    """Where OBS streams to, for the producer's eyes (never the stream key), from
+    GetStreamServiceSettings; None when OBS has nowhere set (it would fail at once)."""
+    kind = service.get("streamServiceType", "")
+    settings = service.get("streamServiceSettings") or {}
+    if kind == "rtmp_common":  # a listed service (Twitch, YouTube, ...): it needs its key
+        return settings.get("service") if settings.get("service") and settings.get("key") else None
+    server = str(settings.get("server") or "")
+    if not server:
+        return None
+    parsed = urlparse(server)
+    if parsed.hostname:  # without credentials or a query a server URL may carry
+        return f"{parsed.scheme}://{parsed.hostname}{f':{parsed.port}' if parsed.port else ''}{parsed.path}"
+    return server
+
+
 class ObsDriver:
     def __init__(self, url: str, password: str = "", *, scenes: tuple[str, ...] = (),
                  sources: tuple[BrowserSource, ...] = (), text_scene: str | None = None,
                  on_state: Callable[[str, str], None] | None = None,
-                 on_status: Callable[[dict], None] | None = None, retry_s: float = 1.0,
+                 on_status: Callable[[dict], None] | None = None,
+                 on_stream: Callable[[str], None] | None = None, retry_s: float = 1.0,
                  timeout_s: float = 5.0) -> None:
         self.host, self.port = parse_obs_url(url)
         self.password = password
         self.scenes, self.sources, self.text_scene = scenes, sources, text_scene
         self.on_state = on_state or (lambda state, detail: None)
         self.on_status = on_status or (lambda status: None)
+        self.on_stream = on_stream or (lambda detail: None)  # what became of Start / Stop streaming
         self.retry_s, self.timeout_s = retry_s, timeout_s
         self.actions: queue.Queue = queue.Queue()
         self.ws: obsws | None = None
         self.on_air: str | None = None  # the scene that should be on air (put back after a reconnect)
         self.state = "offline"
+        self.stream_detail = ""
+        self._stream_to: str | None = None  # where the producer's Start streaming goes
+        self._stream_asked: float | None = None  # when it was sent, until OBS says STARTED or STOPPED
+        self._stream_stopping = False
+        self._stream_late = False  # the producer was told OBS is still connecting
         self.sent: deque[tuple[str, dict]] = deque(maxlen=2000)  # the requests sent lately (tests read them)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._work, name="obs-driver", daemon=True)
@@ -91,6 +123,14 @@ class ObsDriver:
         self._thread.join(10)
 
     # -- the worker --------------------------------------------------------------------------
+
+    def _report_stream(self, detail: str) -> None:
+        self.stream_detail = detail
+        try:
+            self.on_stream(detail)
+        except Exception:
+            log.exception("could not report the stream's state")
+        log.info("stream: %s", detail)
 
     def _report(self, state: str, detail: str = "") -> None:
         self.state = state
@@ -116,6 +156,9 @@ class ObsDriver:
                 self._report("connecting", f"cannot reach OBS at {self.host}:{self.port} ({exc})")
             return False
         self.ws = ws
+        # obs-websocket-py calls this on its receive thread: it only queues, the worker acts
+        ws.register(lambda event: self.actions.put(("stream_state", event.datain.get("outputState", ""))),
+                    events.StreamStateChanged)
         try:
             self._set_up()
         except Exception as exc:
@@ -127,6 +170,10 @@ class ObsDriver:
 
     def _drop(self, why: str) -> None:
         ws, self.ws = self.ws, None
+        if self._stream_asked is not None or self._stream_stopping:  # its answer is lost with the connection
+            self._stream_asked, self._stream_stopping = None, False
+            self._report_stream("Unknown: the connection to OBS was lost while streaming started or "
+                                "stopped; whether OBS streams shows again once it is back.")
         if ws is not None:
             with contextlib.suppress(Exception):
                 ws.disconnect()
@@ -181,9 +228,11 @@ class ObsDriver:
         if isinstance(action, tuple):  # a producer's command: (name, argument)
             name, _ = action
             if name == "start_stream":
-                self.call(obs.StartStream())
+                self._start_stream()
             elif name == "stop_stream":
-                self.call(obs.StopStream())
+                self._stop_stream()
+            elif name == "stream_state":
+                self._stream_state(action[1])
             elif name == "setup":
                 self._set_up()
             elif name == "refresh_sources":
@@ -210,6 +259,58 @@ class ObsDriver:
         # a short turn may end before OBS has the recording going: wait for it, then stop it
         elif action.kind == "record_stop" and self._wait_record(active=True, timeout_s=3.0):
             self.call(obs.StopRecord())
+
+    def _start_stream(self) -> None:
+        if self.call(obs.GetStreamStatus()).datain.get("outputActive"):
+            self._report_stream(f"Streaming to {self._stream_to or 'the server set in OBS'}.")
+            return
+        target = stream_target(self.call(obs.GetStreamServiceSettings()).datain)
+        if target is None:  # OBS would fail at once, with nothing but a line in its log
+            self._report_stream("Not streaming: OBS has no stream server or stream key set "
+                                "(in OBS: Settings → Stream).")
+            return
+        self._stream_to, self._stream_asked = target, time.monotonic()
+        self._stream_stopping = self._stream_late = False
+        self._report_stream(f"Starting: OBS is connecting to {target}.")
+        try:
+            self.call(obs.StartStream())
+        except ObsRefused:
+            self._stream_asked = None
+            self._report_stream(f"Not streaming: OBS refused to start streaming to {target}.")
+
+    def _stop_stream(self) -> None:
+        if not self.call(obs.GetStreamStatus()).datain.get("outputActive") and self._stream_asked is None:
+            self._report_stream("Not streaming.")
+            self._push_status()
+            return
+        self._stream_stopping, self._stream_asked = True, None
+        try:
+            self.call(obs.StopStream())
+        except ObsRefused:  # it stopped by itself in between
+            self._stream_stopping = False
+            self._report_stream("Not streaming.")
+            self._push_status()
+
+    def _stream_state(self, state: str) -> None:
+        """OBS's StreamStateChanged, in the order OBS sent it."""
+        target = self._stream_to or "the server set in OBS"
+        if state == STARTED:
+            self._stream_asked = None
+            self._report_stream(f"Streaming to {target}.")
+        elif state == STOPPED:
+            if self._stream_asked is not None:  # it never started: the server refused or failed
+                self._report_stream(
+                    f"Not streaming: OBS could not stream to {target}: it stopped before the stream "
+                    "started (server down or refusing, or a wrong stream key; OBS's log, Help → Log "
+                    "Files, has its error).")
+            elif self._stream_stopping:
+                self._report_stream("Streaming stopped.")
+            else:
+                self._report_stream("Streaming stopped in OBS (by hand, or the server went away).")
+            self._stream_asked, self._stream_stopping = None, False
+        else:
+            return  # STARTING, STOPPING: the next state says how it went
+        self._push_status()
 
     def _wait_record(self, active: bool, timeout_s: float = 5.0) -> bool:
         """Wait until OBS's recording is (or is not) running; whether it came to be."""
@@ -246,19 +347,28 @@ class ObsDriver:
                 self.ws.disconnect()
         self._report("offline", "obs_control stopped")
 
-    def _check_alive(self) -> None:
-        """While idle: is OBS still there, and what does it show, stream and record?"""
-        try:
-            status = {
-                "scene": self.call(obs.GetCurrentProgramScene()).datain.get("currentProgramSceneName", ""),
-                "streaming": bool(self.call(obs.GetStreamStatus()).datain.get("outputActive")),
-                "recording": bool(self.call(obs.GetRecordStatus()).datain.get("outputActive")),
-            }
-        except Exception as exc:
-            log.warning("OBS does not answer (%s); reconnecting", exc)
-            self._drop(f"OBS does not answer: {exc}")
-            return
+    def _push_status(self) -> None:
+        """What OBS shows, streams and records, to the caller (raises if OBS does not answer)."""
+        status = {
+            "scene": self.call(obs.GetCurrentProgramScene()).datain.get("currentProgramSceneName", ""),
+            "streaming": bool(self.call(obs.GetStreamStatus()).datain.get("outputActive")),
+            "recording": bool(self.call(obs.GetRecordStatus()).datain.get("outputActive")),
+        }
         try:
             self.on_status(status)
         except Exception:
             log.exception("could not report the OBS status")
+
+    def _check_alive(self) -> None:
+        """While idle: is OBS still there, and what does it show, stream and record?"""
+        try:
+            self._push_status()
+        except Exception as exc:
+            log.warning("OBS does not answer (%s); reconnecting", exc)
+            self._drop(f"OBS does not answer: {exc}")
+            return
+        if (self._stream_asked is not None and not self._stream_late
+                and time.monotonic() - self._stream_asked > STREAM_START_TIMEOUT_S):
+            self._stream_late = True  # STARTED or STOPPED may still come, and are told then
+            self._report_stream(f"Not streaming yet: OBS is still connecting to {self._stream_to} after "
+                                f"{STREAM_START_TIMEOUT_S:.0f} s (is the server reachable from OBS?).")

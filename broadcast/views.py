@@ -150,7 +150,9 @@ def reset_overlay_key(request, race: Race):
     return redirect("broadcast_page", race_id=race.pk)
 
 
-OBS_BUTTONS = {"start_stream": "Streaming starts.", "stop_stream": "Streaming stops.",
+# OBS answers after the click (a stream takes a moment to connect): the page shows its answer
+OBS_BUTTONS = {"start_stream": "OBS is asked to start streaming: reload to see how it went.",
+               "stop_stream": "OBS is asked to stop streaming.",
                "refresh_sources": "Browser sources refreshed."}
 
 

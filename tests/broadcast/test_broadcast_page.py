@@ -85,7 +85,7 @@ async def test_stream_buttons_reach_a_connected_obs_control(alice, live_race):
     await layer.group_add(protocol.obs_group(live_race.pk), channel)
     try:
         response = await database_sync_to_async(press)()
-        assert b"Streaming starts." in response.content
+        assert b"OBS is asked to start streaming" in response.content
         assert await asyncio.wait_for(layer.receive(channel), 5) == protocol.obs_command("start_stream")
     finally:
         await layer.group_discard(protocol.obs_group(live_race.pk), channel)

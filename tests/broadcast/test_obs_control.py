@@ -3,10 +3,12 @@
 recording per turn for real; the browser-source requests (Debian's OBS has no obs-browser) by
 what OBS receives; reconnection after OBS restarts; and the whole `obs_control` command following
 a real LIVE turn through the Redis channel layer: countdown, end and winner switch the program
-scene, and each turn leaves its own recording file."""
+scene, and each turn leaves its own recording file; and Start / Stop streaming from the Broadcast
+page streaming for real to an RTMP server on 127.0.0.1 (tests/support/rtmp_server.py)."""
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from broadcast.models import BroadcastSettings
 from broadcast.obs import BROWSER_SOURCE, BrowserSource, ObsDriver
 from tests.services import redis_url, test_database_url
 from tests.support.obs_studio import ObsStudio
+from tests.support.rtmp_server import RtmpIngest
 
 pytestmark = [pytest.mark.obs, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,3 +214,85 @@ def test_manual_control_pauses_the_automation_and_new_scenes_reach_obs(studio, r
             watcher.close()
         command.terminate()
         command.wait(20)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_start_and_stop_streaming_from_the_broadcast_page_streams_for_real(studio, redis_layers, live_race, as_alice):
+    """The organizer's buttons, through obs_control, make OBS's own RTMP output publish audio and
+    video to a server on 127.0.0.1; a server that refuses is reported with OBS's answer at once."""
+    race = live_race
+    BroadcastSettings.objects.create(race=race, idle_after_s=3600)
+    ingest = RtmpIngest(key="race-key").start()
+    env = {**os.environ, "REDIS_URL": redis_url(), "DATABASE_URL": test_database_url(),
+           "RACESERVER_NO_BOOTSTRAP": "1", "JOBS": "inline", "PYTHONUNBUFFERED": "1"}
+    command = subprocess.Popen(
+        [sys.executable, "manage.py", "obs_control", "--race", str(race.pk), "--obs", studio.url,
+         "--password", studio.password, "--for-seconds", "90"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    watcher = None
+
+    def press(action):
+        assert as_alice.post(f"/races/{race.pk}/broadcast/obs/", {"action": action}).status_code == 302
+
+    def state():
+        return BroadcastSettings.objects.get(race=race)
+
+    def page():
+        return html.unescape(as_alice.get(f"/races/{race.pk}/broadcast/").content.decode())
+
+    def obs_streams():
+        return watcher.ws.call(obs.GetStreamStatus()).datain["outputActive"]
+
+    def stream_to(server, key):  # what the producer sets in OBS: Settings → Stream → Custom
+        watcher.ws.call(obs.SetStreamServiceSettings(
+            streamServiceType="rtmp_custom", streamServiceSettings={"server": server, "key": key}))
+
+    try:
+        wait_for(lambda: state().obs_state == "connected", timeout=30, what="obs_control to connect")
+        watcher = Watcher(studio)
+        # a fresh OBS has nowhere to stream to: said at once, and OBS is not asked
+        press("start_stream")
+        wait_for(lambda: "no stream server" in state().obs_stream_detail, what="'nowhere to stream'")
+        assert not obs_streams()
+
+        stream_to(ingest.url, "race-key")
+        press("start_stream")
+        wait_for(obs_streams, what="OBS's stream output active")
+        wait_for(lambda: ingest.media_bytes > 20_000, what="audio and video at the server")
+        assert ingest.published == ["race-key"]
+        wait_for(lambda: state().obs_streaming, what="the page's state: streaming")
+        shown = page()
+        assert '<span id="obs-streaming">streaming</span>' in shown
+        assert f"Stream: <span id=\"obs-stream-detail\">Streaming to {ingest.url}.</span>" in shown
+        assert "race-key" not in shown  # the stream key stays in OBS
+
+        press("stop_stream")
+        wait_for(lambda: not obs_streams(), what="OBS's stream output stopped")
+        wait_for(lambda: not state().obs_streaming, what="the page's state: not streaming")
+        assert state().obs_stream_detail == "Streaming stopped."
+        assert '<span id="obs-streaming">not streaming</span>' in page()
+
+        # a wrong stream key (the server answers NetStream.Publish.BadName), then a server that is
+        # down (connection refused): each told to the organizer within seconds, OBS not streaming
+        for key, stop_server in (("wrong-key", False), ("race-key", True)):
+            stream_to(ingest.url, key)
+            if stop_server:
+                ingest.stop()
+            BroadcastSettings.objects.filter(race=race).update(obs_stream_detail="")  # this press's answer only
+            started = time.monotonic()
+            press("start_stream")
+            wait_for(lambda: state().obs_stream_detail.startswith("Not streaming: OBS could not stream to"),
+                     what="the failure reported")
+            assert time.monotonic() - started < 5
+            assert not obs_streams() and not state().obs_streaming
+            assert f"OBS could not stream to {ingest.url}: it stopped before the stream started" in page()
+        assert ingest.refused == ["wrong-key"] and ingest.published == ["race-key"]
+    finally:
+        if watcher is not None:
+            watcher.close()
+        ingest.stop()
+        command.terminate()
+        command.wait(20)
+    stopped = BroadcastSettings.objects.get(race=race)
+    assert stopped.obs_state == "offline" and stopped.obs_stream_detail == ""  # nothing stale for the next start

@@ -15,6 +15,7 @@
     control: $("speed-control"), slider: $("speed-slider"), down: $("speed-down"), up: $("speed-up"),
     value: $("speed-value"), reset: $("speed-reset"), toast: $("live-toast"),
     board: $("leaderboard-rows"), queue: $("queue-rows"), winner: $("winner-banner"),
+    camera: $("car-camera"), cameraImage: $("car-camera-image"),
   };
 
   const HZ = 15;                       // simulator frame rate (livesim/realtime.py)
@@ -29,7 +30,7 @@
     race: null, run: null, ended: null, queue: [], leaderboard: [], connected: false,
     me: { user_id: dataUser ? Number(dataUser) : null, is_organizer: false },
   };
-  const view = { state, lastFrame: null, frames: [], send };
+  const view = { state, lastFrame: null, frames: [], send, camera: null };
   window.liveView = view;
 
   let geom = null;          // track geometry prepared for drawing (see buildGeometry)
@@ -329,6 +330,7 @@
     stopReplay();
     recordingRunId = runId; view.traceRunId = null; view.frames = []; view.lastFrame = null;
     speedApplied = 1; showSpeed(1, true);  // a new run starts at the model's own speed
+    hideCamera();
   }
   // Apply a run (from a snapshot or a run.state event); `quiet` = no "GO!" on a snapshot of a running run.
   function applyRun(r, quiet) {
@@ -346,7 +348,7 @@
       else if (!wasRunning) hideCountdown();
     } else {
       state.run = null; state.ended = run;
-      hideCountdown();
+      hideCountdown(); hideCamera();
       speedPending = null; clearTimeout(speedTimer);
     }
     refreshControls(); renderOverlays(); renderQueue(); dirty = true;
@@ -393,6 +395,21 @@
     el.lapTime.classList.toggle("session-best", !!lap.session_best);
     dirty = true;
   }
+
+  // ---------------------------------------------------------------- car camera
+  // `run.camera` (models with a camera only): the grey frame the network was fed, a few a second.
+  // The server sends them only while this page says it watches (`camera.watch`: the tab is visible).
+  function onCamera(msg) {
+    if (!state.run || !sameId(state.run.id, msg.run_id) || typeof msg.image !== "string"
+        || !msg.image.startsWith("data:image/")) return;
+    view.camera = { run_id: msg.run_id, step: msg.step, sensor: msg.sensor, width: msg.width, height: msg.height };
+    el.cameraImage.src = msg.image;
+    el.camera.title = msg.sensor ? `${msg.sensor}, ${msg.width}×${msg.height}, as the model sees it` : "";
+    el.camera.hidden = false;
+  }
+  function hideCamera() { view.camera = null; el.camera.hidden = true; el.cameraImage.removeAttribute("src"); }
+  function watchCamera() { send({ type: "camera.watch", on: document.visibilityState !== "hidden" }); }
+  document.addEventListener("visibilitychange", watchCamera);
 
   // ---------------------------------------------------------------- replay
   function stopReplay() {
@@ -473,7 +490,7 @@
     if (speedInflight === 0 && speedPending == null) showSpeed(value, true);
     if (isFinite(value)) speedApplied = Number(value);
   }
-  // The only message browsers send is speed.set, so an error answers one: put the knob back.
+  // Only speed.set is answered (camera.watch is not, unless malformed), so an error answers one: put the knob back.
   function onSpeedError(message) {
     speedInflight = Math.max(0, speedInflight - 1);
     if (speedInflight === 0 && speedPending == null) showSpeed(speedApplied, true);
@@ -498,7 +515,7 @@
     const sock = new WebSocket(`${proto}://${location.host}/ws/races/${encodeURIComponent(root.dataset.raceId)}/`);
     ws = sock;
     let opened = false;
-    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; setConn("connected", "Live"); };
+    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; setConn("connected", "Live"); watchCamera(); };
     sock.onmessage = (e) => {
       let msg;
       try { msg = JSON.parse(e.data); } catch (_) { return; }
@@ -527,6 +544,7 @@
       case "run.state": return applyRun(msg.run, false);
       case "run.frame": return onFrame(msg);
       case "run.lap": return onLap(msg);
+      case "run.camera": return onCamera(msg);
       case "leaderboard.changed": state.leaderboard = msg.leaderboard || []; return renderLeaderboard();
       case "queue.changed": state.queue = msg.queue || []; renderQueue(); return renderOverlays();
       case "speed.ack": return onSpeedAck(msg.value);

@@ -116,11 +116,13 @@
   window.addEventListener("resize", resize);  // zoom changes devicePixelRatio without a box resize
 
   // World metres -> canvas pixels: uniform scale, centred, y pointing up like the simulator.
+  // While the Car camera panel shows (bottom left), the map is fitted to the right of it.
   function fitTrack() {
     const pad = Math.max(16, Math.min(cssW, cssH) * 0.06);
+    const left = el.camera.hidden ? 0 : el.camera.offsetLeft + el.camera.offsetWidth;
     const bw = Math.max(geom.maxX - geom.minX, 0.1), bh = Math.max(geom.maxY - geom.minY, 0.1);
-    const scale = Math.min((cssW - 2 * pad) / bw, (cssH - 2 * pad) / bh);
-    return { scale, ox: (cssW - bw * scale) / 2, oy: (cssH - bh * scale) / 2 };
+    const scale = Math.min((cssW - left - 2 * pad) / bw, (cssH - 2 * pad) / bh);
+    return { scale, ox: left + (cssW - left - bw * scale) / 2, oy: (cssH - bh * scale) / 2 };
   }
   const X = (x) => fit.ox + (x - geom.minX) * fit.scale;
   const Y = (y) => fit.oy + (geom.maxY - y) * fit.scale;
@@ -405,9 +407,12 @@
     view.camera = { run_id: msg.run_id, step: msg.step, sensor: msg.sensor, width: msg.width, height: msg.height };
     el.cameraImage.src = msg.image;
     el.camera.title = msg.sensor ? `${msg.sensor}, ${msg.width}×${msg.height}, as the model sees it` : "";
-    el.camera.hidden = false;
+    if (el.camera.hidden) { el.camera.hidden = false; fit = null; dirty = true; }  // the map moves aside
   }
-  function hideCamera() { view.camera = null; el.camera.hidden = true; el.cameraImage.removeAttribute("src"); }
+  function hideCamera() {
+    view.camera = null; el.cameraImage.removeAttribute("src");
+    if (!el.camera.hidden) { el.camera.hidden = true; fit = null; dirty = true; }
+  }
   function watchCamera() { send({ type: "camera.watch", on: document.visibilityState !== "hidden" }); }
   document.addEventListener("visibilitychange", watchCamera);
 

@@ -618,3 +618,17 @@ def display_frame(world, camera: Camera | None = None) -> np.ndarray:
     c = world.car
     return cam.render(scene_for(world.track), c.x, c.y, c.heading, world.boxes,
                       bool(getattr(world, "bots", None)), rgb=True)
+
+
+def model_view(policy) -> tuple[str, np.ndarray] | None:
+    """(sensor, grey uint8 (120, 160)) the policy's camera last fed its network — the left
+    camera of a stereo pair — or None for a policy that sees no camera (vector observation,
+    LiDAR only) or has not looked yet.  Costs nothing: the frame was rendered for the model."""
+    obs = getattr(policy, "last_observation", None)
+    if not obs:
+        return None
+    for sensor in (*CAMERA_SENSORS, STEREO):
+        frame = obs.get(sensor)
+        if frame is not None:
+            return sensor, np.clip(frame[..., 0] + 0.5, 0, 255).astype(np.uint8)
+    return None

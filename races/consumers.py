@@ -1,7 +1,9 @@
 """The race websocket: a full snapshot on (re)connect, then the race's events as they happen.
 
-Browsers send one kind of message: `{"type": "speed.set", "value": <multiplier>}` from the
-racer whose run is live; the server answers `speed.ack` with the value applied, or `error`.
+Browsers send two kinds of message: `{"type": "speed.set", "value": <multiplier>}` from the
+racer whose run is live, which the server answers with `speed.ack` (the value applied) or
+`error`; and `{"type": "camera.watch", "on": true|false}` from any viewer, unanswered, which
+turns that socket's `run.camera` events on or off (the fan-out writes them only where asked).
 Anything else (not JSON, not an object, a binary or oversized frame, an unknown type) is
 answered with an `error` naming the problem, and the socket stays open. Each socket may send
 `RATE_PER_S` messages a second (bursts of `BURST`); the excess is dropped, with one `error`
@@ -204,7 +206,10 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         user = self.scope.get("user")
         try:
-            _, payload = protocol.parse_browser_message(content)
+            kind, payload = protocol.parse_browser_message(content)
+            if kind == "camera.watch":
+                self.viewer.camera = payload["on"]
+                return
             applied = await router.set_speed(self.race_pk, user, payload["value"])
         except (protocol.ProtocolError, router.CommandRefused) as exc:
             skipped = self.refusals.due(clock())  # a script within the rate must not fill the log either

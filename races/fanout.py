@@ -8,6 +8,8 @@ one copy of a message per process instead of one per browser (in-memory, channel
 pub/sub layers alike); the events themselves are unchanged on the wire.
 
 `race.state` (rare) is the exception: every viewer gets its own `me`, so it is encoded per viewer.
+`run.camera` (a JPEG, a few a second) goes only to the viewers that asked for it (`camera.watch`:
+a visible LIVE page), so overlays and hidden tabs do not carry the images.
 
 Under daphne the hub also frames each event once: the websocket frame of a server message is
 not masked, so the same bytes suit every browser (autobahn's prepared messages, made for
@@ -140,9 +142,11 @@ class Message:
 class Viewer:
     """One websocket: `send` takes an ASGI message; `me` is its part of `race.state`;
     `visitor` (an access.Visitor) is whom it belongs to; `socket` is the daphne connection to
-    write prepared frames to, when there is one; `close_code` is set once its access ended."""
+    write prepared frames to, when there is one; `close_code` is set once its access ended;
+    `camera` is whether it asked for `run.camera` events."""
 
-    __slots__ = ("send", "socket", "direct", "me", "visitor", "pending", "close_code", "__weakref__")
+    __slots__ = ("send", "socket", "direct", "me", "visitor", "pending", "close_code", "camera",
+                 "__weakref__")
 
     def __init__(self, send: Callable[[dict], Awaitable[None]], me: dict | None = None,
                  visitor: access.Visitor | None = None) -> None:
@@ -153,6 +157,7 @@ class Viewer:
         self.visitor = visitor
         self.pending: list[Message] | None = []  # held back until the snapshot went out
         self.close_code: int | None = None
+        self.camera = False
 
     def push(self, message: Message) -> bool:
         """Queue a frame on the socket without awaiting anything; False if this viewer needs
@@ -257,8 +262,13 @@ class _Race:
             log.warning("race %s: dropped a group message of unknown type %r", self.race_id, kind)
             return
         per_viewer = kind == "race.state"
+        viewers = list(self.viewers)
+        if kind == "run.camera":
+            viewers = [viewer for viewer in viewers if viewer.camera]
+            if not viewers:
+                return  # nobody watches: not even encoded
         shared = None if per_viewer else Message(json.dumps(event))
-        for viewer in list(self.viewers):
+        for viewer in viewers:
             message = Message(json.dumps({**event, "me": viewer.me})) if per_viewer else shared
             try:
                 if not viewer.push(message):  # pending, or not on daphne

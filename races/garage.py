@@ -151,6 +151,10 @@ def check_package(path: Path, sha256: str | None = None) -> dict:
         "version": package.version,
         "weights": package.weights_file,
     }
+    checkpoint = getattr(package, "checkpoint", "")  # a training folder's chosen graph
+    if checkpoint:
+        # bounded: the name comes from the package's own checkpoint index
+        summary.update(checkpoint=Path(package.source).stem[:40], checkpoint_reason=checkpoint[:160])
     if space.type == "discrete":
         speeds = [v for _, v in space.actions]
         steers = [s for s, _ in space.actions]

@@ -79,6 +79,8 @@ class RacerModel(models.Model):
             parts.append(f"{speed[0]:g}–{speed[1]:g} m/s")
         if m.get("sensors"):
             parts.append(" + ".join(m["sensors"]))
+        if m.get("checkpoint"):  # a training folder holds several: say which one races
+            parts.append(f"checkpoint {m['checkpoint']}")
         return ", ".join(parts)
 
     def reject(self, reason: str) -> None:

@@ -19,7 +19,7 @@ class ModelUploadForm(forms.Form):
     name = forms.CharField(max_length=64, help_text="Up to 64 characters, unique in your garage.")
     file = forms.FileField(
         label="Model package",
-        help_text="A .tar.gz with model_metadata.json and model.npz or model.onnx.",
+        help_text="A .tar.gz with model_metadata.json and model.pb (console export), model.npz or model.onnx.",
         widget=forms.ClearableFileInput(attrs={"accept": ".tar.gz,.tgz,application/gzip"}),
     )
 

@@ -11,7 +11,9 @@ One lap, from the simulator to the browsers: livesim's runner ends a lap and cal
 with its lap dict (`livesim.realtime.LAP_FIELDS`) before the frame of that step;
 `record.lap_from_sim` keeps the recorded fields and `record.record_lap` commits the Lap, then
 announces `run.lap` and sends `lap_committed` (the leaderboard announces `leaderboard.changed`).
-Every step goes out as a `run.frame` event. The run ends through `record.end_run`, which saves
+Every step goes out as a `run.frame` event; a model with a camera also sends what its camera
+fed the network, `CAMERA_FPS` times a second, as a `run.camera` JPEG (the fan-out writes it only to
+the pages that show the Car camera panel). The run ends through `record.end_run`, which saves
 the replay before announcing the end.
 
 The pool only applies what the router hands it: permissions are checked there, once. While it
@@ -22,6 +24,8 @@ drives runs, the pool renews their leases; every pool also recovers runs whose l
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import logging
 import os
 import re
@@ -33,7 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
+from PIL import Image
 
+from livesim.camera import model_view
 from livesim.car import DT
 from livesim.policies import create_policy
 from livesim.realtime import FAILED, FINISHED, STOPPED, RealtimeRunner
@@ -52,6 +58,11 @@ COUNTDOWN_FROM = 10  # the racer sees 10…1, then Go
 OWNER = (re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:50]
          + f".{os.getpid()}.{secrets.token_hex(4)}")
 LAUNCH_CHANNEL = "live-runner"  # scaled mode: runlive processes take launches from here
+# The Car camera panel: a few images a second show what the model sees without multiplying a
+# viewer's traffic (a 160×120 grey JPEG is ~3 KB; the 15 Hz frames are ~1 KB each).
+CAMERA_FPS = 3
+CAMERA_EVERY = max(1, round(1 / (DT * CAMERA_FPS)))  # simulator steps between two images
+CAMERA_JPEG_QUALITY = 80
 
 
 def default_policy_for(run: Run):
@@ -268,6 +279,10 @@ class LivePool:
         if len(active.trace) < record.MAX_TRACE_FRAMES:
             active.trace.append(record.trace_frame(frame))
         self.publish(active.race_id, protocol.run_frame(active.run_id, time.time(), frame))
+        if frame["step"] % CAMERA_EVERY == 0 and active.runner is not None:
+            event = camera_event(active.run_id, frame["step"], active.runner.policy)
+            if event is not None:
+                self.publish(active.race_id, event)
 
     def _on_lap(self, active: ActiveRun, run: Run, lap: dict) -> None:
         fields = record.lap_from_sim(lap)
@@ -297,6 +312,20 @@ class LivePool:
         finally:
             with self._lock:
                 self.active.pop(active.run_id, None)
+
+
+def camera_event(run_id: int, step: int, policy) -> dict | None:
+    """The `run.camera` event of what `policy`'s camera last fed its network (None for a
+    model without a camera)."""
+    view = model_view(policy)
+    if view is None:
+        return None
+    sensor, grey = view
+    buf = io.BytesIO()
+    Image.fromarray(grey, "L").save(buf, "JPEG", quality=CAMERA_JPEG_QUALITY)
+    image = "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    height, width = grey.shape
+    return protocol.run_camera(run_id, step, sensor, width, height, image)
 
 
 def control_channel(owner: str) -> str:

@@ -16,6 +16,13 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
                         has_trace once ended; its replay is at /races/<race>/runs/<id>/trace/)
 - `run.frame`           one simulator step (15 Hz): run_id, ts (epoch s when the runner sent it,
                         for latency figures), frame (`livesim.realtime.FRAME_FIELDS`)
+- `run.camera`          what the racer's model sees, for the LIVE view's Car camera panel (models
+                        with a camera sensor only; `live.CAMERA_FPS` a second, not 15): run_id,
+                        step (of the frame it goes with), sensor (the camera's name in the
+                        model's metadata; the left one of a stereo pair), width, height, image
+                        (a `data:image/jpeg;base64,…` URL of the grey frame the network was fed,
+                        160×120). The fan-out writes it only to the browsers that asked with
+                        `camera.watch` (a visible race page): overlays and hidden tabs get none
 - `run.lap`             a lap was committed: run_id, lap (`Lap.as_event()`: `run_models.LAP_FIELDS`)
 - `queue.changed`       the LIVE queue changed: queue [...]
 - `leaderboard.changed` the race's leaderboard changed: leaderboard [the top rows], and optionally
@@ -44,7 +51,9 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 Server → one browser (replies on its own socket): `speed.ack` (value: the multiplier the runner
 applied), `error` (message: what was wrong).
 
-Browser → server: `speed.set` (value: the multiplier asked for; the racer on track only).
+Browser → server: `speed.set` (value: the multiplier asked for; the racer on track only);
+`camera.watch` (on: true while the page shows the Car camera panel, false when hidden; any
+viewer; no answer, and `run.camera` events follow while on).
 
 Server → runners (commands, on the runners' layer: Redis lists in scaled mode, where a command
 waits for a runner): `live.launch` (run_id; to any runner), `live.stop` (run_id; to the owner),
@@ -85,6 +94,7 @@ MESSAGES: dict[str, Message] = {
     "run.state": Message("event", ("run",)),
     "run.frame": Message("event", ("run_id", "ts", "frame")),
     "run.lap": Message("event", ("run_id", "lap")),
+    "run.camera": Message("event", ("run_id", "step", "sensor", "width", "height", "image")),
     "queue.changed": Message("event", ("queue",)),
     "leaderboard.changed": Message("event", ("leaderboard",)),
     "submission.state": Message("event", ("submission",)),
@@ -96,6 +106,7 @@ MESSAGES: dict[str, Message] = {
     "speed.ack": Message("reply", ("value",)),
     "error": Message("reply", ("message",)),
     "speed.set": Message("browser", ("value",)),
+    "camera.watch": Message("browser", ("on",)),
     "live.launch": Message("command", ("run_id",)),
     "live.stop": Message("command", ("run_id",)),
     "live.speed": Message("command", ("run_id", "value", "reply_to")),
@@ -134,6 +145,11 @@ def run_state(run: dict) -> dict:
 
 def run_frame(run_id: int, ts: float, frame: dict) -> dict:
     return message("run.frame", run_id=run_id, ts=ts, frame=frame)
+
+
+def run_camera(run_id: int, step: int, sensor: str, width: int, height: int, image: str) -> dict:
+    return message("run.camera", run_id=run_id, step=step, sensor=sensor, width=width,
+                   height=height, image=image)
 
 
 def run_lap(run_id: int, lap: dict) -> dict:
@@ -232,12 +248,16 @@ def parse_browser_message(content: Any) -> tuple[str, dict]:
     spec = MESSAGES.get(type_) if isinstance(type_, str) else None
     if spec is None or spec.direction != "browser":
         known = ", ".join(t for t, m in MESSAGES.items() if m.direction == "browser")
-        raise ProtocolError(f"unknown message type {type_!r}"[:80] + f": the only one is {known}")
+        raise ProtocolError(f"unknown message type {type_!r}"[:80] + f": one of {known}")
     missing = [f for f in spec.fields if f not in content]
     if missing:
         raise ProtocolError(f"{type_} needs {', '.join(missing)}")
     if type_ == "speed.set":
         return type_, {"value": speed_value(content["value"])}
+    if type_ == "camera.watch":
+        if not isinstance(content["on"], bool):
+            raise ProtocolError("camera.watch needs on: true or false")
+        return type_, {"on": content["on"]}
     return type_, {f: content[f] for f in spec.fields}
 
 

@@ -15,6 +15,7 @@
     control: $("speed-control"), slider: $("speed-slider"), down: $("speed-down"), up: $("speed-up"),
     value: $("speed-value"), reset: $("speed-reset"), toast: $("live-toast"),
     board: $("leaderboard-rows"), queue: $("queue-rows"), winner: $("winner-banner"),
+    camera: $("car-camera"), cameraImage: $("car-camera-image"),
   };
 
   const HZ = 15;                       // simulator frame rate (livesim/realtime.py)
@@ -29,7 +30,7 @@
     race: null, run: null, ended: null, queue: [], leaderboard: [], connected: false,
     me: { user_id: dataUser ? Number(dataUser) : null, is_organizer: false },
   };
-  const view = { state, lastFrame: null, frames: [], send };
+  const view = { state, lastFrame: null, frames: [], send, camera: null };
   window.liveView = view;
 
   let geom = null;          // track geometry prepared for drawing (see buildGeometry)
@@ -115,11 +116,13 @@
   window.addEventListener("resize", resize);  // zoom changes devicePixelRatio without a box resize
 
   // World metres -> canvas pixels: uniform scale, centred, y pointing up like the simulator.
+  // While the Car camera panel shows (bottom left), the map is fitted to the right of it.
   function fitTrack() {
     const pad = Math.max(16, Math.min(cssW, cssH) * 0.06);
+    const left = el.camera.hidden ? 0 : el.camera.offsetLeft + el.camera.offsetWidth;
     const bw = Math.max(geom.maxX - geom.minX, 0.1), bh = Math.max(geom.maxY - geom.minY, 0.1);
-    const scale = Math.min((cssW - 2 * pad) / bw, (cssH - 2 * pad) / bh);
-    return { scale, ox: (cssW - bw * scale) / 2, oy: (cssH - bh * scale) / 2 };
+    const scale = Math.min((cssW - left - 2 * pad) / bw, (cssH - 2 * pad) / bh);
+    return { scale, ox: left + (cssW - left - bw * scale) / 2, oy: (cssH - bh * scale) / 2 };
   }
   const X = (x) => fit.ox + (x - geom.minX) * fit.scale;
   const Y = (y) => fit.oy + (geom.maxY - y) * fit.scale;
@@ -329,6 +332,7 @@
     stopReplay();
     recordingRunId = runId; view.traceRunId = null; view.frames = []; view.lastFrame = null;
     speedApplied = 1; showSpeed(1, true);  // a new run starts at the model's own speed
+    hideCamera();
   }
   // Apply a run (from a snapshot or a run.state event); `quiet` = no "GO!" on a snapshot of a running run.
   function applyRun(r, quiet) {
@@ -346,7 +350,7 @@
       else if (!wasRunning) hideCountdown();
     } else {
       state.run = null; state.ended = run;
-      hideCountdown();
+      hideCountdown(); hideCamera();
       speedPending = null; clearTimeout(speedTimer);
     }
     refreshControls(); renderOverlays(); renderQueue(); dirty = true;
@@ -393,6 +397,24 @@
     el.lapTime.classList.toggle("session-best", !!lap.session_best);
     dirty = true;
   }
+
+  // ---------------------------------------------------------------- car camera
+  // `run.camera` (models with a camera only): the grey frame the network was fed, a few a second.
+  // The server sends them only while this page says it watches (`camera.watch`: the tab is visible).
+  function onCamera(msg) {
+    if (!state.run || !sameId(state.run.id, msg.run_id) || typeof msg.image !== "string"
+        || !msg.image.startsWith("data:image/")) return;
+    view.camera = { run_id: msg.run_id, step: msg.step, sensor: msg.sensor, width: msg.width, height: msg.height };
+    el.cameraImage.src = msg.image;
+    el.camera.title = msg.sensor ? `${msg.sensor}, ${msg.width}×${msg.height}, as the model sees it` : "";
+    if (el.camera.hidden) { el.camera.hidden = false; fit = null; dirty = true; }  // the map moves aside
+  }
+  function hideCamera() {
+    view.camera = null; el.cameraImage.removeAttribute("src");
+    if (!el.camera.hidden) { el.camera.hidden = true; fit = null; dirty = true; }
+  }
+  function watchCamera() { send({ type: "camera.watch", on: document.visibilityState !== "hidden" }); }
+  document.addEventListener("visibilitychange", watchCamera);
 
   // ---------------------------------------------------------------- replay
   function stopReplay() {
@@ -473,7 +495,7 @@
     if (speedInflight === 0 && speedPending == null) showSpeed(value, true);
     if (isFinite(value)) speedApplied = Number(value);
   }
-  // The only message browsers send is speed.set, so an error answers one: put the knob back.
+  // Only speed.set is answered (camera.watch is not, unless malformed), so an error answers one: put the knob back.
   function onSpeedError(message) {
     speedInflight = Math.max(0, speedInflight - 1);
     if (speedInflight === 0 && speedPending == null) showSpeed(speedApplied, true);
@@ -498,7 +520,7 @@
     const sock = new WebSocket(`${proto}://${location.host}/ws/races/${encodeURIComponent(root.dataset.raceId)}/`);
     ws = sock;
     let opened = false;
-    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; setConn("connected", "Live"); };
+    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; setConn("connected", "Live"); watchCamera(); };
     sock.onmessage = (e) => {
       let msg;
       try { msg = JSON.parse(e.data); } catch (_) { return; }
@@ -527,6 +549,7 @@
       case "run.state": return applyRun(msg.run, false);
       case "run.frame": return onFrame(msg);
       case "run.lap": return onLap(msg);
+      case "run.camera": return onCamera(msg);
       case "leaderboard.changed": state.leaderboard = msg.leaderboard || []; return renderLeaderboard();
       case "queue.changed": state.queue = msg.queue || []; renderQueue(); return renderOverlays();
       case "speed.ack": return onSpeedAck(msg.value);

@@ -193,7 +193,10 @@ def announce_queue(race: Race) -> None:
     desk); call it once the change is saved. Races with turns only (Classic has no queue)."""
     if not race.has_turns:
         return
-    publish(race.pk, protocol.queue_changed(queue(race)))
+    try:
+        publish(race.pk, protocol.queue_changed(queue(race)))
+    except Exception as exc:  # saved already: a layer that is away costs the event, not the action
+        log.warning("could not announce the queue of race %s (%s: %s)", race.pk, type(exc).__name__, exc)
     queue_changed.send_robust(sender=Race, race_id=race.pk)
 
 

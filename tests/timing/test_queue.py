@@ -153,3 +153,25 @@ def test_a_finished_turn_counts_in_the_queue(in_person_race, api_alice, bob, mon
     desk.act(in_person_race, "end")
     rows = api_alice.get(URL.format(in_person_race.pk)).json()["queue"]
     assert rows[0]["alias"] == "BobTheRacer" and rows[0]["turns"] == 1 and rows[0]["last_run"] == "finished"
+
+
+def test_a_racer_who_joins_is_announced_at_the_end_of_the_queue_even_with_the_layer_away(
+        in_person_race, monkeypatch):
+    from races import live_control
+    from tests.scenes import _client
+
+    sent = []
+    monkeypatch.setattr(live_control, "publish", lambda race_id, message: sent.append(message))
+    frank = make_user("frank", "FrankF", "IT")
+    client = _client(frank)
+    assert client.post(f"/join/{in_person_race.invite_token}/").status_code == 302
+    assert sent[-1]["type"] == "queue.changed"
+    assert [row["alias"] for row in sent[-1]["queue"]] == ["BobTheRacer", "CharlieC", "FrankF"]
+
+    def away(race_id, message):
+        raise ConnectionError("the channel layer is away")
+
+    monkeypatch.setattr(live_control, "publish", away)
+    gina = make_user("gina", "GinaG", "ES")
+    assert _client(gina).post(f"/join/{in_person_race.invite_token}/").status_code == 302
+    assert in_person_race.participants.active().filter(user=gina).exists()

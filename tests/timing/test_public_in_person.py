@@ -133,3 +133,18 @@ async def test_an_anonymous_websocket_follows_the_desk_of_a_public_race_and_a_pr
     finally:
         await comm.disconnect()
         await fanout.hub().settle()
+
+
+def test_a_racer_of_an_in_person_race_cannot_submit_a_model_to_it(in_person_race, bob):
+    """Its laps come from the track: the page offers no Classic entry and a submission is refused."""
+    from races.garage import reference_model
+    from races.run_models import Run
+    from tests.scenes import _client
+
+    model = reference_model(bob, "Steady", temperament="cautious")
+    racer = _client(bob)
+    page = racer.get(f"/races/{in_person_race.pk}/").content.decode()
+    assert 'id="classic-entry"' not in page and 'data-live-socket="own"' in page
+    answer = racer.post(f"/races/{in_person_race.pk}/entry/", {"model": str(model.pk)}, follow=True)
+    assert "physical track" in answer.content.decode()
+    assert not Run.objects.filter(race=in_person_race).exists()

@@ -3,6 +3,8 @@ view, and the organizer's Broadcast page (overlay links and key, scenes, OBS con
 
 from __future__ import annotations
 
+import time
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -14,6 +16,8 @@ from races import access, protocol
 from races.access import race_view
 from races.models import Race
 from races.run_models import Run
+from timing.models import Desk
+from timing.turn import Turn
 
 from .forms import BroadcastSettingsForm
 from .models import BroadcastSettings
@@ -49,7 +53,18 @@ def page_context(request, race: Race, top: int = 10, notes: dict | None = None,
     info = race_info(race)
     return {"race": race, "info": info, "config": {
         "race_id": str(race.pk), "key": key, "racers": racers_of(race), "info": info, "top": top,
-        "notes": notes or {}, "laps": laps or {}}}
+        "notes": notes or {}, "laps": laps or {}, "in_person": race.is_in_person,
+        "desk": desk_of(race) if race.is_in_person else None}}
+
+
+def desk_of(race: Race) -> dict | None:
+    """The timekeeper's desk of an in-person race as its `timekeeper.state` carries it (version
+    and turn), so an overlay opened mid-turn shows the racer on the track at once; None if the
+    desk was never used. Read from its table: broadcast only consumes."""
+    desk = Desk.objects.filter(race=race).first()
+    if desk is None:
+        return None
+    return {"version": desk.version, "turn": Turn.from_dict(desk.turn).view(time.time() * 1000) if desk.turn else None}
 
 
 def season_table(race: Race, top: int) -> dict | None:

@@ -4,8 +4,9 @@ A race is visible to its organizer, its active participants and whoever holds it
 invitation link; everyone else gets 404 so nothing about the race leaks. Organizer-only actions
 answer 403 to people who can see the race but not control it.
 
-Two more ways in, both read-only: a LIVE race whose broadcast is *Public* may be watched by
-anyone, without an account (its page, live view, leaderboard, COMING UP and replays); and the
+Two more ways in, both read-only: a LIVE or in-person race whose broadcast is *Public* may be
+watched by anyone, without an account (its page, live view or on-track line, leaderboard,
+COMING UP and replays); and the
 race's secret overlay key (`Race.overlay_token`, passed as `?key=` by an OBS browser source)
 opens its overlays and their websocket. The key opens nothing else, and a reset of the key ends
 every overlay that used the old one (`announce_change`).

@@ -12,8 +12,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from . import record
 from .garage import Entry, RacerModel, enter_race, reference_model
 from .models import Participant, Race, RacerProfile, Track
+from .run_models import Run
 from .tracks import sync_tracks
 
 DEMO_PASSWORD = "racing-demo"
@@ -32,6 +34,13 @@ DEMO_MODELS = [
     ("Late braker", {"max_speed": 3.2, "lateral_accel": 4.0, "brake_accel": 6.0, "lookahead": 0.5}),
 ]
 LIVE_DEMO = "Demo LIVE Grand Prix"
+TRACK_DAY = "Demo Track Day"  # in person: a physical track, timed by a lap timer and a timekeeper
+# Its first turns, already timed (racer index in RACERS, car, laps as (sector 1, 2, 3) in ms),
+# so its leaderboard, runs and overlays have something to show before the first real lap.
+TRACK_DAY_TURNS = [
+    (0, "Car 1 (red)", [(3_310, 3_540, 3_020), (3_150, 3_420, 2_980), (3_400, 3_610, 3_090)]),
+    (1, "Car 2 (blue)", [(3_390, 3_600, 3_110), (3_280, 3_480, 3_050)]),
+]
 
 
 def _user(username: str, email: str, alias: str, country: str):
@@ -76,6 +85,10 @@ def seed_demo() -> dict:
              start_at=now - timedelta(days=3), end_at=now + timedelta(days=4),
              collision_penalty=Decimal("3"), bot_count=2, bot_speed=Decimal("1.0"), lane_change=True,
              lane_change_min=Decimal("2"), lane_change_max=Decimal("5")),
+        dict(name=TRACK_DAY, race_type="tt", format="in_person", track=reinvent,
+             start_at=now - timedelta(minutes=30), end_at=now + timedelta(hours=3, minutes=30),
+             description="In person: a printed track, a lap timer and a timekeeper (README, In-person races).",
+             time_per_racer=3, broadcast="public"),
         dict(name="Demo Student Race", flavour="student", race_type="tt", format="classic",
              track=Track.objects.filter(student=True, closed=True).first() or tracks[0],
              start_at=now - timedelta(days=1), end_at=now + timedelta(days=30), ranking_method="total_time",
@@ -92,7 +105,9 @@ def seed_demo() -> dict:
         for user in racers:
             Participant.objects.get_or_create(race=race, user=user)
     _seed_models(racers, next(r for r in races if r.name == LIVE_DEMO))
-    return {"organizer": organizer, "racers": racers, "races": races}
+    track_day = next(r for r in races if r.name == TRACK_DAY)
+    _seed_turns(racers, track_day)
+    return {"organizer": organizer, "racers": racers, "races": races, "track_day": track_day}
 
 
 def _seed_models(racers, live: Race) -> None:
@@ -101,6 +116,24 @@ def _seed_models(racers, live: Race) -> None:
         model = RacerModel.objects.filter(owner=user, name=name).first() or reference_model(user, name, **params)
         if live.entries_open and not Entry.objects.filter(race=live, user=user).exists():
             enter_race(live, user, model)
+
+
+def _seed_turns(racers, race: Race) -> None:
+    """The in-person race's first timed turns, through the one record path (source `timer`, as a
+    lap timer's turn ends): once, while the race has no run."""
+    if Run.objects.filter(race=race).exists():
+        return
+    for index, car, laps in TRACK_DAY_TURNS:
+        run = record.begin_run(race, racers[index].pk, source=Run.Source.TIMER, model_name=car)
+        record.claim_run(run.pk, "demo")
+        run = record.start_run(run.pk, "demo", duration_s=(race.time_per_racer or 3) * 60)
+        at = 0.0
+        for number, sectors in enumerate(laps, start=1):
+            time_ms = sum(sectors)
+            record.record_lap(run, number=number, time_ms=time_ms, sector_times_ms=list(sectors),
+                              start_time=at, end_time=at + time_ms / 1000)
+            at += time_ms / 1000
+        record.end_run(run.pk, Run.State.FINISHED)
 
 
 # -- serving the track-side LAN ------------------------------------------------------------

@@ -73,6 +73,8 @@ def classic_refusal(race: Race, user, now=None) -> str | None:
     """Why `user` cannot enter a model in the Classic `race` now (None when they can)."""
     if race.is_live:
         return "This is a LIVE race: enter your model for the organizer's queue instead."
+    if race.is_in_person:  # its laps come from the track's timer and timekeeper, not the simulator
+        return "This race is on a physical track: your turns are timed at the track."
     participant = race.participants.filter(user=user).first() if user.is_authenticated else None
     if participant is None:
         return "Join the race to enter a model."

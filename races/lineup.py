@@ -1,15 +1,24 @@
-"""COMING UP: a LIVE race's queue of racers, read from the tables (no writes, no announcements).
+"""COMING UP: the queue of a race with turns, read from the tables (no writes, no announcements).
 
-Used by the live control panel, the garage (a new entry) and the record (a run that ended): each
-announces `queue.changed` with `queue(race)`.
+One queue for both kinds of race with turns:
+- LIVE: the racers who entered a model (their entries), first entered first while entries are
+  open; once closed, in the organizer's `queue_order`, newcomers last;
+- in person (a physical track): the race's active participants (nothing to enter), in the
+  organizer's `queue_order`, newcomers last in the order they joined.
+Racers the organizer took out of the queue (✕) stay in the race but not in the queue.
+
+Used by the live control panel (which edits it: `live_control.save_queue`), the garage (a new
+entry), the record (a run that ended), the timekeeper's desk (its racer chooser and COMING UP):
+each announces `queue.changed` with `queue(race)`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 from .garage_models import Entry
-from .models import Race, racer_alias, shifted
+from .models import Participant, Race, racer_alias, shifted
 from .run_models import Run
 
 
@@ -23,24 +32,51 @@ def entries_for(race: Race):
     )
 
 
+def participants_for(race: Race):
+    """An in-person race's racers in the queue: active participants not taken out, first joined first."""
+    return (Participant.objects.filter(race=race, removed_at__isnull=True, dropped_at__isnull=True)
+            .select_related("user__racer").order_by("joined_at", "pk"))
+
+
+def dropped_from(race: Race) -> list[dict]:
+    """The in-person racers the organizer took out of the queue (who can be put back)."""
+    if not race.is_in_person:
+        return []
+    rows = (Participant.objects.filter(race=race, removed_at__isnull=True, dropped_at__isnull=False)
+            .select_related("user__racer").order_by("dropped_at", "pk"))
+    return [{"user_id": p.user_id, "alias": racer_alias(p.user)} for p in rows]
+
+
+def _racers(race: Race) -> tuple[dict[int, dict], bool]:
+    """{user id: what the row shows of them} in their own order, and whether the organizer's
+    order applies (always in person; in a LIVE race once entries are closed)."""
+    if race.is_in_person:
+        return ({p.user_id: {"user": p.user, "model": "", "status": Entry.Status.OK, "failure": ""}
+                 for p in participants_for(race)}, True)
+    return ({e.user_id: {"user": e.user, "model": e.racer_model.name, "status": e.status, "failure": e.failure}
+             for e in entries_for(race)}, not race.entries_open)
+
+
 def queue(race: Race) -> list[dict]:
-    """The racers in racing order with their slot times and each racer's last run."""
-    entries = {e.user_id: e for e in entries_for(race)}
-    order = [uid for uid in race.queue_order if uid in entries] if not race.entries_open else []
-    order += [uid for uid in entries if uid not in order]
-    # Ordered oldest first, so each racer's latest run wins.
-    last_runs = dict(Run.objects.filter(race=race).order_by("created_at").values_list("racer_id", "state"))
+    """The racers in racing order with their slot times, each racer's last run and turns so far."""
+    racers, ordered = _racers(race)
+    order = [uid for uid in race.queue_order if uid in racers] if ordered else []
+    order += [uid for uid in racers if uid not in order]
+    runs = list(Run.objects.filter(race=race).order_by("created_at").values_list("racer_id", "state"))
+    last_runs = dict(runs)  # oldest first, so each racer's latest run wins
+    turns = Counter(racer_id for racer_id, _ in runs)
     slot = timedelta(minutes=race.time_per_racer or 3)
     rows = []
     for i, uid in enumerate(order):
-        entry = entries[uid]
+        racer = racers[uid]
         rows.append({
             "user_id": uid,
-            "alias": racer_alias(entry.user),
-            "model": entry.racer_model.name,
+            "alias": racer_alias(racer["user"]),
+            "model": racer["model"],
             "slot_at": shifted(race.start_at, i * slot).isoformat(),
-            "status": entry.status,
-            "failure": entry.failure,
+            "status": racer["status"],
+            "failure": racer["failure"],
             "last_run": last_runs.get(uid),
+            "turns": turns[uid],
         })
     return rows

@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from leaderboard.board import EVENT_ROWS, race_leaderboard
 
-from . import protocol, record, router
+from . import lineup, protocol, record, router
 from .garage_models import Entry
 from .lineup import queue
-from .models import Race, racer_alias, shifted
+from .models import Participant, Race, racer_alias, shifted
 from .run_models import Run, RunTrace
+from .signals import queue_changed
 
 log = logging.getLogger(__name__)
 SIMULATOR_OPENS_BEFORE_START = timedelta(hours=1)
@@ -149,27 +150,54 @@ def set_entries_open(race: Race, is_open: bool) -> None:
     _announce(race)
 
 
-def save_queue(race: Race, user_ids: list) -> None:
-    """Reorder (and optionally drop racers from) the queue; every id must be in it."""
-    if race.entries_open:
+def save_queue(race: Race, user_ids: list, *, shown: list | None = None) -> None:
+    """Reorder the queue, and take racers out of it (the ids left out) or, in person, put back
+    racers taken out before (ids of `lineup.dropped_from`). LIVE: only once entries are closed.
+
+    `shown`: the racers the editor showed. Someone who joined the queue meanwhile (in person,
+    racers join at any time) is not in it: they stay, at the end, rather than be taken out."""
+    if race.is_live and race.entries_open:
         raise LiveActionError("Close model entries before editing the queue.")
+    if not race.has_turns:
+        raise LiveActionError("Only LIVE and in-person races have a queue.")
     current = {row["user_id"] for row in queue(race)}
+    returning = {row["user_id"] for row in lineup.dropped_from(race)}
     try:
         ids = [int(uid) for uid in user_ids]
     except (TypeError, ValueError):
         raise LiveActionError("The queue must be a list of racer ids.") from None
     if len(set(ids)) != len(ids):
         raise LiveActionError("A racer appears twice in the queue.")
-    unknown = set(ids) - current
+    unknown = set(ids) - current - returning
     if unknown:
         raise LiveActionError("Some racers are not in the queue.")
+    if shown is not None:
+        seen = {int(uid) for uid in shown if str(uid).strip().lstrip("-").isdigit()}
+        ids += [row["user_id"] for row in queue(race) if row["user_id"] not in seen and row["user_id"] not in ids]
     dropped = current - set(ids)
     with transaction.atomic():
-        if dropped:  # out of the queue, not out of the race: their submission stays on record
-            Entry.objects.filter(race=race, user_id__in=dropped).update(dropped_at=timezone.now())
+        # Out of the queue, not out of the race: a LIVE racer's submission and an in-person
+        # racer's laps stay on record.
+        racers = Participant.objects if race.is_in_person else Entry.objects
+        if dropped:
+            racers.filter(race=race, user_id__in=dropped).update(dropped_at=timezone.now())
+        if race.is_in_person and returning & set(ids):
+            racers.filter(race=race, user_id__in=returning & set(ids)).update(dropped_at=None)
         race.queue_order = ids
         race.save(update_fields=["queue_order", "updated_at"])
-    publish(race.pk, protocol.queue_changed(queue(race)))
+    announce_queue(race)
+
+
+def announce_queue(race: Race) -> None:
+    """`queue.changed` to the race's pages, then `queue_changed` to the apps (the timekeeper's
+    desk); call it once the change is saved. Races with turns only (Classic has no queue)."""
+    if not race.has_turns:
+        return
+    try:
+        publish(race.pk, protocol.queue_changed(queue(race)))
+    except Exception as exc:  # saved already: a layer that is away costs the event, not the action
+        log.warning("could not announce the queue of race %s (%s: %s)", race.pk, type(exc).__name__, exc)
+    queue_changed.send_robust(sender=Race, race_id=race.pk)
 
 
 # -- runs ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from . import live_control
+from . import lineup, live_control
 from .access import race_view
 from .live_control import LiveActionError
 from .models import racer_alias
@@ -32,15 +32,17 @@ class Done(NamedTuple):
 UNTIL_RUN = "until-run"
 
 
-def live_action(view):
-    """POST only, organizer only, LIVE races only; turns LiveActionError into a message.
-    The view returns its message (a str or a Done)."""
+def live_action(view=None, *, in_person: bool = False):
+    """POST only, organizer only, LIVE races only (and in-person ones with `in_person=True`);
+    turns LiveActionError into a message. The view returns its message (a str or a Done)."""
+    if view is None:
+        return lambda view: live_action(view, in_person=in_person)
 
     @require_POST
     @race_view(role="organizer")
     @wraps(view)
     def wrapper(request, race, *args, **kwargs):
-        if not race.is_live:
+        if not (race.is_live or (in_person and race.is_in_person)):
             raise Http404("Not a LIVE race.")
         wants_json = "application/json" in request.headers.get("Accept", "")
         try:
@@ -78,11 +80,18 @@ def entries(request, race):
     return "Model entries are open." if is_open else "Model entries are closed: the queue is set."
 
 
-@live_action
+@live_action(in_person=True)  # the one queue editor of both kinds of race with turns
 def save_queue(request, race):
-    raw = request.POST.get("order", "")
-    ids = [part for part in raw.split(",") if part.strip()]
-    live_control.save_queue(race, ids)
+    """The editor's order (`order`, with the racers it showed in `shown`), or one racer out of an
+    in-person queue put back at its end (`put_back`)."""
+    def ids(name: str) -> list[str]:
+        return [part for part in request.POST.get(name, "").split(",") if part.strip()]
+
+    if "put_back" in request.POST:
+        order = [row["user_id"] for row in lineup.queue(race)]
+        live_control.save_queue(race, [*order, *ids("put_back")])
+        return "Back in the queue."
+    live_control.save_queue(race, ids("order"), shown=ids("shown") if "shown" in request.POST else None)
     return "Queue saved."
 
 

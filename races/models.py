@@ -494,8 +494,9 @@ class Race(models.Model):
 
     @property
     def is_public(self) -> bool:
-        """A LIVE race broadcast in public: anyone may watch it read-only, without an account."""
-        return self.is_live and self.broadcast == self.Broadcast.PUBLIC
+        """A LIVE or in-person race broadcast in public: anyone may watch it read-only, without an
+        account. A Classic race has no broadcast (its field is reset to private)."""
+        return self.has_turns and self.broadcast == self.Broadcast.PUBLIC
 
     def close(self) -> None:
         if self.status != self.Status.CLOSED:
@@ -515,7 +516,7 @@ class Race(models.Model):
         "lane_change_min": {"h2b"},
         "lane_change_max": {"h2b"},
         "time_per_racer": {"live", "in_person"},
-        "broadcast": {"live"},
+        "broadcast": {"live", "in_person"},
         "trials": {"classic"},
         "average_of": {"in_person"},
         "min_lap_time": {"in_person"},
@@ -803,6 +804,10 @@ class Participant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations")
     joined_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The organizer took the racer out of an in-person race's queue (✕): still in the race, laps
+    # and all, just not called to the track; putting them back clears it (a LIVE race marks
+    # its entry instead, `Entry.dropped_at`).
+    dropped_at = models.DateTimeField(null=True, blank=True)
 
     objects = ParticipantQuerySet.as_manager()
 

@@ -4,8 +4,13 @@
 `race_id`, `lap` (the stored Lap) and `publish(race_id, event)` (how the producer announces:
 the live runner's publisher, or `protocol.send`). The leaderboard listens and announces
 `leaderboard.changed` (leaderboard/apps.py).
+
+`queue_changed` is sent once a change to a race's queue holds (the organizer's edit, a racer
+joining or removed) and `queue.changed` has gone out, with `race_id`. The timekeeper's desk
+listens (timing/apps.py): its racer chooser and COMING UP follow the queue.
 """
 
 from django.dispatch import Signal
 
 lap_committed = Signal()
+queue_changed = Signal()

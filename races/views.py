@@ -268,6 +268,10 @@ def race_detail(request, race: Race):
     context["show_board"] = not race.is_live or race.status == Race.Status.CLOSED
     if context["show_board"]:
         context.update(board_context(request, race))
+    if race.is_in_person:
+        desk = getattr(race, "desk", None)  # the timekeeper's desk (timing.models.Desk), if it was used
+        context.update(track_queue=lineup.queue(race), on_track=desk.turn if desk else None,
+                       out_of_queue=lineup.dropped_from(race) if organizer else [])
     if race.is_live:
         opens_at = live_control.simulator_opens_at(race)
         context.update(
@@ -353,6 +357,8 @@ def race_remove_racers(request, race: Race):
     removed = race.participants.active().filter(pk__in=[i for i in ids if i.isdigit()])
     count = removed.update(removed_at=timezone.now())
     access.announce_change(race.pk, "racers removed")
+    if count and race.is_in_person:
+        live_control.announce_queue(race)
     if count:
         messages.success(request, f"Removed {count} racer{'s' if count > 1 else ''}: their access is revoked.")
     else:
@@ -401,7 +407,9 @@ def join(request, token: str):
     if not RacerProfile.objects.filter(user=request.user).exists():
         return redirect(f"{reverse('profile')}?next={request.path}")
     if request.method == "POST":
-        Participant.objects.get_or_create(race=race, user=request.user)
+        _, joined = Participant.objects.get_or_create(race=race, user=request.user)
+        if joined and race.is_in_person:  # an in-person racer joins the queue (a LIVE one enters a model)
+            live_control.announce_queue(race)
         messages.success(request, f"You joined {race.name}.")
         return redirect("race_detail", race_id=race.pk)
     return render(request, "races/join.html", {"race": race})

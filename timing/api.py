@@ -17,7 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from races import access
+from races import access, lineup, live_control
 
 from . import desk, roles
 from .models import RaceStaff, TimerToken
@@ -63,6 +63,48 @@ class TimekeeperView(APIView):
         except desk.DeskError as exc:
             raise ValidationError({"action": [str(exc)]}) from None
         return Response(state)
+
+
+class QueueOrderSerializer(serializers.Serializer):
+    order = serializers.ListField(child=serializers.IntegerField(), allow_empty=True,
+                                  help_text="Racer (user) ids in racing order; racers left out leave the queue "
+                                            "(not the race); in person, ids of racers out of it put them back.")
+
+
+QUEUE_RESPONSE = inline_serializer("RaceQueue", {
+    "queue": serializers.JSONField(help_text="COMING UP: the racers in racing order"),
+    "out_of_queue": serializers.JSONField(help_text="in person: racers taken out, who can be put back"),
+})
+
+
+class QueueView(APIView):
+    """COMING UP of a race with turns (in person or LIVE): GET reads it (whoever may see the race,
+    and its staff); PUT sets its order (the organizer only: the same edit as the LIVE control
+    panel's queue editor)."""
+
+    def _answer(self, race) -> Response:
+        return Response({"queue": lineup.queue(race), "out_of_queue": lineup.dropped_from(race)})
+
+    def _race_with_turns(self, race):
+        if not race.has_turns:
+            raise NotFound("Only LIVE and in-person races have a queue.")
+        return race
+
+    @extend_schema(parameters=[RACE_ID], responses=QUEUE_RESPONSE)
+    def get(self, request, race_id):
+        return self._answer(self._race_with_turns(roles.viewable_race(request, race_id)))
+
+    @extend_schema(parameters=[RACE_ID], request=QueueOrderSerializer, responses=QUEUE_RESPONSE)
+    def put(self, request, race_id):
+        race = self._race_with_turns(organized_race(request, race_id, staff_see_it=True))
+        data = QueueOrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            live_control.save_queue(race, data.validated_data["order"])
+        except live_control.LiveActionError as exc:
+            raise ValidationError({"order": [str(exc)]}) from None
+        race.refresh_from_db()
+        return self._answer(race)
 
 
 class RunsView(APIView):
@@ -169,8 +211,10 @@ class TimerStatusView(APIView):
 
 # -- the organizer: staff and timer tokens ---------------------------------------------------------
 
-def organized_race(request, race_id):
-    race = access.visible_race(request, race_id)
+def organized_race(request, race_id, *, staff_see_it: bool = False):
+    """The race if the request's user organizes it; 404 for who may not see it (with
+    `staff_see_it`, the race's staff see it: 403 for them), else 403."""
+    race = roles.viewable_race(request, race_id) if staff_see_it else access.visible_race(request, race_id)
     if not access.is_organizer(request.user, race):
         from rest_framework.exceptions import PermissionDenied
 

@@ -4,6 +4,7 @@ from . import api
 
 urlpatterns = [
     path("races/<str:race_id>/timekeeper/", api.TimekeeperView.as_view(), name="api-timekeeper"),
+    path("races/<str:race_id>/queue/", api.QueueView.as_view(), name="api-race-queue"),
     path("races/<str:race_id>/runs/", api.RunsView.as_view(), name="api-race-runs"),
     path("races/<str:race_id>/timer/crossings/", api.CrossingsView.as_view(), name="api-timer-crossings"),
     path("races/<str:race_id>/timer/status/", api.TimerStatusView.as_view(), name="api-timer-status"),

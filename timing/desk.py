@@ -28,11 +28,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from races import protocol, record
+from races.lineup import queue
 from races.models import Race, racer_alias
 from races.run_models import Run
 
 from .models import Desk, TimerToken
-from .queue import queue
 from .turn import Rules, Turn, TurnError
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,13 @@ def _announce_after_commit(race: Race, desk: Desk, now: float, extra: Iterable[d
     messages = [*extra, protocol.timekeeper_state(state)]
     transaction.on_commit(lambda: publish(race.pk, messages))
     return state
+
+
+def on_queue_changed(sender, *, race_id, **kwargs) -> None:
+    """`queue_changed` receiver: the desk with the new queue, to every timekeeper page."""
+    race = Race.objects.filter(pk=race_id).first()
+    if race is not None and race.is_in_person:
+        publish(race.pk, [protocol.timekeeper_state(view(race))])
 
 
 # -- the timekeeper's buttons -------------------------------------------------------------------

@@ -28,6 +28,7 @@ WAITING, RUNNING, PAUSED, OVERTIME, OVER = "waiting", "running", "paused", "over
 STATES = (WAITING, RUNNING, PAUSED, OVERTIME, OVER)
 STOPPED = (WAITING, PAUSED)  # the clock waits for the car (or the timekeeper)
 TICKING = (RUNNING,)  # states in which the racer's time runs out
+LAP_SHOWN_PAST_TIME_MS = 5 * 60_000  # a lap in progress longer than the turn's time plus this is a clock mismatch
 
 
 class TurnError(ValueError):
@@ -244,6 +245,15 @@ class Turn:
         values["rules"] = Rules(**values.get("rules", {}))
         return cls(**values)
 
+    def lap_ms(self, now_ms: float) -> int | None:
+        """The lap in progress so far, on the device clock (the server's plus the offset); None
+        when there is none, or when the device clock is not known (crossings sent without the
+        reader's wall clock): a made-up time is worse than none."""
+        if self.lap_start is None:
+            return None
+        elapsed = now_ms + self.offset_ms - self.lap_start
+        return round(elapsed) if 0 <= elapsed <= self.rules.time_ms + LAP_SHOWN_PAST_TIME_MS else None
+
     def view(self, now_ms: float) -> dict:
         """What the timekeeper page shows (the server's state; the page only counts down)."""
         return {
@@ -252,6 +262,9 @@ class Turn:
             "remaining_ms": round(self.remaining_ms(now_ms)),
             "clock_running": self.running_since is not None,
             "lap_in_progress": self.lap_start is not None, "resets": self.resets,
+            # how long the lap in progress has run, for the overlays' current lap time (they count
+            # on while `clock_running`)
+            "lap_ms": self.lap_ms(now_ms),
             "sectors_done": len(self.splits),
             "laps": [{k: v for k, v in lap.items() if k != "marked"} for lap in self.laps],
             "notes": self.notes[-5:],

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from races import access
 from races.access import race_view
 
 from . import roles
@@ -25,6 +26,7 @@ def timekeeper_page(request, race_id):
         raise Http404("Only in-person races have a timekeeper.")
     return render(request, "timing/timekeeper.html", {
         "race": race, "can_control": roles.may(request.user, race, roles.CONTROL),
+        "is_organizer": access.is_organizer(request.user, race),
     })
 
 

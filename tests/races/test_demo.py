@@ -7,8 +7,10 @@ from io import StringIO
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
+from races import lineup
 from races.demo import DEMO_PASSWORD, ORGANIZER, RACERS, seed_demo
 from races.models import Participant, Race, RacerProfile, Track
+from races.run_models import Lap, Run
 
 
 def counts():
@@ -19,7 +21,7 @@ def test_it_works(db):
     demo = seed_demo()
     assert demo["organizer"].username == ORGANIZER[0]
     assert {r.race_type for r in demo["races"]} == {"tt", "oa", "h2b"}
-    assert {r.format for r in demo["races"]} == {"classic", "live"}
+    assert {r.format for r in demo["races"]} == {"classic", "live", "in_person"}
     assert any(r.is_student for r in demo["races"])
     for race in demo["races"]:
         race.full_clean()  # every demo race follows the rules
@@ -47,6 +49,42 @@ def test_it_is_idempotent(db):
     assert set(Race.objects.values_list("pk", flat=True)) == ids
 
 
+def test_it_seeds_an_in_person_race_with_timed_turns_on_its_leaderboard(db):
+    from leaderboard.board import race_leaderboard
+    from races.demo import TRACK_DAY
+
+    demo = seed_demo()
+    track_day = demo["track_day"]
+    assert track_day.name == TRACK_DAY and track_day.is_in_person and track_day.is_public
+    assert [row["alias"] for row in lineup.queue(track_day)] == [r[2] for r in RACERS]
+    runs = list(Run.objects.filter(race=track_day).order_by("created_at"))
+    assert [(r.source, r.state) for r in runs] == [("timer", "finished")] * 2
+    lap = runs[0].laps.get(number=2)
+    assert lap.time_ms == sum(lap.sector_times_ms) == 9_550 and len(lap.sector_times_ms) == 3
+    board = race_leaderboard(track_day)
+    assert [row["racer"] for row in board] == ["SwiftFox", "NightOwl"] and board[0]["time_ms"] == 9_550
+    seed_demo()  # idempotent: no second set of turns
+    assert Run.objects.filter(race=track_day).count() == 2 and Lap.objects.filter(run__race=track_day).count() == 5
+
+
+def test_the_demo_timer_token_reads_the_in_person_race_and_a_revocation_stands(db):
+    from django.utils import timezone
+
+    from timing.demo import DEMO_TIMER_TOKEN, readtimer_command, seed_trackside
+    from timing.models import RaceStaff, TimerToken
+    from timing.roles import CONTROL, may
+
+    track_day = seed_demo()["track_day"]
+    assert seed_trackside(track_day) == DEMO_TIMER_TOKEN == seed_trackside(track_day)
+    assert TimerToken.find(DEMO_TIMER_TOKEN).race_id == track_day.pk
+    assert RaceStaff.objects.filter(race=track_day, user=track_day.organizer, role="timekeeper").count() == 1
+    assert may(track_day.organizer, track_day, CONTROL)
+    command = readtimer_command(track_day, "http://127.0.0.1:8000")
+    assert f"--race {track_day.pk}" in command and f"--token {DEMO_TIMER_TOKEN}" in command
+    TimerToken.objects.update(revoked_at=timezone.now())
+    assert seed_trackside(track_day) is None and TimerToken.find(DEMO_TIMER_TOKEN) is None
+
+
 def test_the_seed_command_says_how_many(db, capsys):
     call_command("seed_demo")
     count = Race.objects.filter(organizer__username=ORGANIZER[0]).count()
@@ -61,6 +99,9 @@ def test_the_demo_command_prints_the_url_and_logins(db, capsys):
     assert f"Organizer login:  {ORGANIZER[0]} / {DEMO_PASSWORD}" in out
     assert ", ".join(r[0] for r in RACERS) + f" / {DEMO_PASSWORD}" in out
     assert Race.objects.filter(organizer__username=ORGANIZER[0]).count() >= 5
+    track_day = Race.objects.get(name="Demo Track Day")
+    assert f"http://127.0.0.1:8000/races/{track_day.pk}/timekeeper/" in out
+    assert f"readtimer --race {track_day.pk} --server http://127.0.0.1:8000 --token drt_demo-track-day-timer" in out
 
 
 def test_the_demo_command_shows_a_reachable_url_for_a_lan_host(db, capsys):
@@ -94,7 +135,9 @@ def serve_demo(monkeypatch, client_get, **options) -> tuple[str, list]:
 
     answers: list = []
     monkeypatch.setattr(Command, "serve", lambda self, host, port: answers.append(client_get()))
-    monkeypatch.setattr("races.management.commands.demo.seed_demo", lambda: None)
+    monkeypatch.setattr("races.management.commands.demo.seed_demo",
+                        lambda: {"track_day": Race(pk="00000000-0000-0000-0000-000000000001", name="Track Day")})
+    monkeypatch.setattr("timing.demo.seed_trackside", lambda race: "drt_x")
     with override_settings(ALLOWED_HOSTS=list(settings.ALLOWED_HOSTS)):  # undo what demo adds
         out = StringIO()
         call_command("demo", stdout=out, **options)

@@ -127,3 +127,16 @@ def test_the_turn_survives_a_round_trip_through_json():
     t.reset(1)
     again = Turn.from_dict(t.as_dict())
     assert again == t
+
+
+def test_the_view_shows_how_long_the_lap_in_progress_has_run_on_the_device_clock():
+    from timing.turn import Rules, Turn
+
+    turn = Turn.begin(7, Rules(time_ms=120_000), 0)
+    assert turn.view(0)["lap_ms"] is None  # no lap yet
+    # the reader saw the crossing at wall clock 1_000_000 ms; its device clock read 5_000 ms
+    turn.crossing(0, 5_000, 1_000_000, 1_000_000)
+    assert turn.view(1_004_250)["lap_ms"] == 4_250
+    drifting = Turn.begin(7, Rules(time_ms=120_000), 0)
+    drifting.crossing(0, 5_000, None, 1_000_000)  # no wall clock from the reader: no offset known
+    assert drifting.view(1_004_250)["lap_ms"] is None

@@ -1,6 +1,7 @@
 // Broadcast overlays: every element with data-part on the page is drawn from the race's websocket
-// (race.state on connect, then run.state / run.frame / run.lap / leaderboard.changed / queue.changed),
-// the moment an event arrives. One script for a single overlay (an OBS browser source), broadcast
+// (race.state on connect, then run.state / run.frame / run.lap / leaderboard.changed / queue.changed,
+// and for an in-person race the timekeeper's desk, timekeeper.state: the turn on the track with
+// its laps as the timer reports them), the moment an event arrives. One script for a single overlay (an OBS browser source), broadcast
 // mode (several parts around camera cut-outs) and the commentator's view.
 (function () {
   "use strict";
@@ -11,6 +12,7 @@
   const state = {
     race: null, run: null, queue: [], leaderboard: [], frame: null, connected: false,
     highlight: null, highlightUntil: 0, laps: {}, sessionBest: [null, null, null], personalBest: {},
+    turn: null, turnAt: 0, deskVersion: -1, turnFlags: {},
   };
   for (const [runId, laps] of Object.entries(cfg.laps || {})) {
     state.laps[runId] = laps.map((l) => ({ ...l, flags: lapFlags("?", l.sector_times_ms) }));
@@ -41,8 +43,30 @@
     if (!code || code.length !== 2) return "";
     return String.fromCodePoint(...code.toUpperCase().split("").map((c) => 0x1f1e6 + c.charCodeAt(0) - 65));
   }
-  const onTrack = () => state.run && (state.run.state === "countdown" || state.run.state === "running");
+  const runOnTrack = () => state.run && (state.run.state === "countdown" || state.run.state === "running");
+  const onTrack = () => runOnTrack() || !!state.turn;
+  // who is on the track: the simulator's run, or the in-person turn (racer_id, racer)
+  const onTrackRacer = () => (runOnTrack() ? state.run : state.turn);
+  function turnLeft() {
+    const t = state.turn;
+    return (t.remaining_ms - (t.clock_running ? performance.now() - state.turnAt : 0)) / 1000;
+  }
+  function turnLapMs() {
+    const t = state.turn;
+    if (t.lap_ms == null) return null;
+    return t.lap_ms + (t.clock_running ? performance.now() - state.turnAt : 0);
+  }
+  // The turn's laps with their sector flags, each lap flagged once (as it is first seen).
+  function turnLaps() {
+    const t = state.turn;
+    return (t.laps || []).map((l) => {
+      const key = `${t.racer_id}:${l.number}:${l.time_ms}`;
+      if (!state.turnFlags[key]) state.turnFlags[key] = lapFlags(t.racer_id, l.sector_times_ms);
+      return { ...l, flags: state.turnFlags[key] };
+    });
+  }
   function timeLeft() {
+    if (!runOnTrack() && state.turn) return turnLeft();
     if (state.frame && state.frame.time_remaining != null) return state.frame.time_remaining;
     if (state.run && state.run.ends_at) return (new Date(state.run.ends_at) - Date.now()) / 1000;
     return null;
@@ -86,13 +110,32 @@
     return [0, 1, 2].map((k) => `<span class="sector ${SECTOR[flags[k]] || "none"}" data-sector="${k}"></span>`).join("");
   }
   function currentFlags() {
+    if (!runOnTrack() && state.turn) {  // in person: the sectors of the turn's last lap
+      const laps = turnLaps();
+      return (laps.length && laps[laps.length - 1].flags) || [null, null, null];
+    }
     if (state.frame && Array.isArray(state.frame.sectors)) return state.frame.sectors.map((s) => s && s.flag);
     const laps = state.run && state.laps[state.run.id];
     return (laps && laps.length && laps[laps.length - 1].flags) || [null, null, null];
   }
+  function renderTurnLowerThird(el) {
+    const t = state.turn, laps = turnLaps(), valid = laps.filter((l) => l.valid !== false);
+    const lapMs = turnLapMs();
+    el.querySelector(".lt-flag").textContent = flag(t.racer_id);
+    el.querySelector(".lt-alias").textContent = t.racer || "";
+    el.querySelector(".lt-best").textContent = fmtLap(valid.length ? Math.min(...valid.map((l) => l.time_ms)) / 1000 : null);
+    el.querySelector(".lt-last").textContent = fmtLap(laps.length ? laps[laps.length - 1].time_ms / 1000 : null);
+    el.querySelector(".lt-current").textContent = t.dnf ? "DNF" : (lapMs != null ? fmtLap(lapMs / 1000) : "Get ready");
+    el.querySelector(".lt-left").textContent = fmtClock(turnLeft());
+    el.querySelector(".lt-resets").textContent = String(t.resets || 0);
+    const speed = el.querySelector(".lt-speed");
+    speed.textContent = ""; speed.parentElement.hidden = true;  // a physical car has no multiplier
+    el.querySelector(".lt-sectors").innerHTML = sectorBar(currentFlags());
+  }
   function renderLowerThird(el) {
     const run = state.run, f = state.frame || {};
     el.classList.toggle("idle", !onTrack());
+    if (!runOnTrack() && state.turn) { renderTurnLowerThird(el); return; }
     if (!run) { el.querySelector(".lt-alias").textContent = ""; return; }
     const laps = state.laps[run.id] || [];
     const best = f.best_lap != null ? f.best_lap : (laps.length ? Math.min(...laps.map((l) => l.time_ms)) / 1000 : null);
@@ -110,7 +153,7 @@
     el.querySelector(".lt-sectors").innerHTML = sectorBar(currentFlags());
   }
   function renderComingUp(el) {
-    const onTrackId = onTrack() ? state.run.racer_id : null;
+    const onTrackId = onTrack() ? onTrackRacer().racer_id : null;
     const rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId) && r.last_run !== "finished").slice(0, COMING_UP);
     el.querySelector(".cu-rows").innerHTML = rows.length ? rows.map((r) =>
       `<li data-user-id="${esc(r.user_id)}"><span class="slot">${esc(fmtTime(r.slot_at))}</span><span class="flag">${flag(r.user_id)}</span>` +
@@ -126,7 +169,7 @@
     el.querySelector(".ri-track").textContent = (race.track && race.track.name) || cfg.info.track;
     el.querySelector(".ri-format").textContent = `${cfg.info.format} · ${cfg.info.race_type}`;
     el.querySelector(".ri-time").textContent = `${fmtTime(cfg.info.start_at)}–${fmtTime(cfg.info.end_at)}`;
-    el.querySelector(".ri-status").textContent = onTrack() ? `On track: ${state.run.racer}` : (race.winner ? `Winner: ${race.winner.alias}` : "");
+    el.querySelector(".ri-status").textContent = onTrack() ? `On track: ${onTrackRacer().racer}` : (race.winner ? `Winner: ${race.winner.alias}` : "");
   }
   function renderPodium(el) {
     const winner = state.race && state.race.winner;
@@ -219,7 +262,7 @@
   const AFFECTS = {
     "race.state": null, "run.state": null, "run.frame": ["lower-third", "map", "commentator"],
     "run.lap": ["lower-third", "map", "commentator"], "leaderboard.changed": ["leaderboard", "podium", "commentator"],
-    "queue.changed": ["coming-up"],
+    "queue.changed": ["coming-up"], "timekeeper.state": ["lower-third", "map", "coming-up", "race-info"],
   };
   function render(kinds) {
     for (const el of parts) {
@@ -258,11 +301,23 @@
       }
       case "leaderboard.changed": applyLeaderboard(msg.leaderboard); break;
       case "queue.changed": state.queue = msg.queue || []; break;
+      case "timekeeper.state": if (!applyDesk(msg.desk)) return; break;
       default: return;
     }
     view.lastType = msg.type;
     render(AFFECTS[msg.type]);
   }
+
+  // The timekeeper's desk of an in-person race (a newer version only: an older state can arrive late).
+  function applyDesk(desk) {
+    if (!desk || desk.version < state.deskVersion) return false;
+    state.deskVersion = desk.version;
+    state.turn = desk.turn || null;
+    state.turnAt = performance.now();
+    if (desk.queue) state.queue = desk.queue;
+    return true;
+  }
+  if (cfg.desk) applyDesk(cfg.desk);  // a turn on the track when the page opened
 
   view.handle = handle;  // the page's event entry (tests feed it events of their own)
 
@@ -280,6 +335,8 @@
     };
   }
   setInterval(() => render(["lower-third", "race-info", "leaderboard", "commentator"]), 1000);  // clocks, highlight expiry
+  // in person the page counts the lap in progress itself, between two desk states
+  if (cfg.in_person) setInterval(() => { if (state.turn && state.turn.clock_running) render(["lower-third"]); }, 100);
   render(null);
   requestAnimationFrame(mapLoop);
   connect();

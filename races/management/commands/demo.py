@@ -25,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="only migrate and seed")
 
     def handle(self, *args, **options):
+        from timing.demo import readtimer_command, seed_trackside
+
         call_command("migrate", interactive=False, verbosity=0)
-        seed_demo()
+        track_day = seed_demo()["track_day"]
+        token = seed_trackside(track_day)
         host, port = options["host"], options["port"]
         lan = lan_hosts(host)
         wildcard = host.strip("[]") in WILDCARDS
@@ -38,6 +41,9 @@ class Command(BaseCommand):
         lines += [
             f"  Organizer login:  {ORGANIZER[0]} / {DEMO_PASSWORD}",
             "  Racer logins:     " + ", ".join(r[0] for r in RACERS) + f" / {DEMO_PASSWORD}",
+            f"  In-person race:   {track_day.name}, timekeeper page http://{local}:{port}/races/{track_day.pk}/timekeeper/",
+            "  Its lap timer:    " + (readtimer_command(track_day, f"http://{local}:{port}") if token
+                                      else "the demo timer's token is revoked: make one on the Trackside page"),
             "",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))

@@ -1,52 +1,9 @@
-// The organizer's panel: queue editing (drag to reorder, ✕ to remove, Save / Cancel), and the
-// reminders to warn the next racers 2 minutes and 30 seconds before the current run ends
-// (shown above the track map of the live view).
+// The organizer's panel: the reminders to warn the next racers 2 minutes and 30 seconds before
+// the current run ends (shown above the track map of the live view). The queue editor is
+// races/queue_editor.js.
 (function () {
   const panel = document.getElementById("control-panel");
   if (!panel) return;
-  const body = document.getElementById("queue-body");
-  const edit = document.getElementById("edit-queue");
-  const save = document.getElementById("save-queue");
-  const cancel = document.getElementById("cancel-queue");
-  const order = document.getElementById("queue-order");
-  let original = null;
-  let dragged = null;
-
-  function rows() { return Array.from(body.querySelectorAll("tr.queue-row")); }
-  function setEditing(on) {
-    edit.hidden = on; save.hidden = !on; cancel.hidden = !on;
-    rows().forEach((row) => {
-      row.draggable = on;
-      row.querySelector(".drag-handle").hidden = !on;
-      row.querySelector(".remove-row").hidden = !on;
-      row.querySelector(".launch-form").hidden = on;
-    });
-  }
-  if (edit) {
-    edit.addEventListener("click", () => { original = rows(); setEditing(true); });
-    cancel.addEventListener("click", () => {
-      original.forEach((row) => body.appendChild(row));
-      rows().forEach((row) => (row.hidden = false));
-      setEditing(false);
-    });
-    save.closest("form").addEventListener("submit", () => {
-      order.value = rows().filter((row) => !row.hidden).map((row) => row.dataset.userId).join(",");
-    });
-    body.addEventListener("click", (event) => {
-      const button = event.target.closest(".remove-row");
-      if (button) button.closest("tr").hidden = true;
-    });
-    body.addEventListener("dragstart", (event) => { dragged = event.target.closest("tr"); });
-    body.addEventListener("dragover", (event) => {
-      event.preventDefault();
-      const over = event.target.closest("tr");
-      if (!dragged || !over || over === dragged) return;
-      const after = event.clientY > over.getBoundingClientRect().top + over.offsetHeight / 2;
-      body.insertBefore(dragged, after ? over.nextSibling : over);
-    });
-    body.addEventListener("drop", (event) => { event.preventDefault(); dragged = null; });
-  }
-
   // Reminders to warn the next racers, over the track map where the organizer watches the run.
   // They follow the time-left clock of the live view (live.js announces each reading as
   // `live:clock`), so a reminder appears when that clock reads its time.

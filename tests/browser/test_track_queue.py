@@ -1,0 +1,54 @@
+"""In a real browser: the organizer edits an in-person race's queue on the race page with the LIVE
+panel's editor (drag, ✕, Save), and the timekeeper's tablet, open meanwhile, follows the new
+order in its racer chooser and COMING UP without a reload."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenes import make_user
+from tests.timing.conftest import make_in_person_race
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def track_day(alice, bob, charlie, tracks):
+    from races.models import Participant
+    from timing.models import RaceStaff
+
+    race = make_in_person_race(alice, tracks)
+    for user in (bob, charlie, make_user("erin", "ErinE", "FR")):
+        Participant.objects.create(race=race, user=user)
+    RaceStaff.objects.create(race=race, user=make_user("dave", "DaveTheTimekeeper", "GB"), role="timekeeper")
+    return race
+
+
+def test_the_organizer_edits_the_queue_and_the_timekeepers_chooser_follows(track_day, bob, charlie, new_page):
+    tablet = new_page("dave")
+    tablet.goto(f"/races/{track_day.pk}/timekeeper/")
+    tablet.wait_for_selector("#link:has-text('Live')")
+    chooser = "els => els.map(e => e.textContent.trim())"
+    assert tablet.locator("#racer option").evaluate_all(chooser) == ["BobTheRacer", "CharlieC", "ErinE"]
+    assert tablet.locator("#edit-queue-link").count() == 0  # the timekeeper reads the queue only
+
+    organizer = new_page("alice")
+    organizer.goto(f"/races/{track_day.pk}/timekeeper/")
+    organizer.click("#edit-queue-link")  # from the timekeeper page to the editor
+    organizer.wait_for_selector("#edit-queue")
+    organizer.click("#edit-queue")
+    organizer.drag_and_drop(f"tr[data-user-id='{charlie.pk}']", f"tr[data-user-id='{bob.pk}']",
+                            target_position={"x": 20, "y": 2})
+    organizer.locator("tr.queue-row", has_text="ErinE").locator(".remove-row").click()
+    organizer.click("#save-queue")
+    organizer.wait_for_selector("text=Queue saved.")
+    organizer.wait_for_selector("#out-of-queue:has-text('ErinE')")  # out of the queue, not the race
+
+    tablet.wait_for_function(
+        "() => Array.from(document.querySelectorAll('#racer option')).map(o => o.textContent).join() === 'CharlieC,BobTheRacer'")
+    assert tablet.locator("#queue li").evaluate_all(chooser) == ["CharlieC", "BobTheRacer"]
+
+    organizer.click("#out-of-queue button.put-back")  # Erin back, at the end
+    organizer.wait_for_selector("text=Back in the queue.")
+    tablet.wait_for_function("() => document.querySelectorAll('#racer option').length === 3")
+    assert tablet.locator("#racer option").evaluate_all(chooser) == ["CharlieC", "BobTheRacer", "ErinE"]

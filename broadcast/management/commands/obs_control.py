@@ -161,7 +161,7 @@ class Command(BaseCommand):
     async def handle_message(self, race, message: dict, driver: ObsDriver, director: Director,
                              now: float) -> None:
         if message.get("type") != "obs.command":
-            if message.get("type") == "run.frame":  # 15 Hz and never a scene change: skip early
+            if message.get("type") in ("run.frame", "run.camera"):  # frequent, never a scene change
                 return
             for action in director.on_event(message, now):
                 driver.submit(action)

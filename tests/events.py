@@ -70,7 +70,9 @@ class RaceEvents:
             left = deadline - time.monotonic()
             if left <= 0:
                 kinds = [m.get("type") for m in self.seen[-10:]]
-                raise AssertionError(f"no matching event in {timeout} s (last seen: {kinds})")
+                other = [m for m in self.seen if m.get("type") != "run.frame"][-5:]
+                raise AssertionError(f"no matching event in {timeout} s (last seen: {kinds}; "
+                                     f"the last others: {other})")
             try:
                 message = self.received.get(timeout=min(left, 0.2))
             except queue.Empty:

@@ -91,6 +91,7 @@ def _cmd_tracks(args) -> int:
 def _cmd_evaluate(args) -> int:
     from livesim.config import RaceConfig
     from livesim.evaluate import evaluate
+    from livesim.numba_target import load_cpu_target_without_blas
     from livesim.policies import create_policy
     from livesim.track import get_track
 
@@ -108,6 +109,7 @@ def _cmd_evaluate(args) -> int:
         raise ValueError("--objects needs --race-type oa")
     if args.race_type != "h2b" and args.bots:
         raise ValueError("--bots needs --race-type h2b")
+    load_cpu_target_without_blas()  # before any kernel runs: 0.16–0.4 s less start-up
     policy = create_policy(args.model)
     res = evaluate(track, cfg, policy, seed=args.seed, multiplier=args.speed_multiplier,
                    trace=bool(args.trace or args.drfc))

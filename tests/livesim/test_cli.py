@@ -159,3 +159,24 @@ def test_no_kernel_uses_what_the_hidden_blas_check_decides() -> None:
     for mod in (kernels, camera, car):  # every module with @njit (car.arc_step via kernels)
         src = Path(mod.__file__).read_text()
         assert "correlate" not in src and "convolve" not in src, mod.__name__
+
+
+def test_python_m_livesim_turns_garbage_collection_back_on_after_start_up(capsys) -> None:
+    # __main__ turns the collector off for the start-up; each command turns it back on with
+    # the start-up's objects frozen out of its way (cli._start_up_over), even when it fails
+    import gc
+
+    from livesim import cli
+
+    try:
+        for argv, code in ((["tracks"], 0),
+                           (["evaluate", "--track", "no-such-track", "--model", "reference"], 2)):
+            gc.disable()
+            cli.START_UP_GC_OFF = True
+            assert cli.main(argv) == code
+            assert gc.isenabled() and gc.get_freeze_count() > 0 and not cli.START_UP_GC_OFF
+            gc.unfreeze()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+        cli.START_UP_GC_OFF = False

@@ -137,10 +137,12 @@ def turtle_track(
     difficulty: str = "medium",
     spacing: float = WAYPOINT_SPACING,
     mirror: bool = False,
+    validate: bool = True,
 ) -> Track:
     """Build a constant-width track from straights and arcs (see the module docstring).
 
-    ``mirror`` swaps left and right turns, turning an anticlockwise design clockwise.
+    ``mirror`` swaps left and right turns, turning an anticlockwise design clockwise;
+    ``validate`` checks the geometry (:func:`livesim.track.validate_track`).
     """
     if mirror:
         swap = {"L": "R", "R": "L", "S": "S"}
@@ -161,8 +163,15 @@ def turtle_track(
     return track_from_arrays(
         center + shift, inner + shift, outer + shift,
         name=name, closed=closed, title=title, description=description,
-        difficulty=difficulty,
+        difficulty=difficulty, validate=validate,
     )
+
+
+def _builtin_track(*args, **kwargs) -> Track:
+    """:func:`turtle_track` for the built-ins below, not validated again each time one is
+    built: their geometry is fixed code, and tests/livesim/test_catalog.py validates every one.
+    Validation imports shapely and runs its checks, 15–50 ms of the CLI's start-up."""
+    return turtle_track(*args, validate=False, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ class BuiltinSpec:
 
 
 def _single_turn() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "single-turn",
         [("S", TEMPLATE_LONG), ("L", TEMPLATE_RADIUS, 60), ("S", TEMPLATE_SHORT)],
         TEMPLATE_WIDTH, closed=False, spacing=TEMPLATE_SPACING, difficulty="easy",
@@ -185,7 +194,7 @@ def _single_turn() -> Track:
 
 
 def _s_curve() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "s-curve",
         [("S", TEMPLATE_LONG), ("L", TEMPLATE_RADIUS, 90), ("S", TEMPLATE_SHORT),
          ("R", TEMPLATE_RADIUS, 90), ("S", TEMPLATE_LONG)],
@@ -198,7 +207,7 @@ def _s_curve() -> Track:
 
 def _loop() -> Track:
     side = TEMPLATE_LONG + TEMPLATE_SHORT
-    return turtle_track(
+    return _builtin_track(
         "loop",
         [("S", side), ("L", TEMPLATE_RADIUS, 90)] * 4,
         TEMPLATE_WIDTH, closed=True, spacing=TEMPLATE_SPACING, difficulty="easy",
@@ -209,7 +218,7 @@ def _loop() -> Track:
 
 
 def _oval() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "oval",
         [("S", 5.0), ("L", 1.6, 180), ("S", 5.0), ("L", 1.6, 180)],
         1.07, closed=True, difficulty="easy", title="Paddock Oval",
@@ -219,7 +228,7 @@ def _oval() -> Track:
 
 
 def _kidney() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "kidney",
         [("S", None), ("L", 1.5, 120), ("S", 2.0), ("L", 1.2, 90), ("R", 2.5, 60),
          ("L", 1.2, 90), ("S", None), ("L", 1.5, 120)],
@@ -232,7 +241,7 @@ def _kidney() -> Track:
 def _chicane_sprint() -> Track:
     chicane_in = [("R", 0.8, 45), ("L", 0.8, 90), ("R", 0.8, 45)]  # bulge outwards and back
     chicane_out = [("L", 0.8, 45), ("R", 0.8, 90), ("L", 0.8, 45)]
-    return turtle_track(
+    return _builtin_track(
         "chicane-sprint",
         [("S", None), *chicane_in, ("S", 1.0), ("L", 0.9, 90), ("S", None), ("L", 0.9, 90),
          ("S", 1.0), *chicane_out, ("S", 3.0), ("L", 0.9, 90), ("S", 1.0), *chicane_in,
@@ -244,7 +253,7 @@ def _chicane_sprint() -> Track:
 
 
 def _hairpin_technical() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "hairpin-technical",
         [("S", 3.0), ("R", 1.2, 30), ("L", 1.2, 60), ("R", 1.2, 30), ("S", None),
          ("L", 1.0, 90), ("S", 1.5), ("L", 1.0, 30), ("R", 1.0, 60), ("L", 1.0, 30),
@@ -258,7 +267,7 @@ def _hairpin_technical() -> Track:
 
 
 def _sweeper() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "sweeper",
         [("S", None), ("L", 4.0, 60), ("R", 6.0, 30), ("L", 3.0, 90), ("S", 4.0),
          ("L", 5.0, 45), ("R", 4.0, 45), ("L", 3.0, 90), ("S", None), ("L", 3.5, 75),
@@ -270,7 +279,7 @@ def _sweeper() -> Track:
 
 
 def _endurance() -> Track:
-    return turtle_track(
+    return _builtin_track(
         "endurance",
         [("S", None), ("R", 1.5, 30), ("L", 1.5, 60), ("R", 1.5, 30), ("S", 3.0),
          ("L", 3.0, 90), ("S", 3.0), ("R", 2.5, 45), ("L", 2.5, 90), ("R", 2.5, 45), ("S", 3.0),

@@ -13,10 +13,24 @@ Bad input prints one ``error: ...`` line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 
 EXIT_BAD_INPUT = 2
+START_UP_GC_OFF = False  # set by ``python -m livesim`` (__main__), which turns the collector off
+
+
+def _start_up_over() -> None:
+    """Start-up is over: under ``python -m livesim``, move every object allocated so far
+    (modules, numba's registries) into the collector's permanent generation, then collect as
+    usual. They live as long as the process anyway; walking them on every full collection
+    during start-up and once more at exit cost 0.15–0.25 s of a 3-lap evaluation."""
+    global START_UP_GC_OFF
+    if START_UP_GC_OFF:
+        START_UP_GC_OFF = False
+        gc.freeze()
+        gc.enable()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +85,7 @@ def _cmd_tracks(args) -> int:
     from livesim.deepracer_tracks import catalog_entries, catalog_track
     from livesim.track import builtin_tracks
 
+    _start_up_over()
     tracks = ([catalog_track(e.id) for e in catalog_entries()] if args.catalog
               else builtin_tracks())
     rows = [{"name": t.name, "title": t.title, "length_m": round(t.length, 2),
@@ -91,6 +106,7 @@ def _cmd_tracks(args) -> int:
 def _cmd_evaluate(args) -> int:
     from livesim.config import RaceConfig
     from livesim.evaluate import evaluate
+    from livesim.numba_target import load_cpu_target_without_blas
     from livesim.policies import create_policy
     from livesim.track import get_track
 
@@ -108,7 +124,9 @@ def _cmd_evaluate(args) -> int:
         raise ValueError("--objects needs --race-type oa")
     if args.race_type != "h2b" and args.bots:
         raise ValueError("--bots needs --race-type h2b")
+    load_cpu_target_without_blas()  # before any kernel runs: 0.16–0.4 s less start-up
     policy = create_policy(args.model)
+    _start_up_over()
     res = evaluate(track, cfg, policy, seed=args.seed, multiplier=args.speed_multiplier,
                    trace=bool(args.trace or args.drfc))
     if args.trace:
@@ -139,6 +157,7 @@ def _cmd_render(args) -> int:
     from livesim.render import render_track
     from livesim.track import get_track
 
+    _start_up_over()
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
@@ -159,3 +178,5 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"error: {msg}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        _start_up_over()  # (a command that failed before its start-up was over)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,6 +176,15 @@ class Track:
             object.__setattr__(self, name, val)
         object.__setattr__(self, "inner_is_left", inner_is_left)
         object.__setattr__(self, "closed", bool(self.closed))
+        # The per-step lookups (pose_at, half_width_at: several a step) read the same values as
+        # Python floats: bisect and tuple indexing cost a fraction of np.searchsorted and numpy
+        # scalar indexing, and float arithmetic gives the same bits.
+        object.__setattr__(self, "_length", float(cumdist[-1]))
+        object.__setattr__(self, "_cum", tuple(self.cumdist.tolist()))
+        object.__setattr__(self, "_seg", tuple(zip(
+            self.seg_len.tolist(), self.seg_dir[:, 0].tolist(), self.seg_dir[:, 1].tolist(),
+            c[: len(seg_len), 0].tolist(), c[: len(seg_len), 1].tolist(), strict=True)))
+        object.__setattr__(self, "_half", (self.half_left.tolist(), self.half_right.tolist()))
         if not self.title:
             object.__setattr__(self, "title", self.name)
 
@@ -206,7 +216,7 @@ class Track:
     @property
     def length(self) -> float:
         """Centre-line length in m (closed tracks include the closing segment)."""
-        return float(self.cumdist[-1])
+        return self._length
 
     @property
     def width(self) -> float:
@@ -274,7 +284,7 @@ class Track:
     # ---------------------------------------------------------------- projection
 
     def _norm_s(self, s: float) -> float:
-        L = self.length
+        L = self._length
         if self.closed:
             s = float(s) % L
             return 0.0 if s >= L else s  # float modulo can return L for tiny negatives
@@ -282,9 +292,10 @@ class Track:
 
     def _seg_at(self, s: float) -> tuple[int, float]:
         """Segment index and fraction along it for a normalised arc length."""
-        k = int(np.searchsorted(self.cumdist, s, side="right")) - 1
-        k = min(max(k, 0), len(self.seg_len) - 1)
-        t = (s - self.cumdist[k]) / self.seg_len[k]
+        cum = self._cum
+        k = bisect_right(cum, s) - 1  # np.searchsorted(cumdist, s, side="right") - 1
+        k = min(max(k, 0), len(self._seg) - 1)
+        t = (s - cum[k]) / self._seg[k][0]
         return k, min(max(t, 0.0), 1.0)
 
     def project_points(self, points) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -355,9 +366,7 @@ class Track:
         tracks and is clamped on open ones.
         """
         k, t = self._seg_at(self._norm_s(s))
-        ux, uy = self.seg_dir[k]
-        ax, ay = self.center[k]
-        L = self.seg_len[k]
+        L, ux, uy, ax, ay = self._seg[k]
         x = ax + ux * t * L - uy * lateral
         y = ay + uy * t * L + ux * lateral
         return float(x), float(y), math.atan2(uy, ux)
@@ -366,8 +375,9 @@ class Track:
         """(left, right) half-widths in m at arc length ``s``, interpolated between waypoints."""
         k, t = self._seg_at(self._norm_s(s))
         k1 = (k + 1) % self.n
-        hl = (1 - t) * self.half_left[k] + t * self.half_left[k1]
-        hr = (1 - t) * self.half_right[k] + t * self.half_right[k1]
+        left, right = self._half
+        hl = (1 - t) * left[k] + t * left[k1]
+        hr = (1 - t) * right[k] + t * right[k1]
         return float(hl), float(hr)
 
     def _side_is_left(self, side: str) -> bool:

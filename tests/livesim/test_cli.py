@@ -131,3 +131,52 @@ def test_evaluate_writes_a_deepracer_for_cloud_evaluation(tmp_path) -> None:
     metrics = json.loads((tmp_path / "model" / "metrics" / f"EvaluationMetrics-{stamp}.json")
                          .read_text())["metrics"]
     assert [m["episode_status"] for m in metrics] == ["In progress", "Lap complete"]
+
+
+def test_evaluate_loads_only_what_it_needs_and_leaves_scipy_importable() -> None:
+    # the CLI's start-up is most of its wall time (README "Speed"): no Gymnasium (registered
+    # lazily), no shapely (built-in tracks are validated by test_catalog, not at each build),
+    # numba's CPU target loaded with SciPy's BLAS and cffi hidden (livesim.numba_target)
+    code = ("import sys; from livesim.cli import main; "
+            "rc = main(['evaluate', '--track', 'sweeper', '--model', 'reference', '--laps', '1']); "
+            "print(sorted(m for m in ('gymnasium', 'shapely', 'scipy.linalg', 'cffi') "
+            "if m in sys.modules)); "
+            "import scipy.linalg, cffi; print(scipy.linalg.cython_blas.__name__, cffi.__name__); "
+            "sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert out.stdout.count("Lap complete") == 1
+    assert lines[-2:] == ["[]", "scipy.linalg.cython_blas cffi"]
+
+
+def test_no_kernel_uses_what_the_hidden_blas_check_decides() -> None:
+    # numba's BLAS check only changes how np.correlate / np.convolve compile; hiding SciPy from
+    # it (livesim.numba_target) changes nothing while no jitted module calls them
+    from livesim import camera, car, kernels
+
+    for mod in (kernels, camera, car):  # every module with @njit (car.arc_step via kernels)
+        src = Path(mod.__file__).read_text()
+        assert "correlate" not in src and "convolve" not in src, mod.__name__
+
+
+def test_python_m_livesim_turns_garbage_collection_back_on_after_start_up(capsys) -> None:
+    # __main__ turns the collector off for the start-up; each command turns it back on with
+    # the start-up's objects frozen out of its way (cli._start_up_over), even when it fails
+    import gc
+
+    from livesim import cli
+
+    try:
+        for argv, code in ((["tracks"], 0),
+                           (["evaluate", "--track", "no-such-track", "--model", "reference"], 2)):
+            gc.disable()
+            cli.START_UP_GC_OFF = True
+            assert cli.main(argv) == code
+            assert gc.isenabled() and gc.get_freeze_count() > 0 and not cli.START_UP_GC_OFF
+            gc.unfreeze()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+        cli.START_UP_GC_OFF = False

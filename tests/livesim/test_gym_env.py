@@ -137,3 +137,19 @@ def test_batch_sim_matches_the_world_and_resets_off_track_cars() -> None:
     obs = b.observe()
     assert obs.shape == (3, 33) and obs.dtype == np.float32
     assert np.all((obs >= 0) & (obs <= 1))
+
+
+def test_import_livesim_registers_the_env_without_importing_gymnasium() -> None:
+    # `import livesim` first, Gymnasium later (the other order is this module's): the env is
+    # registered the moment Gymnasium's registry loads, and livesim alone does not load it
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, livesim; print('gymnasium' in sys.modules); "
+            "import gymnasium as gym; env = gym.make('livesim/DeepRacer-v0', track='oval'); "
+            "print(type(env.unwrapped).__name__, env.spec.max_episode_steps)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "DeepRacerEnv", "2000"]

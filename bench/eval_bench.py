@@ -5,7 +5,7 @@
 
 Everything on 127.0.0.1, by itself (every process it starts is stopped at the end, also on
 Ctrl-C or an error; a watchdog bounds the run): a fresh PostgreSQL database ``evalbench_<pid>``
-(dropped at the end) and Redis database 10 (flushed).
+(dropped at the end) and Redis database 10 (flushed; ``BENCH_REDIS_DB`` picks another).
 
 **Leaderboard** (leaderboard/standings.py, leaderboard/board.py): a Classic race on ``sweeper``
 (65 m) with ``--racers`` racers and ``--submissions`` submissions of 3 laps each (average lap over
@@ -24,6 +24,9 @@ Server time is the wall time of the request (or of ``record_lap``) in the server
 and p95 are printed, the JSON keys carry p50 (the p95 keys end in ``_p95_ms``).
 
 **Evaluations** (the ``classic`` work, races/evaluation.py): see `eval_figures()`.
+
+**CPU per evaluation** (``--eval-cpu N``, instead of the rest): N evaluations one after another
+inside this one process, as one worker runs them (`eval_cpu()`), and what of it is simulation.
 
 Prints a table (figure, value, target) and, as its last line, one JSON object.
 """
@@ -51,7 +54,7 @@ if __name__ == "__main__":  # run inside the project's environment (.venv, as ma
     bootstrap(Path(__file__).resolve())
 PY = sys.executable
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_DB = 10
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "10"))  # flushed: one nobody else uses
 REDIS_BASE = "redis://127.0.0.1:6379"
 TRACK = "sweeper"  # 65 m, the built-in track nearest the issue's ~60 m
 
@@ -286,7 +289,7 @@ class Bench:
             get(client, page_url)()
             get(api, api_url)()
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(90)
         figures = {
             "page": timed(get(client, page_url), "page"),
             "page_100": timed(get(client, page_url, page=100), "page_100"),
@@ -320,6 +323,8 @@ class Bench:
         self.flush_redis()
         self.setup_django()
         out: dict = {}
+        if self.args.eval_cpu:
+            return eval_cpu(self)
         if not self.args.skip_board:
             out.update(self.board_figures())
         if not self.args.skip_eval:
@@ -642,6 +647,80 @@ def direct_evaluations(bench: Bench) -> dict:
     return {"embedded_evals_per_min": _r(per_min, 1), "embedded_mode": "direct: record + livesim.evaluate"}
 
 
+def eval_cpu(bench: Bench) -> dict:
+    """CPU per evaluation inside one worker process: the Classic evaluation job's own function
+    (`Evaluator.run`: claim, drive the trials, record the laps, save logs and replay, announce
+    on the Redis channel layer) on PostgreSQL, for `--eval-cpu` submissions one after another
+    (after one to warm: imports, numba caches), against the same trials driven by
+    `livesim.evaluate` alone (with the sim-trace the logs are made of, no hooks): the difference
+    is the job's overhead.
+    With `--profile`, cProfile's top functions of the job runs."""
+    import dataclasses
+
+    from livesim.evaluate import evaluate
+    from races import evaluation, record
+    from races.evaluation_models import Evaluation
+
+    count = bench.args.eval_cpu
+    race = classic_race("Bench CPU")
+    racers = make_racers(race, count + 1, "cpu")
+
+    def submit(user, model) -> int:  # enter_classic without handing the job to a queue
+        run = record.queue_run(race, user.pk, racer_model=model, model_name=model.name,
+                               seed=random.Random(user.pk).randrange(2**31))
+        Evaluation.objects.create(run=run, trials=race.trials)
+        return run.pk
+
+    evaluation.Evaluator(submit(*racers[0])).run()  # warm
+    ids = [submit(u, m) for u, m in racers[1:]]
+    if bench.args.queries:  # the queries of one evaluation, most frequent first
+        from collections import Counter
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            evaluation.Evaluator(submit(*make_racers(race, 1, "cpuq")[0])).run()
+        print(f"one evaluation: {len(ctx.captured_queries)} queries")
+        for sql, n in Counter(q["sql"][:160] for q in ctx.captured_queries).most_common():
+            print(f"  {n:4d}  {sql}")
+    profile = None
+    if bench.args.profile:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    c0, t0 = time.process_time(), time.perf_counter()
+    for run_id in ids:
+        evaluation.Evaluator(run_id).run()
+    job_cpu, job_wall = time.process_time() - c0, time.perf_counter() - t0
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(90)
+    from races.models import Run
+
+    finished = Run.objects.filter(pk__in=ids, state=Run.State.FINISHED).count()
+    # The same trials, simulation only.
+    track = race.track.to_livesim()
+    config = dataclasses.replace(race.sim_config(), laps=race.trials, continuous=False)
+    models = [m for _, m in racers[1:]]
+    c0 = time.process_time()
+    for model, run_id in zip(models, ids, strict=True):
+        seed = Run.objects.get(pk=run_id).seed
+        evaluate(track, config, model.create_policy(), seed=seed)  # with the sim-trace the logs need
+    sim_cpu = time.process_time() - c0
+    per, sim_per = 1000 * job_cpu / len(ids), 1000 * sim_cpu / len(ids)
+    print(f"\nCPU per evaluation in one process ({len(ids)} evaluations of {race.trials} trials on "
+          f"{TRACK}, {finished} finished): job {per:.0f} ms (wall {1000 * job_wall / len(ids):.0f} ms), "
+          f"simulation alone {sim_per:.0f} ms, overhead {per - sim_per:.0f} ms", flush=True)
+    return {"eval_cpu_ms": _r(per, 1), "eval_sim_cpu_ms": _r(sim_per, 1),
+            "eval_overhead_cpu_ms": _r(per - sim_per, 1), "eval_cpu_finished": finished,
+            "eval_cpu_count": len(ids)}
+
+
 def report(out: dict) -> None:
     print()
     print(f"{'figure':28s} {'value':>10s}  target")
@@ -667,6 +746,9 @@ def main() -> int:
     parser.add_argument("--skip-board", action="store_true", help="the evaluation figures only")
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--queries", action="store_true", help="print the queries of one page, API call and update")
+    parser.add_argument("--eval-cpu", type=int, metavar="N",
+                        help="only: CPU per evaluation of N evaluations in this one process")
+    parser.add_argument("--profile", action="store_true", help="with --eval-cpu: cProfile them")
     parser.add_argument("--embedded-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.embedded_child:

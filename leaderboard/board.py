@@ -262,9 +262,12 @@ def changed_event(race_id, standing: Standing | None) -> dict:
     return protocol.leaderboard_changed(top, total=ranked(race_id).count(), changed=changed)
 
 
-def on_lap_committed(sender, *, race_id, lap: Lap, publish, **kwargs) -> None:
+def on_lap_committed(sender, *, race_id, lap: Lap, publish, more: bool = False, **kwargs) -> None:
     """`lap_committed` receiver: the lap's standing was written with it (standings.on_lap_saved,
-    in the lap's own transaction); tell everyone watching."""
+    in the lap's own transaction); tell everyone watching, once per commit (`more`: other laps
+    of the same commit follow, an evaluation's trials)."""
+    if more:
+        return
     racer_id = lap.run.racer_id  # the record's Run, already loaded
     standing = on_board(race_id).filter(racer_id=racer_id).first()  # a removed racer's: None
     publish(race_id, changed_event(race_id, standing))

@@ -124,7 +124,10 @@ def update_run(race: Race, run_id: int, run: Run | None = None) -> Standing | No
 
 def _new_standing(race: Race, run: Run) -> Standing:
     """The racer's first standing in the race (their alias is read once: aliases never change)."""
-    racer = Run.objects.select_related("racer__racer").get(pk=run.pk).racer
+    if Run.racer.is_cached(run):  # the caller's run came with its racer (an evaluation's does)
+        racer = run.racer
+    else:
+        racer = Run.objects.select_related("racer__racer").get(pk=run.pk).racer
     standing, _ = Standing.objects.get_or_create(
         race=race, racer_id=run.racer_id,
         defaults={"alias": racer_alias(racer), "submissions": _submissions(race, run.racer_id),
@@ -239,6 +242,14 @@ def sync_membership(race_id, user_ids) -> int:
     rows = Standing.objects.filter(race_id=race_id, racer_id__in=user_ids)
     return (rows.filter(racer_id__in=removed, removed=False).update(removed=True)
             + rows.exclude(racer_id__in=removed).filter(removed=True).update(removed=False))
+
+
+def on_laps_saved(sender, run: Run, laps: list[Lap], **kwargs) -> None:
+    """`laps_saved` (races/signals.py): several laps of one run saved in one insert (an
+    evaluation's trials); the run's result and its racer's standing once, in their transaction."""
+    race = Race.objects.filter(pk=run.race_id).first()
+    if race is not None:
+        update_run(race, run.pk, run)
 
 
 def on_run_saved(sender, instance: Run, created: bool, **kwargs) -> None:

@@ -3,7 +3,8 @@
 Every producer of laps plugs in here, and nowhere else:
 
 - the live runner (`races/live.py`) turns each simulator lap into a recorded lap with
-  `lap_from_sim()` and calls `record_lap()`; Classic evaluation jobs will do the same;
+  `lap_from_sim()` and calls `record_lap()`; a Classic evaluation job records its trials
+  together with `record_laps()` (one transaction, one standing update, one board);
 - a lap timer reader or a timekeeper's buttons (`timing/`) begin a Run with `source="timer"` or
   `"manual"` and call `record_lap(run, number=…, time_ms=…, …)` with the fields of
   `run_models.LAP_FIELDS`.

@@ -98,8 +98,11 @@ def enter_classic(race: Race, user, racer_model: RacerModel) -> Run:
         raise ValidationError({"model": "Choose one of your own models."})
     with transaction.atomic():
         # The race row is locked: an organizer closing the race or removing the racer waits,
-        # or the entry waits for them and is refused.
-        race = Race.objects.select_for_update().get(pk=race.pk)
+        # or the entry waits for them and is refused. Locked by writing first (a no-op UPDATE),
+        # not SELECT … FOR UPDATE, which SQLite ignores: there a transaction that reads before
+        # it writes fails at once ("database is locked") when a job's write got in between.
+        Race.objects.filter(pk=race.pk).update(updated_at=F("updated_at"))
+        race = Race.objects.get(pk=race.pk)
         refusal = classic_refusal(race, user) or sponsorship.quota_refusal(user)
         if refusal:
             raise ValidationError({"race": refusal})

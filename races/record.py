@@ -37,7 +37,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from livesim.car import STEP_HZ
@@ -255,6 +255,9 @@ def record_laps(run: Run, laps: list[dict], publish: Publish | None = None) -> l
     publish = publish or protocol.send
     try:
         with transaction.atomic():
+            # Writing first locks the run (one writer of its laps at a time; on SQLite a
+            # transaction that reads first fails at once if another writer got in between).
+            Run.objects.filter(pk=run.pk).update(lease_expires_at=F("lease_expires_at"))
             have = set(Lap.objects.filter(run=run).values_list("number", flat=True))
             new = [Lap(run=run, **_lap_fields(**fields)) for fields in laps
                    if fields["number"] not in have]

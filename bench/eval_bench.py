@@ -36,13 +36,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,10 +50,9 @@ if __name__ == "__main__":  # run inside the project's environment (.venv, as ma
     from manage import bootstrap
 
     bootstrap(Path(__file__).resolve())
-PY = sys.executable
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from fleet import PY, Fleet, install_guards, percentile  # noqa: E402 (after the bootstrap)
+
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "10"))  # flushed: one nobody else uses
-REDIS_BASE = "redis://127.0.0.1:6379"
 TRACK = "sweeper"  # 65 m, the built-in track nearest the issue's ~60 m
 
 TARGETS = {  # figure: (target, "<" or ">=")
@@ -67,30 +64,18 @@ TARGETS = {  # figure: (target, "<" or ">=")
 }
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
 
-class Bench:
+class Bench(Fleet):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__("evalbench", REDIS_DB)
         self.args = args
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.db_name = f"evalbench_{os.getpid()}"
-        self.db_created = False
-        self.tmp = Path(tempfile.mkdtemp(prefix="evalbench-"))
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db_name}",
-            "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
             "JOBS": "celery",
             "RACESERVER_NO_BOOTSTRAP": "1",
             "DEBUG": "0",
@@ -101,52 +86,6 @@ class Bench:
             "VAR_DIR": str(self.tmp / "var"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
-
-    # -- processes and services --------------------------------------------------------------
-    def start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env or self.env, stdout=log, stderr=log,
-                                start_new_session=True)
-        self.procs.append((name, proc))
-        return proc
-
-    def stop_all(self) -> None:
-        for _, proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for _, proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-    def create_db(self) -> None:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.db_name}"')
-        self.db_created = True
-
-    def drop_db(self) -> None:
-        if not self.db_created:
-            return
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-
-    def flush_redis(self) -> None:
-        import redis
-
-        redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}").flushdb()
 
     def setup_django(self) -> None:
         for key in ("DATABASE_URL", "REDIS_URL", "JOBS", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG",
@@ -757,15 +696,7 @@ def main() -> int:
     if args.racers < 10 or args.submissions < args.racers:
         parser.error("need racers >= 10 and submissions >= racers")
 
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    budget = int(600 + 3 * args.seconds + args.submissions / 200)
-    signal.signal(signal.SIGALRM, lambda s, f: (_ for _ in ()).throw(TimeoutError(
-        f"the bench ran out of its {budget} s budget")))
-    signal.alarm(budget)
+    install_guards(int(600 + 3 * args.seconds + args.submissions / 200))
     bench = Bench(args)
     try:
         out = bench.run()
@@ -776,19 +707,7 @@ def main() -> int:
         return 130
     finally:
         signal.alarm(0)
-        bench.stop_all()
-        with contextlib.suppress(Exception):
-            bench.flush_redis()
-        try:
-            bench.drop_db()
-        except Exception as exc:
-            print(f"could not drop database {bench.db_name}: {exc}", file=sys.stderr)
-        if args.keep_logs:
-            print(f"logs: {bench.tmp}", file=sys.stderr)
-        else:
-            import shutil
-
-            shutil.rmtree(bench.tmp, ignore_errors=True)
+        bench.close(args.keep_logs)
     return 0
 
 

@@ -5,7 +5,7 @@
 
 Everything on 127.0.0.1, by itself (every process it starts is stopped at the end, also on
 Ctrl-C or an error; a watchdog bounds the run): a fresh PostgreSQL database ``evalbench_<pid>``
-(dropped at the end) and Redis database 10 (flushed).
+(dropped at the end) and Redis database 10 (flushed; ``BENCH_REDIS_DB`` picks another).
 
 **Leaderboard** (leaderboard/standings.py, leaderboard/board.py): a Classic race on ``sweeper``
 (65 m) with ``--racers`` racers and ``--submissions`` submissions of 3 laps each (average lap over
@@ -25,6 +25,9 @@ and p95 are printed, the JSON keys carry p50 (the p95 keys end in ``_p95_ms``).
 
 **Evaluations** (the ``classic`` work, races/evaluation.py): see `eval_figures()`.
 
+**CPU per evaluation** (``--eval-cpu N``, instead of the rest): N evaluations one after another
+inside this one process, as one worker runs them (`eval_cpu()`), and what of it is simulation.
+
 Prints a table (figure, value, target) and, as its last line, one JSON object.
 """
 
@@ -33,13 +36,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import random
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,10 +50,9 @@ if __name__ == "__main__":  # run inside the project's environment (.venv, as ma
     from manage import bootstrap
 
     bootstrap(Path(__file__).resolve())
-PY = sys.executable
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_DB = 10
-REDIS_BASE = "redis://127.0.0.1:6379"
+from fleet import PY, Fleet, install_guards, percentile  # noqa: E402 (after the bootstrap)
+
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "10"))  # flushed: one nobody else uses
 TRACK = "sweeper"  # 65 m, the built-in track nearest the issue's ~60 m
 
 TARGETS = {  # figure: (target, "<" or ">=")
@@ -64,30 +64,18 @@ TARGETS = {  # figure: (target, "<" or ">=")
 }
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(x, nd)
 
 
-class Bench:
+class Bench(Fleet):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__("evalbench", REDIS_DB)
         self.args = args
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.db_name = f"evalbench_{os.getpid()}"
-        self.db_created = False
-        self.tmp = Path(tempfile.mkdtemp(prefix="evalbench-"))
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db_name}",
-            "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
             "JOBS": "celery",
             "RACESERVER_NO_BOOTSTRAP": "1",
             "DEBUG": "0",
@@ -98,52 +86,6 @@ class Bench:
             "VAR_DIR": str(self.tmp / "var"),
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
-
-    # -- processes and services --------------------------------------------------------------
-    def start(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env or self.env, stdout=log, stderr=log,
-                                start_new_session=True)
-        self.procs.append((name, proc))
-        return proc
-
-    def stop_all(self) -> None:
-        for _, proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for _, proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-    def create_db(self) -> None:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.db_name}"')
-        self.db_created = True
-
-    def drop_db(self) -> None:
-        if not self.db_created:
-            return
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-
-    def flush_redis(self) -> None:
-        import redis
-
-        redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}").flushdb()
 
     def setup_django(self) -> None:
         for key in ("DATABASE_URL", "REDIS_URL", "JOBS", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG",
@@ -286,7 +228,7 @@ class Bench:
             get(client, page_url)()
             get(api, api_url)()
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(90)
         figures = {
             "page": timed(get(client, page_url), "page"),
             "page_100": timed(get(client, page_url, page=100), "page_100"),
@@ -320,6 +262,8 @@ class Bench:
         self.flush_redis()
         self.setup_django()
         out: dict = {}
+        if self.args.eval_cpu:
+            return eval_cpu(self)
         if not self.args.skip_board:
             out.update(self.board_figures())
         if not self.args.skip_eval:
@@ -642,6 +586,80 @@ def direct_evaluations(bench: Bench) -> dict:
     return {"embedded_evals_per_min": _r(per_min, 1), "embedded_mode": "direct: record + livesim.evaluate"}
 
 
+def eval_cpu(bench: Bench) -> dict:
+    """CPU per evaluation inside one worker process: the Classic evaluation job's own function
+    (`Evaluator.run`: claim, drive the trials, record the laps, save logs and replay, announce
+    on the Redis channel layer) on PostgreSQL, for `--eval-cpu` submissions one after another
+    (after one to warm: imports, numba caches), against the same trials driven by
+    `livesim.evaluate` alone (with the sim-trace the logs are made of, no hooks): the difference
+    is the job's overhead.
+    With `--profile`, cProfile's top functions of the job runs."""
+    import dataclasses
+
+    from livesim.evaluate import evaluate
+    from races import evaluation, record
+    from races.evaluation_models import Evaluation
+
+    count = bench.args.eval_cpu
+    race = classic_race("Bench CPU")
+    racers = make_racers(race, count + 1, "cpu")
+
+    def submit(user, model) -> int:  # enter_classic without handing the job to a queue
+        run = record.queue_run(race, user.pk, racer_model=model, model_name=model.name,
+                               seed=random.Random(user.pk).randrange(2**31))
+        Evaluation.objects.create(run=run, trials=race.trials)
+        return run.pk
+
+    evaluation.Evaluator(submit(*racers[0])).run()  # warm
+    ids = [submit(u, m) for u, m in racers[1:]]
+    if bench.args.queries:  # the queries of one evaluation, most frequent first
+        from collections import Counter
+
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            evaluation.Evaluator(submit(*make_racers(race, 1, "cpuq")[0])).run()
+        print(f"one evaluation: {len(ctx.captured_queries)} queries")
+        for sql, n in Counter(q["sql"][:160] for q in ctx.captured_queries).most_common():
+            print(f"  {n:4d}  {sql}")
+    profile = None
+    if bench.args.profile:
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    c0, t0 = time.process_time(), time.perf_counter()
+    for run_id in ids:
+        evaluation.Evaluator(run_id).run()
+    job_cpu, job_wall = time.process_time() - c0, time.perf_counter() - t0
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(90)
+    from races.models import Run
+
+    finished = Run.objects.filter(pk__in=ids, state=Run.State.FINISHED).count()
+    # The same trials, simulation only.
+    track = race.track.to_livesim()
+    config = dataclasses.replace(race.sim_config(), laps=race.trials, continuous=False)
+    models = [m for _, m in racers[1:]]
+    c0 = time.process_time()
+    for model, run_id in zip(models, ids, strict=True):
+        seed = Run.objects.get(pk=run_id).seed
+        evaluate(track, config, model.create_policy(), seed=seed)  # with the sim-trace the logs need
+    sim_cpu = time.process_time() - c0
+    per, sim_per = 1000 * job_cpu / len(ids), 1000 * sim_cpu / len(ids)
+    print(f"\nCPU per evaluation in one process ({len(ids)} evaluations of {race.trials} trials on "
+          f"{TRACK}, {finished} finished): job {per:.0f} ms (wall {1000 * job_wall / len(ids):.0f} ms), "
+          f"simulation alone {sim_per:.0f} ms, overhead {per - sim_per:.0f} ms", flush=True)
+    return {"eval_cpu_ms": _r(per, 1), "eval_sim_cpu_ms": _r(sim_per, 1),
+            "eval_overhead_cpu_ms": _r(per - sim_per, 1), "eval_cpu_finished": finished,
+            "eval_cpu_count": len(ids)}
+
+
 def report(out: dict) -> None:
     print()
     print(f"{'figure':28s} {'value':>10s}  target")
@@ -667,6 +685,9 @@ def main() -> int:
     parser.add_argument("--skip-board", action="store_true", help="the evaluation figures only")
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--queries", action="store_true", help="print the queries of one page, API call and update")
+    parser.add_argument("--eval-cpu", type=int, metavar="N",
+                        help="only: CPU per evaluation of N evaluations in this one process")
+    parser.add_argument("--profile", action="store_true", help="with --eval-cpu: cProfile them")
     parser.add_argument("--embedded-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.embedded_child:
@@ -675,15 +696,7 @@ def main() -> int:
     if args.racers < 10 or args.submissions < args.racers:
         parser.error("need racers >= 10 and submissions >= racers")
 
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    budget = int(600 + 3 * args.seconds + args.submissions / 200)
-    signal.signal(signal.SIGALRM, lambda s, f: (_ for _ in ()).throw(TimeoutError(
-        f"the bench ran out of its {budget} s budget")))
-    signal.alarm(budget)
+    install_guards(int(600 + 3 * args.seconds + args.submissions / 200))
     bench = Bench(args)
     try:
         out = bench.run()
@@ -694,19 +707,7 @@ def main() -> int:
         return 130
     finally:
         signal.alarm(0)
-        bench.stop_all()
-        with contextlib.suppress(Exception):
-            bench.flush_redis()
-        try:
-            bench.drop_db()
-        except Exception as exc:
-            print(f"could not drop database {bench.db_name}: {exc}", file=sys.stderr)
-        if args.keep_logs:
-            print(f"logs: {bench.tmp}", file=sys.stderr)
-        else:
-            import shutil
-
-            shutil.rmtree(bench.tmp, ignore_errors=True)
+        bench.close(args.keep_logs)
     return 0
 
 

@@ -42,16 +42,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import json
-import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,11 +57,10 @@ if __name__ == "__main__":  # run inside the project's environment (.venv, as ma
     from manage import bootstrap
 
     bootstrap(Path(__file__).resolve())
-PY = sys.executable
+from fleet import PY, Fleet, free_port, install_guards, percentile, wait_port  # noqa: E402 (after the bootstrap)
+
 HZ = 15
-REDIS_DB = 9
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_BASE = "redis://127.0.0.1:6379"
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))  # flushed: one nobody else uses
 GRACE_S = 2.0
 
 TARGETS = {
@@ -85,35 +80,6 @@ def ensure_deps() -> None:
     if missing:
         print(f"installing bench deps: {' '.join(missing)}", flush=True)
         subprocess.run([PY, "-m", "pip", "install", "-q", *missing], check=True)
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process {proc.args} exited with {proc.returncode}: "
-                               f"{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), 0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,18 +382,15 @@ def _r(x: float | None, nd: int = 2) -> float | None:
 # The conductor
 # ---------------------------------------------------------------------------------------------
 
-class Bench:
+class Bench(Fleet):
     def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__("racebench", REDIS_DB)
         self.args = args
-        self.procs: list[tuple[str, subprocess.Popen]] = []
-        self.db_name = f"racebench_{os.getpid()}"
-        self.db_created = False
-        self.tmp = Path(tempfile.mkdtemp(prefix="racebench-"))
         self.secret = "bench-" + os.urandom(24).hex()
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db_name}",
-            "REDIS_URL": f"{REDIS_BASE}/{REDIS_DB}",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
             "LIVE_RUNNER": "external",
             "RACESERVER_NO_BOOTSTRAP": "1",
             "DEBUG": "0",
@@ -439,55 +402,6 @@ class Bench:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "CHANNEL_LAYER": args.layer,
         }
-
-    # -- processes --------------------------------------------------------------------------
-    def start(self, name: str, cmd: list[str], **kw) -> subprocess.Popen:
-        log = open(self.tmp / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=kw.pop("stdout", log),
-                                stderr=log, start_new_session=True, **kw)
-        self.procs.append((name, proc))
-        return proc
-
-    def stop_all(self) -> None:
-        for _, proc in self.procs:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for _, proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-    # -- setup ------------------------------------------------------------------------------
-    def create_db(self) -> None:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.db_name}"')
-        self.db_created = True
-
-    def drop_db(self) -> None:
-        if not self.db_created:
-            return
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:
-            pass
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-
-    def flush_redis(self) -> None:
-        import redis
-
-        redis.Redis.from_url(f"{REDIS_BASE}/{REDIS_DB}").flushdb()
 
     def setup_django(self) -> None:
         for key in ("DATABASE_URL", "REDIS_URL", "LIVE_RUNNER", "SECRET_KEY", "ALLOWED_HOSTS",
@@ -824,15 +738,7 @@ def main() -> int:
         parser.error("need races >= 1, viewers >= races, seconds > 0")
     ensure_deps()
 
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)  # also when started in the background (SIG_IGN)
-    budget = int(240 + args.seconds + args.viewers / 20)
-    signal.signal(signal.SIGALRM, lambda s, f: (_ for _ in ()).throw(TimeoutError(
-        f"the bench ran out of its {budget} s budget")))
-    signal.alarm(budget)
+    install_guards(int(240 + args.seconds + args.viewers / 20))
     bench = Bench(args)
     try:
         out = bench.run()
@@ -843,21 +749,7 @@ def main() -> int:
         return 130
     finally:
         signal.alarm(0)
-        bench.stop_all()
-        try:
-            bench.flush_redis()
-        except Exception as exc:
-            print(f"could not flush redis db {REDIS_DB}: {exc}", file=sys.stderr)
-        try:
-            bench.drop_db()
-        except Exception as exc:
-            print(f"could not drop database {bench.db_name}: {exc}", file=sys.stderr)
-        if args.keep_logs:
-            print(f"logs: {bench.tmp}", file=sys.stderr)
-        else:
-            import shutil
-
-            shutil.rmtree(bench.tmp, ignore_errors=True)
+        bench.close(args.keep_logs, grace_s=5)
     print(json.dumps(figures))
     return 0
 

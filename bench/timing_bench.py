@@ -36,12 +36,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import pty
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,37 +50,12 @@ if __name__ == "__main__":  # run inside the project's environment (.venv, as ma
     from manage import bootstrap
 
     bootstrap(Path(__file__).resolve())
-PY = sys.executable
+from fleet import PY, Fleet, free_port, percentile, wait_port  # noqa: E402 (after the bootstrap)
+
 TARGET_P99_MS = 20.0
 DREM = {"crossing_to_ws_p50_ms": 1000.0, "crossing_to_ws_p99_ms": 2000.0, "burst_crossings": 2}
 LAP_US = 3_500_000  # device time between crossings: above the 3 s minimum lap
 TURN_LAPS = 20  # laps per racer's turn (a 3–4 minute turn of 10 s laps); the turn then ends and a new one starts
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[:4]} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def setup_django(database_url: str):
@@ -259,22 +230,18 @@ def main() -> None:
     master, slave = pty.openpty()
     tty.setraw(slave)
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "RACESERVER_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
-    env.pop("REDIS_URL", None)
-    procs: list[subprocess.Popen] = []
-    server_log, reader_log = workdir / "daphne.log", workdir / "readtimer.log"
+    fleet = Fleet("timingbench", tmp=workdir)  # its processes only: SQLite, no Redis
+    fleet.env.update(DATABASE_URL=database_url, RACESERVER_NO_BOOTSTRAP="1", PYTHONUNBUFFERED="1")
+    fleet.env.pop("REDIS_URL", None)
+    server_log, reader_log = fleet.log("daphne"), fleet.log("readtimer")
     try:
-        with server_log.open("w") as log:
-            procs.append(subprocess.Popen([PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                           "config.asgi:application"], cwd=ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True))
+        procs = [fleet.start("daphne", [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                                        "config.asgi:application"])]
         wait_port(port, 60, procs[0], server_log)
-        with reader_log.open("w") as log:
-            procs.append(subprocess.Popen(
-                [PY, "manage.py", "readtimer", "--race", str(race.pk), "--serial", os.ttyname(slave),
-                 "--protocol", "own", "--server", f"http://127.0.0.1:{port}", "--token", token,
-                 "--journal", str(workdir / "journal")],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        procs.append(fleet.start("readtimer", [
+            PY, "manage.py", "readtimer", "--race", str(race.pk), "--serial", os.ttyname(slave),
+            "--protocol", "own", "--server", f"http://127.0.0.1:{port}", "--token", token,
+            "--journal", str(workdir / "journal")]))
         from timing.models import Desk, TimerToken
 
         deadline = time.monotonic() + 30
@@ -293,14 +260,7 @@ def main() -> None:
                                       lambda seq, device_us: post_crossing(conn, str(race.pk), token, seq, device_us),
                                       [proc.pid for proc in procs], race))
     finally:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        fleet.stop_all()
 
     lat = results["latencies"]
     figures = {

@@ -16,7 +16,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -241,7 +241,10 @@ class ImportView(APIView):
 
 
 class ExportView(APIView):
-    """A race's leaderboard in the published CSV layout (times in ms)."""
+    """A race's leaderboard in the published CSV layout (times in ms); like the board, no
+    account needed for a race anyone may watch."""
+
+    permission_classes = [AllowAny]  # the race's own access rule decides (access.visible_race)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, race_id):

@@ -9,21 +9,25 @@ database for the ranks of its rows (one window query over the race's ranked rows
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import Lower, RowNumber
 from django.urls import NoReverseMatch, reverse
 
 from races import protocol
-from races.models import Race, racer_alias
+from races.models import Participant, Race, racer_alias
 from races.run_models import Lap
 
+from . import standings
 from .imported import imported_leaderboard
 from .ranking import format_ms
 from .standing_models import RANK_ORDER, Standing
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -48,9 +52,14 @@ class BadQuery(ValueError):
     """A page, sort or size the board does not have; the text names it."""
 
 
+def on_board(race: Race) -> QuerySet[Standing]:
+    """The race's standings that show (racers the organizer removed do not)."""
+    return Standing.objects.filter(race=race, removed=False)
+
+
 def ranked(race: Race) -> QuerySet[Standing]:
     """The race's ranked standings (those with a qualifying run), in rank order."""
-    return Standing.objects.filter(race=race, value_ms__isnull=False).order_by(*RANK_ORDER)
+    return on_board(race).filter(value_ms__isnull=False).order_by(*RANK_ORDER)
 
 
 def _before(standing: Standing) -> Q:
@@ -121,7 +130,7 @@ def _ranks_of(race: Race, ids: list[int]) -> dict[int, int]:
     """{standing id: rank} for a few standings, by one window query over the race's ranked rows."""
     if not ids:
         return {}
-    numbered = (Standing.objects.filter(race=race, value_ms__isnull=False)
+    numbered = (on_board(race).filter(value_ms__isnull=False)
                 .annotate(position=Window(RowNumber(), order_by=[F(name).asc() for name in RANK_ORDER]))
                 .values("id", "position"))
     sql, params = numbered.query.sql_with_params()
@@ -211,7 +220,7 @@ def _imported_page(rows: list[dict], number: int, size: int, sort: str, q: str) 
 def standing_of(race: Race, user) -> Standing | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    return Standing.objects.filter(race=race, racer_id=user.pk).first()
+    return on_board(race).filter(racer_id=user.pk).first()
 
 
 def my_card(race: Race, user, on_page: Page | None = None) -> dict | None:
@@ -253,12 +262,46 @@ def changed_event(race_id, standing: Standing | None) -> dict:
     return protocol.leaderboard_changed(top, total=ranked(race_id).count(), changed=changed)
 
 
-def on_lap_committed(sender, *, race_id, lap: Lap, publish, **kwargs) -> None:
+def on_lap_committed(sender, *, race_id, lap: Lap, publish, more: bool = False, **kwargs) -> None:
     """`lap_committed` receiver: the lap's standing was written with it (standings.on_lap_saved,
-    in the lap's own transaction); tell everyone watching."""
+    in the lap's own transaction); tell everyone watching, once per commit (`more`: other laps
+    of the same commit follow, an evaluation's trials)."""
+    if more:
+        return
     racer_id = lap.run.racer_id  # the record's Run, already loaded
-    standing = Standing.objects.filter(race_id=race_id, racer_id=racer_id).first()
+    standing = on_board(race_id).filter(racer_id=racer_id).first()  # a removed racer's: None
     publish(race_id, changed_event(race_id, standing))
+
+
+def on_participant_saved(sender, instance: Participant, created: bool, **kwargs) -> None:
+    """`post_save` of a Participant: a racer removed (or re-admitted) leaves (or comes back to)
+    the board in the same transaction, and the board is announced once per race after the
+    commit, however many racers the organizer removed at once."""
+    if kwargs.get("raw") or (created and instance.removed_at is None):
+        return
+    if not standings.sync_membership(instance.race_id, [instance.user_id]):
+        return  # not on the board (never submitted): nothing anyone sees changed
+    connection = transaction.get_connection()
+    waiting = any(isinstance(hook, _Announce) and hook.race_id == instance.race_id
+                  for _, hook, _ in connection.run_on_commit)  # (savepoints, callable, robust)
+    if not waiting:
+        transaction.on_commit(_Announce(instance.race_id))
+
+
+@dataclass(frozen=True)
+class _Announce:
+    """The board's announcement after a commit (a class, so a transaction's hooks show whether
+    one for the race is waiting already; a rolled back transaction drops it with the rest)."""
+
+    race_id: object
+
+    def __call__(self) -> None:
+        # The change is saved: a channel layer that is away must not turn it into an error page.
+        try:
+            protocol.send(self.race_id, changed_event(self.race_id, None))
+        except Exception as exc:
+            log.warning("race %s: could not announce the leaderboard (%s: %s)", self.race_id,
+                        type(exc).__name__, exc)
 
 
 def query_of(params) -> dict:

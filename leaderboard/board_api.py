@@ -1,6 +1,11 @@
 """The race leaderboard's read-only API: the board (`/api/races/{id}/leaderboard/`) for everyone
 who may see the race, and your own submissions (`/api/races/{id}/submissions/`). A race you may
-not see is 404, like everywhere (races/access.py)."""
+not see is 404, like everywhere (races/access.py).
+
+The board needs no account: a race anyone may watch (a public broadcast) answers anonymous
+callers too, like its page, and a private race is the same 404 to them as an unknown id. Your
+own submissions need you: without credentials they are 401, as everything else in the API,
+whatever the id (so the answer says nothing about which races exist)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import math
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +33,7 @@ SORT = OpenApiParameter("sort", OpenApiTypes.STR, enum=[*board.SORTS, *("-" + k 
                         description="Order of the rows (ranks stay the race's); - first reverses.")
 SEARCH = OpenApiParameter("q", OpenApiTypes.STR, description="Part of a racer alias.")
 NOT_FOUND = OpenApiResponse(description="No such race (or one you may not see).")
+NO_CREDENTIALS = OpenApiResponse(description="No credentials (whatever the race).")
 
 
 def leaderboard_payload(request, race) -> dict:
@@ -45,7 +52,11 @@ def leaderboard_payload(request, race) -> dict:
 
 
 class LeaderboardView(APIView):
-    """The race's leaderboard: racers ranked by their best qualifying submission."""
+    """The race's leaderboard: racers ranked by their best qualifying submission. No account
+    needed for a race anyone may watch (a public broadcast); any other race is 404 to those who
+    may not see it."""
+
+    permission_classes = [AllowAny]  # the race's own access rule decides (access.visible_race)
 
     @extend_schema(parameters=[RACE_ID, PAGE, SIZE, SORT, SEARCH],
                    responses={200: LeaderboardPageSerializer, 400: OpenApiResponse(description="A bad page, size or sort."),
@@ -55,9 +66,11 @@ class LeaderboardView(APIView):
 
 
 class SubmissionsView(APIView):
-    """Your own submissions to the race, newest first, each with its laps and result."""
+    """Your own submissions to the race, newest first, each with its laps and result (needs
+    credentials: 401 without)."""
 
-    @extend_schema(parameters=[RACE_ID, PAGE], responses={200: SubmissionPageSerializer, 404: NOT_FOUND})
+    @extend_schema(parameters=[RACE_ID, PAGE], responses={200: SubmissionPageSerializer, 404: NOT_FOUND,
+                                                          401: NO_CREDENTIALS})
     def get(self, request, race_id):
         race = access.visible_race(request, race_id)
         try:

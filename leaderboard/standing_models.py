@@ -3,7 +3,8 @@
 A race's board is read from these tables, never recomputed from every lap: one row per run
 (`RunResult`: the run's ranking value under the race's rules) and one per racer (`Standing`: the
 racer's best qualifying run, the board's row). A racer's rank is their position in the indexed
-order `RANK_ORDER`, so a page is an index range and a rank one indexed count.
+order `RANK_ORDER`, so a page is an index range and a rank one indexed count. A removed racer's
+standing is kept but flagged (`removed`) and left out of every read of the board.
 
 The rows are derived data: `standings.rebuild(race)` makes them again from the race's laps (after
 a change of the ranking rules, a cleared LIVE board, or by `manage.py rebuild_leaderboard`).
@@ -76,11 +77,16 @@ class Standing(models.Model):
     crash_count = models.PositiveIntegerField(default=0)
     reset_count = models.PositiveIntegerField(default=0)
     submissions = models.PositiveIntegerField(default=0)
+    # The organizer removed the racer from the race: the row leaves the board (page, API,
+    # exports, ranks, winner) but stays, as do their runs and laps, so re-admitting them
+    # (clearing the participant's `removed_at`) brings their standing back as it was.
+    removed = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["race", "racer"], name="one_standing_per_racer")]
-        indexes = [models.Index(fields=["race", *RANK_ORDER], name="standing_rank_order")]
+        # `removed` before the rank order: the board is still one index range (race, not removed).
+        indexes = [models.Index(fields=["race", "removed", *RANK_ORDER], name="standing_board_order")]
 
     def __str__(self) -> str:
         return f"{self.alias} in {self.race_id}: {self.value_ms}"

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from races.models import Race, racer_alias
+from races.models import Participant, Race, racer_alias
 from races.run_models import Lap, Run
 
 from .ranking import LapResult, attempt_best
@@ -124,11 +124,20 @@ def update_run(race: Race, run_id: int, run: Run | None = None) -> Standing | No
 
 def _new_standing(race: Race, run: Run) -> Standing:
     """The racer's first standing in the race (their alias is read once: aliases never change)."""
-    racer = Run.objects.select_related("racer__racer").get(pk=run.pk).racer
+    if Run.racer.is_cached(run):  # the caller's run came with its racer (an evaluation's does)
+        racer = run.racer
+    else:
+        racer = Run.objects.select_related("racer__racer").get(pk=run.pk).racer
     standing, _ = Standing.objects.get_or_create(
         race=race, racer_id=run.racer_id,
-        defaults={"alias": racer_alias(racer), "submissions": _submissions(race, run.racer_id)})
+        defaults={"alias": racer_alias(racer), "submissions": _submissions(race, run.racer_id),
+                  "removed": _was_removed(race, run.racer_id)})
     return Standing.objects.select_for_update().get(pk=standing.pk)
+
+
+def _was_removed(race: Race, racer_id: int) -> bool:
+    # A run can outlive its racer's removal (an evaluation that was already running).
+    return Participant.objects.filter(race=race, user_id=racer_id, removed_at__isnull=False).exists()
 
 
 def _copy_best(standing: Standing, best: RunResult | None) -> None:
@@ -189,10 +198,12 @@ def _standings_of(race: Race, results: list[RunResult]) -> list[Standing]:
         runs_counted = runs_counted.filter(created_at__gt=race.leaderboard_cleared_at)
     for racer_id in runs_counted.values_list("racer_id", flat=True).iterator(chunk_size=BATCH):
         counts[racer_id] += 1
+    removed = set(Participant.objects.filter(race=race, removed_at__isnull=False)
+                  .values_list("user_id", flat=True))
     standings = []
     for racer_id in {r.racer_id for r in results}:
         standing = Standing(race=race, racer_id=racer_id, alias=aliases[racer_id],
-                            submissions=counts[racer_id])
+                            submissions=counts[racer_id], removed=racer_id in removed)
         _copy_best(standing, best.get(racer_id))
         standings.append(standing)
     return standings
@@ -216,6 +227,26 @@ def on_lap_saved(sender, instance: Lap, created: bool, **kwargs) -> None:
     run = instance.run  # the record's own Run, already loaded
     # The race as it is now: a runner may hold its Run (and a stale race) for a whole turn,
     # during which the organizer may clear the board.
+    race = Race.objects.filter(pk=run.race_id).first()
+    if race is not None:
+        update_run(race, run.pk, run)
+
+
+def sync_membership(race_id, user_ids) -> int:
+    """The organizer removed (or re-admitted) these racers: their standings leave (or come
+    back to) the board as the participants' `removed_at` now says. Their runs, laps and
+    results are never touched, so a re-admitted racer's standing is the one they had.
+    Returns how many standings changed."""
+    removed = set(Participant.objects.filter(race_id=race_id, user_id__in=user_ids,
+                                             removed_at__isnull=False).values_list("user_id", flat=True))
+    rows = Standing.objects.filter(race_id=race_id, racer_id__in=user_ids)
+    return (rows.filter(racer_id__in=removed, removed=False).update(removed=True)
+            + rows.exclude(racer_id__in=removed).filter(removed=True).update(removed=False))
+
+
+def on_laps_saved(sender, run: Run, laps: list[Lap], **kwargs) -> None:
+    """`laps_saved` (races/signals.py): several laps of one run saved in one insert (an
+    evaluation's trials); the run's result and its racer's standing once, in their transaction."""
     race = Race.objects.filter(pk=run.race_id).first()
     if race is not None:
         update_run(race, run.pk, run)

@@ -25,8 +25,10 @@ After `MAX_ATTEMPTS` deliveries a submission fails instead of taking a worker do
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import functools
 import gzip
 import logging
 import math
@@ -50,13 +52,16 @@ from livesim.evaluate import EvalResult, evaluate
 from . import protocol, record, sponsorship
 from .evaluation_models import Evaluation
 from .garage_models import RacerModel
-from .models import Race, racer_alias
+from .models import Race, Track, racer_alias
 from .run_models import Run
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 0.25  # at most this often a `submission.state` while a trial is driven
+# The logs are written once and downloaded rarely: gzip's fastest level (level 6 took about
+# four times the CPU for a sim-trace some 10 % smaller).
+LOG_GZIP_LEVEL = 1
 QUEUE_PLACES_SHOWN = 500  # the queue's head gets its places announced when it moves
 OWNER_PREFIX = "eval." + re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:40]
 
@@ -95,8 +100,11 @@ def enter_classic(race: Race, user, racer_model: RacerModel) -> Run:
         raise ValidationError({"model": "Choose one of your own models."})
     with transaction.atomic():
         # The race row is locked: an organizer closing the race or removing the racer waits,
-        # or the entry waits for them and is refused.
-        race = Race.objects.select_for_update().get(pk=race.pk)
+        # or the entry waits for them and is refused. Locked by writing first (a no-op UPDATE),
+        # not SELECT … FOR UPDATE, which SQLite ignores: there a transaction that reads before
+        # it writes fails at once ("database is locked") when a job's write got in between.
+        Race.objects.filter(pk=race.pk).update(updated_at=F("updated_at"))
+        race = Race.objects.get(pk=race.pk)
         refusal = classic_refusal(race, user) or sponsorship.quota_refusal(user)
         if refusal:
             raise ValidationError({"race": refusal})
@@ -182,10 +190,98 @@ def _publish_quietly(race_id, message: dict) -> None:
 
 def _publisher() -> Publish:
     # The process's publisher: on the server's event loop in embedded mode (where the in-memory
-    # channel layer lives), straight to the Redis layer in a Celery worker.
-    from .live import get_pool
+    # channel layer lives); in a Celery worker (no server loop, a Redis layer) the process's
+    # ordered sender, on one loop and its kept connections.
+    from .live import Publisher, get_pool
 
-    return get_pool().publish
+    publish = get_pool().publish
+    if isinstance(publish, Publisher) and not (publish.loop and publish.loop.is_running()) \
+            and _shared_layer():
+        return _sender().send
+    return publish
+
+
+@functools.cache
+def _shared_layer() -> bool:
+    """Whether the events' channel layer is shared between processes (Redis): one another event
+    loop of this process may send on. The in-memory layer lives on the loop it was used from."""
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    layer = get_channel_layer()
+    return layer is not None and not isinstance(layer, InMemoryChannelLayer)
+
+
+class _Sender:
+    """A worker process's events, sent in order by one event loop thread on connections it
+    keeps. `protocol.send` from a thread without a loop (async_to_sync) makes a new loop, a
+    thread and a Redis connection per event: most of an evaluation's cost besides the
+    simulation, at a dozen events each. Events stay at most once: a layer that is away costs
+    the event (logged), never the evaluation."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self._queue: asyncio.Queue | None = None
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ready = threading.Event()
+        self._last_warning = 0.0
+        threading.Thread(target=self._main, daemon=True, name="eval-events").start()
+        self._ready.wait(5)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._drain())
+
+    async def _drain(self) -> None:
+        self._queue = asyncio.Queue()
+        self._ready.set()
+        while True:
+            race_id, message = await self._queue.get()
+            try:
+                await protocol.asend(race_id, message)
+            except Exception as exc:
+                now = time.monotonic()
+                if now - self._last_warning > 10:  # once per 10 s, not per event
+                    self._last_warning = now
+                    log.warning("events are not reaching the channel layer (%s: %s)",
+                                type(exc).__name__, exc)
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    if not self._pending:
+                        self._idle.set()
+
+    def send(self, race_id, message: dict) -> None:
+        with self._lock:
+            self._pending += 1
+            self._idle.clear()
+        self.loop.call_soon_threadsafe(self._queue.put_nowait, (race_id, message))
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every event given so far is sent (a job's events are out when it ends)."""
+        return self._idle.wait(timeout)
+
+
+_senders: dict[int, _Sender] = {}
+_senders_lock = threading.Lock()
+
+
+def _sender() -> _Sender:
+    """This process's sender (a forked worker child makes its own)."""
+    with _senders_lock:
+        sender = _senders.get(os.getpid())
+        if sender is None:
+            sender = _senders[os.getpid()] = _Sender()
+        return sender
+
+
+def _flush_events(timeout: float = 5.0) -> None:
+    sender = _senders.get(os.getpid())
+    if sender is not None and not sender.flush(timeout):
+        log.warning("some events of the evaluation were still unsent after %g s", timeout)
 
 
 def announce(run_id: int, publish: Publish | None = None, **progress) -> None:
@@ -278,6 +374,10 @@ class Evaluator:
         self.publish = _publish_quietly if publish is None else publish
         self.frames: list[dict] = []
         self.race_id = None
+        # The run and its evaluation as this delivery holds them: progress events are built
+        # from these, not read again a few times a second.
+        self.run_row: Run | None = None
+        self.evaluation: Evaluation | None = None
         self._next_progress = 0.0
         self._lost = False
         self._deadline = 0.0
@@ -299,6 +399,12 @@ class Evaluator:
             time.sleep(min(1.0, record.lease_s() / 3))
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            _flush_events()  # the job's events are out when it ends
+
+    def _run(self) -> None:
         record.recover_expired_runs(publish=self.publish)  # others' dead evaluations
         if not Evaluation.objects.filter(run_id=self.run_id).exists():
             log.warning("evaluation job for run %s: no such submission", self.run_id)
@@ -308,7 +414,8 @@ class Evaluator:
             return
         self.race_id = run.race_id
         Evaluation.objects.filter(run_id=self.run_id).update(attempts=F("attempts") + 1)
-        evaluation = Evaluation.objects.get(run_id=self.run_id)
+        evaluation = self.evaluation = Evaluation.objects.get(run_id=self.run_id)
+        self.run_row = run
         announce_queue(self.publish)
         try:
             if evaluation.attempts > MAX_ATTEMPTS:
@@ -329,24 +436,26 @@ class Evaluator:
             self.end(Run.State.FINISHED)
 
     def drive(self, run: Run, evaluation: Evaluation) -> EvalResult:
-        race = Race.objects.select_related("track").get(pk=run.race_id)
+        race = Race.objects.select_related("track").defer("track__geometry").get(pk=run.race_id)
         if race.track is None:
             raise EvaluationFailed("the race has no track to race on")
         try:
             config = dataclasses.replace(race.sim_config(), laps=evaluation.trials, continuous=False)
-            track = race.track.to_livesim()
+            track = livesim_track(race.track)
         except (ConfigError, ValueError) as exc:
             raise EvaluationFailed(f"the race's rules cannot be simulated: {exc}") from None
         model = RacerModel.objects.filter(pk=run.racer_model_id).first()
         if model is None:
             raise EvaluationFailed("the model was deleted before its evaluation")
         try:
-            policy = model.create_policy()
+            policy = load_policy(model)
         except Exception as exc:
             raise EvaluationFailed(f"the model did not load ({type(exc).__name__}: {exc})") from None
         timeout = settings.EVALUATION_TIMEOUT_S
-        if record.start_run(self.run_id, self.owner, timeout) is None:
+        started = record.start_run(self.run_id, self.owner, timeout)
+        if started is None:
             raise _LostLease()
+        self.run_row = started
         self._deadline = time.monotonic() + timeout
         with self._heartbeat():
             return evaluate(track, config, _Watched(policy, self.on_step), seed=run.seed)
@@ -393,21 +502,61 @@ class Evaluator:
             time.sleep(settings.EVALUATION_STEP_DELAY_S)
 
     def announce(self, **progress) -> None:
-        announce(self.run_id, self.publish, **progress)
+        if progress and self.run_row is not None:  # evaluating: from what this delivery holds
+            event = submission_event(self.run_row, self.evaluation, **progress)
+            self.publish(self.race_id, protocol.submission_state(event))
+        else:
+            announce(self.run_id, self.publish, **progress)
 
     def save(self, result: EvalResult) -> None:
         metrics, trace = evaluation_logs(result)
         Evaluation.objects.filter(run_id=self.run_id).update(
-            results=trial_results(result), metrics_gz=gzip.compress(metrics.encode(), 6),
-            sim_trace_gz=gzip.compress(trace.encode(), 6))
-        run = Run.objects.get(pk=self.run_id)
-        for metric in result.laps:
-            record.record_lap(run, **trial_lap(metric), publish=self.publish)
+            results=trial_results(result), metrics_gz=gzip.compress(metrics.encode(), LOG_GZIP_LEVEL),
+            sim_trace_gz=gzip.compress(trace.encode(), LOG_GZIP_LEVEL))
+        # Every trial's lap in one transaction: the racer's standing updated once, the board
+        # announced once (not a transaction, a standing update and a board per trial).
+        record.record_laps(self.run_row or Run.objects.get(pk=self.run_id),
+                           [trial_lap(metric) for metric in result.laps], publish=self.publish)
 
     def end(self, state: str, failure: str = "") -> None:
         frames, self.frames = self.frames, []
         record.end_run(self.run_id, state, failure, trace=frames, publish=self.publish)
         self.announce()
+
+
+_tracks: dict[tuple, object] = {}
+
+
+def livesim_track(track: Track):
+    """The simulator's track for a catalog entry (`Track.to_livesim`), built once per process:
+    a livesim Track is read-only while driven. Its geometry is read from the database only
+    when the entry is new to the process (or was synced to another shape since)."""
+    key = (track.pk, track.created_at, track.length_m, track.width_m, track.closed)
+    sim = _tracks.get(key)
+    if sim is None:
+        if "geometry" in track.get_deferred_fields():
+            track = Track.objects.get(pk=track.pk)
+        sim = _tracks[key] = track.to_livesim()
+    return sim
+
+
+@functools.lru_cache(maxsize=16)
+def _model_package(path: str, sha256: str):
+    """An uploaded model's package, read and checked once per process and content (a package
+    is immutable: its policy is made afresh for each evaluation, it holds the run's state)."""
+    from livesim.model_package import load_model_package
+
+    return load_model_package(path)
+
+
+def load_policy(model: RacerModel):
+    """A fresh policy for `model` (`RacerModel.create_policy`, its package read once per
+    process: the same file and checksum are the same package)."""
+    if model.is_reference or not model.sha256 or model.path is None:
+        return model.create_policy()
+    from livesim.policies import create_policy
+
+    return create_policy(_model_package(str(model.path), model.sha256))
 
 
 def replay_frame(world, step: int) -> dict:

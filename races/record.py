@@ -3,7 +3,8 @@
 Every producer of laps plugs in here, and nowhere else:
 
 - the live runner (`races/live.py`) turns each simulator lap into a recorded lap with
-  `lap_from_sim()` and calls `record_lap()`; Classic evaluation jobs will do the same;
+  `lap_from_sim()` and calls `record_lap()`; a Classic evaluation job records its trials
+  together with `record_laps()` (one transaction, one standing update, one board);
 - a lap timer reader or a timekeeper's buttons (`timing/`) begin a Run with `source="timer"` or
   `"manual"` and call `record_lap(run, number=…, time_ms=…, …)` with the fields of
   `run_models.LAP_FIELDS`.
@@ -36,7 +37,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from livesim.car import STEP_HZ
@@ -45,12 +46,15 @@ from livesim.realtime import TRACE_FIELDS
 from . import lineup, protocol
 from .models import racer_alias
 from .run_models import LAP_FIELDS, Lap, Run, RunTrace
-from .signals import lap_committed
+from .signals import lap_committed, laps_saved
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[object, dict], None]
 MAX_TRACE_FRAMES = STEP_HZ * 60 * 60  # an hour: longer turns keep their first hour
+# A replay is written once and read a few times: gzip's fastest level (level 6 took about four
+# times the CPU for files some 10 % smaller; an evaluation writes one per submission).
+TRACE_GZIP_LEVEL = 1
 RECOVERED = "the live runner stopped"
 EVAL_RECOVERED = "the evaluation stopped: its worker was lost and no other worker resumed it"
 
@@ -167,7 +171,8 @@ def end_run(run_id: int, state: str, failure: str = "", *, trace: list[dict] | N
 
 def _announce_end(run: Run, has_trace: bool, publish: Publish) -> None:
     _announce(publish, run.race_id, protocol.run_state(run.as_event(racer_alias(run.racer), has_trace=has_trace)))
-    _announce(publish, run.race_id, protocol.queue_changed(lineup.queue(run.race)))
+    if run.source != Run.Source.EVALUATION:  # a Classic race has no LIVE queue to show
+        _announce(publish, run.race_id, protocol.queue_changed(lineup.queue(run.race)))
 
 
 def _announce(publish: Publish, race_id, message: dict) -> None:
@@ -240,6 +245,51 @@ def record_lap(run: Run, *, number: int, time_ms: int, off_track_count: int = 0,
     return lap
 
 
+def record_laps(run: Run, laps: list[dict], publish: Publish | None = None) -> list[Lap]:
+    """Commit several laps of one run at once (`record_lap`'s fields each: an evaluation's
+    trials, known together), in one transaction and one insert; then announce each (`run.lap`)
+    and send `lap_committed` for each (`more=True` but for the last) once the commit holds. The listeners hear
+    `laps_saved` inside the transaction instead of a `post_save` per lap (the leaderboard
+    updates the racer's standing once, not per lap). Laps already recorded (a resumed
+    evaluation) are kept as they are and not announced again; returns the new ones."""
+    publish = publish or protocol.send
+    try:
+        with transaction.atomic():
+            # Writing first locks the run (one writer of its laps at a time; on SQLite a
+            # transaction that reads first fails at once if another writer got in between).
+            Run.objects.filter(pk=run.pk).update(lease_expires_at=F("lease_expires_at"))
+            have = set(Lap.objects.filter(run=run).values_list("number", flat=True))
+            new = [Lap(run=run, **_lap_fields(**fields)) for fields in laps
+                   if fields["number"] not in have]
+            if new:
+                Lap.objects.bulk_create(new)
+                laps_saved.send(sender=Lap, run=run, laps=new)
+                race_id = run.race_id
+                transaction.on_commit(lambda: _announce_laps(race_id, run.pk, new, publish))
+    except IntegrityError:  # another writer recorded one of them meanwhile: one at a time
+        return [record_lap(run, **fields, publish=publish) for fields in laps]
+    return new
+
+
+def _lap_fields(*, number: int, time_ms: int, off_track_count: int = 0, crash_count: int = 0,
+                reset_count: int = 0, valid: bool = True, invalid_reason: str = "",
+                sector_times_ms: list[int] | None = None, start_time: float | None = None,
+                end_time: float | None = None) -> dict:
+    """A Lap's fields as `record_lap` stores them."""
+    return dict(number=number, time_ms=int(time_ms), off_track_count=off_track_count,
+                crash_count=crash_count, reset_count=reset_count, valid=valid,
+                invalid_reason=invalid_reason, sector_times_ms=list(sector_times_ms or []),
+                start_time=start_time, end_time=end_time)
+
+
+def _announce_laps(race_id, run_id: int, laps: list[Lap], publish: Publish) -> None:
+    for lap in laps:
+        _announce(publish, race_id, protocol.run_lap(run_id, lap.as_event()))
+    for i, lap in enumerate(laps):  # `more`: others of the same commit follow (one board, not one per lap)
+        lap_committed.send_robust(sender=Lap, race_id=race_id, lap=lap, more=i < len(laps) - 1,
+                                  publish=lambda rid, message: _announce(publish, rid, message))
+
+
 def _announce_lap(race_id, run_id: int, lap: Lap, publish: Publish) -> None:
     _announce(publish, race_id, protocol.run_lap(run_id, lap.as_event()))
     lap_committed.send_robust(sender=Lap, race_id=race_id, lap=lap,
@@ -256,7 +306,9 @@ def trace_frame(frame: dict) -> dict:
 def save_trace(run_id: int, frames: list[dict], hz: int = STEP_HZ) -> RunTrace | None:
     if not frames:
         return None
-    data = gzip.compress(json.dumps(frames, separators=(",", ":")).encode(), compresslevel=6)
-    trace, _ = RunTrace.objects.update_or_create(
-        run_id=run_id, defaults={"hz": hz, "frame_count": len(frames), "data": data})
+    data = gzip.compress(json.dumps(frames, separators=(",", ":")).encode(), compresslevel=TRACE_GZIP_LEVEL)
+    # One statement whether the run has a replay already or not.
+    trace = RunTrace(run_id=run_id, hz=hz, frame_count=len(frames), data=data)
+    RunTrace.objects.bulk_create([trace], update_conflicts=True, unique_fields=["run"],
+                                 update_fields=["hz", "frame_count", "data"])
     return trace

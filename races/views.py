@@ -354,8 +354,13 @@ def race_racers(request, race: Race):
 @race_view(role="organizer")
 def race_remove_racers(request, race: Race):
     ids = request.POST.getlist("participant")
-    removed = race.participants.active().filter(pk__in=[i for i in ids if i.isdigit()])
-    count = removed.update(removed_at=timezone.now())
+    removed = list(race.participants.active().filter(pk__in=[i for i in ids if i.isdigit()]))
+    now = timezone.now()
+    with transaction.atomic():
+        for participant in removed:  # one by one: each save takes the racer off the board
+            participant.removed_at = now
+            participant.save(update_fields=["removed_at"])
+    count = len(removed)
     access.announce_change(race.pk, "racers removed")
     if count and race.is_in_person:
         live_control.announce_queue(race)

@@ -31,7 +31,8 @@ def prefetch_cards(races, user) -> dict:
     if not getattr(user, "is_authenticated", False):
         return {"standings": {}, "joined": set()}
     ids = [race.pk for race in races]
-    standings = {s.race_id: s for s in board.Standing.objects.filter(race_id__in=ids, racer_id=user.pk)}
+    standings = {s.race_id: s for s in board.Standing.objects.filter(race_id__in=ids, racer_id=user.pk,
+                                                                           removed=False)}
     joined = set(Participant.objects.active().filter(race_id__in=ids, user=user).values_list("race_id", flat=True))
     return {"standings": standings, "joined": joined}
 

@@ -1,12 +1,15 @@
 """GET /api/races/{id}/leaderboard/ and /api/races/{id}/submissions/: read-only, for those who
-may see the race; a private race is 404 to strangers (races/access.py)."""
+may see the race; a private race is 404 to strangers (races/access.py). The board of a race
+anyone may watch needs no account; your submissions always need credentials."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import yaml
 from django.utils import timezone
 
+from races.models import Race
 from tests.leaderboard.helpers import drive
 from tests.scenes import make_user
 
@@ -26,13 +29,56 @@ def test_racers_see_the_ranked_board_and_their_own_standing(race, joined, bob, c
     assert body["ranked"] == 2 and body["winner"] is None and body["ranking_method"] == "best_lap"
 
 
-def test_strangers_get_404_and_anonymous_callers_401(race, joined, bob, api_mallory, client):
+def test_strangers_get_404(race, joined, bob, api_mallory):
     drive(race, bob, 10000)
     for what in ("leaderboard", "submissions"):
         response = api_mallory.get(url(race, what))
         assert response.status_code == 404 and response.json() == {"detail": "No such race."}
-        assert client.get(url(race, what)).status_code == 401
     assert api_mallory.get("/api/races/not-a-race/leaderboard/").status_code == 404
+
+
+def test_anonymous_callers_get_a_private_race_board_404_like_an_unknown_id(race, joined, bob, client):
+    drive(race, bob, 10000)
+    unknown = "/api/races/00000000-0000-4000-8000-000000000000/"
+    for what in ("leaderboard/", "leaderboard.csv"):
+        private, missing = client.get(f"/api/races/{race.pk}/{what}"), client.get(unknown + what)
+        assert private.status_code == missing.status_code == 404
+        assert private.content == missing.content == b'{"detail":"No such race."}'
+
+
+def test_anonymous_callers_read_the_board_of_a_public_race(live_race, bob, charlie, client):
+    Race.objects.filter(pk=live_race.pk).update(broadcast=Race.Broadcast.PUBLIC)
+    drive(live_race, bob, 12000)
+    drive(live_race, charlie, 11000)
+    body = client.get(url(live_race)).json()
+    assert [(r["rank"], r["racer"], r["time_ms"]) for r in body["results"]] == [
+        (1, "CharlieC", 11000), (2, "BobTheRacer", 12000)]
+    assert body["ranked"] == 2 and body["me"] is None
+    response = client.get(f"/api/races/{live_race.pk}/leaderboard.csv")
+    assert response.status_code == 200 and "CharlieC" in response.content.decode()
+    assert client.post(url(live_race), {}).status_code in (401, 403, 405)  # read-only either way
+
+
+def test_a_stranger_reads_a_public_race_board_and_has_no_submissions(live_race, bob, api_mallory):
+    Race.objects.filter(pk=live_race.pk).update(broadcast=Race.Broadcast.PUBLIC)
+    drive(live_race, bob, 12000)
+    assert api_mallory.get(url(live_race)).json()["results"][0]["racer"] == "BobTheRacer"
+    assert api_mallory.get(url(live_race, "submissions")).json()["count"] == 0
+
+
+def test_submissions_need_credentials_whatever_the_race(race, live_race, client):
+    Race.objects.filter(pk=live_race.pk).update(broadcast=Race.Broadcast.PUBLIC)
+    for race_id in (race.pk, live_race.pk, "00000000-0000-4000-8000-000000000000"):
+        response = client.get(f"/api/races/{race_id}/submissions/")
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+
+
+def test_the_schema_says_the_board_needs_no_account_and_submissions_do(client, db):
+    paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
+    board = paths["/api/races/{race_id}/leaderboard/"]["get"]
+    mine = paths["/api/races/{race_id}/submissions/"]["get"]
+    assert {} in board["security"] and {} not in mine["security"]
+    assert "401" in mine["responses"] and "404" in board["responses"]
 
 
 def test_the_organizer_and_link_holders_see_it(race, joined, bob, api_alice, link_holder):

@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from livesim.evaluate import TRACE_COLUMNS
-from races import evaluation, record
+from races import evaluation, protocol, record
 from races.evaluation import Evaluator, enter_classic, trial_lap
 from races.evaluation_models import Evaluation
 from races.garage import reference_model
@@ -268,3 +268,65 @@ def test_an_embedded_restart_dispatches_the_evaluations_it_lost(bob, race, joine
     monkeypatch.setattr("races.evaluation.evaluate_submission.dispatch", dispatched.append)
     assert evaluation.resume_lost_evaluations() == 2
     assert dispatched == [queued.pk, under_way.pk]
+
+
+def test_an_evaluation_records_its_trials_in_one_commit_and_announces_the_board_once(
+        submission, heard, django_capture_on_commit_callbacks):
+    from leaderboard.models import Standing
+
+    run = evaluate_now(submission, heard, django_capture_on_commit_callbacks)
+    boards = heard.of("leaderboard.changed")
+    assert len(boards) == 1 and boards[0]["changed"]["run_id"] == run.pk
+    standing = Standing.objects.get(race=run.race, racer=run.racer)
+    assert (standing.best_run_id, standing.laps, standing.submissions) == (run.pk, 3, 1)
+    assert boards[0]["changed"]["time_ms"] == standing.value_ms
+
+
+def test_recording_laps_at_once_keeps_those_already_recorded(submission):
+    record.record_lap(submission, number=1, time_ms=99_999, publish=lambda *a: None)
+    laps = [{"number": n, "time_ms": 30_000 + n} for n in (1, 2, 3)]
+    new = record.record_laps(submission, laps, publish=lambda *a: None)
+    assert [lap.number for lap in new] == [2, 3]
+    assert list(Lap.objects.filter(run=submission).order_by("number").values_list("time_ms", flat=True)) == [
+        99_999, 30_002, 30_003]
+    assert record.record_laps(submission, laps, publish=lambda *a: None) == []
+
+
+def test_an_uploaded_model_is_read_once_per_file_and_checksum(bob, settings, tmp_path, monkeypatch):
+    from livesim import model_package
+    from tests.races.model_packages import store
+
+    settings.MEDIA_ROOT = tmp_path
+    evaluation._model_package.cache_clear()
+    reads = []
+    real = model_package.load_model_package
+    monkeypatch.setattr(model_package, "load_model_package", lambda path: reads.append(path) or real(path))
+    model = store(bob, "Speedy")
+    first, second = evaluation.load_policy(model), evaluation.load_policy(model)
+    assert len(reads) == 1 and first is not second  # one read, a fresh policy each time
+    model.sha256 = "0" * 64  # another content under the same name is read again
+    evaluation.load_policy(model)
+    assert len(reads) == 2
+    evaluation._model_package.cache_clear()
+
+
+@pytest.mark.redis
+def test_a_workers_events_go_out_in_order_and_are_out_when_the_job_ends(race, redis_layers):
+    from tests.events import RaceEvents
+
+    with RaceEvents(race.pk) as events:
+        sender = evaluation._sender()
+        for n in range(40):
+            sender.send(race.pk, protocol.submission_queue({1: n}))
+        assert sender.flush(10)
+        assert [events.next()["places"]["1"] for _ in range(40)] == list(range(40))
+
+
+def test_a_worker_without_a_server_loop_publishes_through_its_sender(monkeypatch):
+    from races.live import Publisher, get_pool
+
+    monkeypatch.setattr(get_pool(), "publish", Publisher())
+    monkeypatch.setattr(evaluation, "_shared_layer", lambda: True)
+    assert evaluation._publisher() == evaluation._sender().send
+    monkeypatch.setattr(evaluation, "_shared_layer", lambda: False)  # in-memory: its own loop
+    assert evaluation._publisher() is get_pool().publish

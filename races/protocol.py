@@ -42,7 +42,9 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 - `timekeeper.state`    the timekeeper's desk changed (`timing.desk.view()`): desk {version,
                         turn (`timing.turn.Turn.view()` or null), timers [{id, name, connected,
                         message, at}], queue (absent: unchanged), now_ms}; also on the race's
-                        timekeeper group, which the timekeeper pages listen to
+                        timekeeper group, which the timekeeper pages listen to (there, with
+                        `timer.crossing`, as the JSON texts of one `timekeeper.frames` message:
+                        timing/desk.py encodes them once for every page)
 - `race.access`         an organizer action may have ended someone's access (link reset, racer
                         removed, race closed, edited or deleted): reason. Each server process
                         re-checks its viewers of the race and closes those who lost access with

@@ -1,6 +1,10 @@
 """The timekeeper pages' websocket: the desk as it changes (`timekeeper.state`) and every timer
 crossing (`timer.crossing`). Read-only: the buttons go through the REST API, which checks the
-role on every action. Who may not read the desk gets the race's 4404, as on the race socket."""
+role on every action. Who may not read the desk gets the race's 4404, as on the race socket.
+
+The timekeeper group carries the desk's events as `timekeeper.frames` (their JSON, encoded once
+by `desk.publish` for every page); `timekeeper.state` and `timer.crossing` sent to the group as
+they are (by a server of the version before) are relayed too."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 
-from races import protocol
+from races import fanout, protocol
 from races.fanout import NO_ACCESS
 from races.models import Race
 
@@ -28,6 +32,29 @@ def _snapshot(user, race_id) -> dict | None:
 
 
 class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
+    viewer: fanout.Viewer | None = None  # the socket, once its snapshot went out
+
+    async def dispatch(self, message):
+        # The desk's frames touch no database: they skip the hop to a thread that channels makes
+        # before every handler to close stale database connections.
+        if message["type"] == desk.FRAMES:
+            await self.timekeeper_frames(message)
+        else:
+            await super().dispatch(message)
+
+    async def timekeeper_frames(self, event):
+        """The desk's events as JSON texts (`desk.publish` encoded them once for every page),
+        written as they are: under daphne straight to the socket, as the race pages' hub does."""
+        if self.viewer is None:  # not accepted (no access): nothing to write to
+            return
+        for text in event["texts"]:
+            message = fanout.Message(text)
+            try:
+                if not self.viewer.push(message):
+                    await self.viewer.write(message)
+            except fanout.Gone:  # closing: its disconnect follows
+                return
+
     async def connect(self):
         self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
         self.group = None
@@ -44,6 +71,8 @@ class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=NO_ACCESS)
             return
         await self.send_json(snapshot)
+        self.viewer = fanout.Viewer(self.base_send)
+        await self.viewer.ready()  # nothing held back: live from here
 
     async def disconnect(self, code):
         if self.group:

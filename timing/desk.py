@@ -17,6 +17,7 @@ Crossings carry the reader's session and a sequence number: a batch the reader s
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterable
@@ -40,6 +41,9 @@ ACTIONS = ("start", "pause", "resume", "capture_lap", "reset", "unreset", "dnf",
            "undo_false_finish", "toggle_valid", "end", "discard")
 OWNER = "timekeeper"
 STALE_S = 3.0  # a timer that said nothing for this long is shown as silent
+# The timekeeper group's one message type: {"texts": [the JSON of each event, in order]} (server
+# side only: pages get the texts, each a `timekeeper.state` or `timer.crossing`).
+FRAMES = "timekeeper.frames"
 
 
 class DeskError(ValueError):
@@ -101,14 +105,19 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
 def publish(race_id, messages: list[dict]) -> None:
     """To the timekeeper group (timekeeper pages) first, then the race's group (overlays, race
     pages), in one hop to the layer's event loop. Events are at most once: a page that misses
-    one gets the whole desk when it reconnects."""
+    one gets the whole desk when it reconnects.
+
+    The timekeeper group gets them as one `timekeeper.frames` message: their JSON texts, encoded
+    once here for every timekeeper page (the consumer writes them as they are, in order). The
+    race's group gets the events themselves (its hub encodes each once per server process)."""
     layer = get_channel_layer()
     if layer is None or not messages:
         return
+    frames = {"type": FRAMES, "texts": [json.dumps(message) for message in messages]}
 
     async def send_all():
-        for group in (timekeeper_group(race_id), protocol.race_group(race_id)):
-            for message in messages:
+        for group, batch in ((timekeeper_group(race_id), [frames]), (protocol.race_group(race_id), messages)):
+            for message in batch:
                 try:
                     await layer.group_send(group, message)
                 except Exception as exc:

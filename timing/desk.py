@@ -91,9 +91,9 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
     lineup = queue(race) if with_queue else None
     turn_view = None if turn is None else turn.view(now)
     timers = []
-    for token in TimerToken.objects.active().filter(race=race).order_by("pk"):
-        said = desk.readers.get(str(token.pk), {})
-        timers.append({"id": token.pk, "name": token.name, "connected": said.get("connected"),
+    for pk, name in TimerToken.objects.active().filter(race=race).order_by("pk").values_list("pk", "name"):
+        said = desk.readers.get(str(pk), {})
+        timers.append({"id": pk, "name": name, "connected": said.get("connected"),
                        "message": said.get("message", "never connected"), "at_ms": said.get("at_ms")})
     state = {"version": desk.version, "turn": turn_view, "timers": timers,
              "now_ms": round(now), "stale_s": STALE_S}

@@ -71,8 +71,12 @@ class TimerToken(models.Model):
     def find(cls, token: str) -> TimerToken | None:
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 100:
             return None
-        try:  # get(), not first(): the hash is unique, no ORDER BY needed
-            return cls.objects.active().select_related("race").get(key_hash=hash_token(token))
+        # get(), not first(): the hash is unique, no ORDER BY needed. Only what the timer API
+        # uses (on every crossing): the whole race row cost its conversion of some 40 columns.
+        try:
+            return (cls.objects.active().select_related("race")
+                    .only("id", "name", "race_id", "race__id", "race__format")
+                    .get(key_hash=hash_token(token)))
         except cls.DoesNotExist:
             return None
 

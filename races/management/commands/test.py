@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand
 
 from tests.services import postgres_url, redis_url, service_problems
 
+SUMMARY = re.compile(r"\d+ (passed|failed|errors?|deselected|skipped)\b.* in [\d.]+s")
 SERVICE_DIRS = ["tests/races", "tests/leaderboard", "tests/broadcast", "tests/timing", "tests/devices"]
 
 
@@ -109,7 +110,7 @@ class Command(BaseCommand):
         for line in proc.stdout:
             self.stdout.write(line, ending="")
             self.stdout.flush()
-            if line.strip():
+            if SUMMARY.search(line):  # pytest's summary line (something may be printed after it)
                 last = line
         return self._result(proc.wait(), last)
 
@@ -119,7 +120,7 @@ class Command(BaseCommand):
         last = ""
         for line in log:
             self.stdout.write(line, ending="")
-            if line.strip():
+            if SUMMARY.search(line):  # pytest's summary line (something may be printed after it)
                 last = line
         log.close()
         return self._result(rc, last)

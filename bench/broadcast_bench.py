@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -38,18 +37,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from fleet import percentile  # noqa: E402 (the benches' one percentile)
+
 PY = sys.executable
 PEER_OVERLAY_MS = 2000.0  # DREM: overlay data every 2 s
 TARGETS = {"obs_switch_p99_ms": 100.0, "overlay_update_p99_ms": 50.0}
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 class Sender:

@@ -97,7 +97,16 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
              "now_ms": round(now), "stale_s": STALE_S}
     if lineup is not None:
         state["queue"] = lineup
+        state["next_racer_id"] = next_racer(lineup)
     return state
+
+
+def next_racer(lineup: list[dict]) -> int | None:
+    """Whom the racer chooser offers: the first in the queue who has not had a turn; once all
+    have, the first of those with the fewest (the queue goes round again)."""
+    if not lineup:
+        return None
+    return min(lineup, key=lambda row: row["turns"])["user_id"]  # min keeps the first of equals
 
 
 def reader_state(said: dict, now: float) -> dict:

@@ -41,7 +41,7 @@ def test_the_race_pages_board_links_only_to_pages_that_exist(timed_turn, as_bob)
     import re
 
     html = as_bob.get(f"/races/{timed_turn.pk}/").content.decode()
-    links = re.findall(r'<a href="([^"]+)">Watch</a>', html)
+    links = re.findall(r'<a href="([^"]+)">(?:Watch|Laps)</a>', html)
     assert links
     for link in links:
         assert as_bob.get(link, follow=True).status_code == 200

@@ -115,10 +115,11 @@ def reader_state(said: dict, now: float) -> dict:
     STALE_S (killed, its Pi unplugged, its network gone) is not connected, whatever it last said."""
     at = said.get("at_ms")
     connected, message = said.get("connected"), said.get("message", "never connected")
-    if connected and (at is None or now - at > STALE_S * 1000):
+    silent = bool(connected) and (at is None or now - at > STALE_S * 1000)
+    if silent:
         connected = False
         message = f"no word from the reader for {max(0, now - (at or now)) / 1000:.0f} s (last: {message})"
-    return {"connected": connected, "message": message, "at_ms": at}
+    return {"connected": connected, "silent": silent, "message": message, "at_ms": at}
 
 
 def publish(race_id, messages: list[dict]) -> None:

@@ -106,7 +106,9 @@
     if (!desk) return;
     const now = Date.now() + serverOffset;
     $("timers").innerHTML = desk.timers.map((t) => {
-      const silent = t.connected && t.at_ms && now - t.at_ms > desk.stale_s * 1000;
+      // Silent: the reader stopped heartbeating (the server says so once it is, `silent`; the
+      // page also counts on between two states). The seconds count on here.
+      const silent = (t.connected || t.silent) && t.at_ms && now - t.at_ms > desk.stale_s * 1000;
       const up = t.connected && !silent;
       const text = silent ? `no word for ${Math.round((now - t.at_ms) / 1000)} s` : t.message;
       return `<span class="timer ${up ? "up" : "down"}">${escape(t.name)}: ${escape(text || "")}</span>`;

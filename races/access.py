@@ -9,7 +9,9 @@ watched by anyone, without an account (its page, live view or on-track line, lea
 COMING UP and replays); and the
 race's secret overlay key (`Race.overlay_token`, passed as `?key=` by an OBS browser source)
 opens its overlays and their websocket. The key opens nothing else, and a reset of the key ends
-every overlay that used the old one (`announce_change`).
+every overlay that used the old one (`announce_change`). Being public opens no overlay: public
+viewers watch the race's own pages, and an overlay URL with a wrong or old key is a 404 for
+every race, public or not (so a reset key stops working everywhere).
 """
 
 from __future__ import annotations
@@ -83,12 +85,14 @@ class Visitor:
                    overlay_key or None)
 
 
-def _may_view(race: Race, visitors: Iterable[Visitor]) -> set[Visitor]:
-    """The rule, for any number of visitors in at most one query: everyone for a public race;
-    else the organizer, the active participants, holders of the current link who were not
-    removed from the race, and holders of the current overlay key."""
-    visitors = set(visitors)
-    if race.is_public:
+def _may_view(race: Race, visitors: Iterable[Visitor], *, public_opens: bool = True) -> set[Visitor]:
+    """The rule, for any number of visitors in at most one query: no one who came with an
+    overlay key that is not the race's (a wrong or reset one); then everyone for a public race
+    (unless `public_opens` is False: overlay pages); else the organizer, the active
+    participants, holders of the current link who were not removed from the race, and holders
+    of the current overlay key."""
+    visitors = {v for v in visitors if v.overlay_key is None or race.overlay_key_is_valid(v.overlay_key)}
+    if race.is_public and public_opens:
         return visitors
     ids = {v.user_id for v in visitors if v.user_id is not None and v.user_id != race.organizer_id}
     rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at") if ids else []
@@ -103,11 +107,11 @@ def _may_view(race: Race, visitors: Iterable[Visitor]) -> set[Visitor]:
     }
 
 
-def can_view(request, race: Race, overlay_key: str | None = None) -> bool:
+def can_view(request, race: Race, overlay_key: str | None = None, *, public_opens: bool = True) -> bool:
     """Whether the request's user (or the link its session holds, or the overlay key an
     overlay page was opened with) may see the race."""
     visitor = Visitor.of(request.user, request.session, race.pk, overlay_key)
-    return visitor in _may_view(race, [visitor])
+    return visitor in _may_view(race, [visitor], public_opens=public_opens)
 
 
 def who_may_view(race_id, visitors: Iterable[Visitor]) -> set[Visitor]:
@@ -128,10 +132,10 @@ def load_race(race_id) -> Race:
     return race
 
 
-def visible_race(request, race_id, overlay_key: str | None = None) -> Race:
+def visible_race(request, race_id, overlay_key: str | None = None, *, public_opens: bool = True) -> Race:
     """The race if `request` may see it, else the same 404 as for a race that does not exist."""
     race = load_race(race_id)
-    if not can_view(request, race, overlay_key):
+    if not can_view(request, race, overlay_key, public_opens=public_opens):
         raise race_not_found()
     return race
 
@@ -140,7 +144,9 @@ def race_view(role: str = "viewer"):
     """Decorator: load the race named by `race_id`, check access, pass it as `race`.
 
     role="viewer": organizer, participant or link holder, anyone for a public race; else 404.
-    role="overlay": as "viewer", or the holder of the race's overlay key (`?key=`); else 404.
+    role="overlay": the holder of the race's overlay key (`?key=`), or without a key the
+        organizer, a participant or a link holder; else 404 (a wrong key, or a public race's
+        stranger without the key: public viewers use the race's own pages).
     role="organizer": as "viewer", then 403 unless the user organizes the race.
     """
 
@@ -148,7 +154,7 @@ def race_view(role: str = "viewer"):
         @wraps(view)
         def wrapper(request, race_id, *args, **kwargs):
             key = request.GET.get("key") if role == "overlay" else None
-            race = visible_race(request, race_id, key)
+            race = visible_race(request, race_id, key, public_opens=role != "overlay")
             if role == "organizer" and not is_organizer(request.user, race):
                 raise PermissionDenied("Only the race organizer can do this.")
             return view(request, race, *args, **kwargs)

@@ -1,5 +1,6 @@
 """Overlay pages: the key opens them without a login (read-only), a stranger without the key gets
-404 on a private race, a public race's overlays need no key, a reset key stops working at once,
+404 on a private race, a public race's overlays need the key too (a wrong or reset key is 404 on
+every race), a reset key stops working at once,
 bad options get a 400 naming the problem."""
 
 from __future__ import annotations
@@ -55,10 +56,28 @@ def test_only_the_organizer_resets_the_key(as_bob, as_mallory, live_race):
     assert live_race.overlay_token == old
 
 
-def test_a_public_race_overlay_needs_no_key(client, live_race):
+def test_a_public_race_overlay_needs_the_key_and_a_reset_key_stops_working(as_alice, client, live_race):
+    """Public viewers watch the race's own pages; an overlay URL opens with the current key only,
+    so resetting the key ends the old links of a public race as of a private one."""
     Race.objects.filter(pk=live_race.pk).update(broadcast="public")
     path, _ = overlay(live_race, "podium")
-    assert client.get(path).status_code == 200
+    assert client.get(f"/races/{live_race.pk}/").status_code == 200  # the public race view
+    assert client.get(path).status_code == 404
+    assert client.get(path, {"key": "guess"}).status_code == 404
+    old = live_race.overlay_token
+    assert client.get(path, {"key": old}).status_code == 200
+    assert client.get(f"/races/{live_race.pk}/broadcast-mode/", {"key": old}).status_code == 200
+    assert as_alice.post(f"/races/{live_race.pk}/broadcast/overlay-key/reset/").status_code == 302
+    live_race.refresh_from_db()
+    assert client.get(path, {"key": old}).status_code == 404
+    assert client.get(f"/races/{live_race.pk}/broadcast-mode/", {"key": old}).status_code == 404
+    assert client.get(path, {"key": live_race.overlay_token}).status_code == 200
+
+
+def test_a_wrong_key_is_404_even_for_the_organizer(as_alice, live_race):
+    path, _ = overlay(live_race)
+    assert as_alice.get(path).status_code == 200  # the race's own people need no key
+    assert as_alice.get(path, {"key": "old-or-wrong"}).status_code == 404
 
 
 def test_the_chroma_background_is_the_colour_asked_for(client, live_race):

@@ -1,5 +1,6 @@
 """The overlays' websocket: the race's stream opens with the overlay key and no account, for a
-LIVE race and a Classic one alike; a wrong key is refused (4404); a reset key closes it."""
+LIVE race and a Classic one alike; a wrong key is refused (4404), a public race's too; a reset
+key closes it, on a public race too."""
 
 from __future__ import annotations
 
@@ -42,7 +43,19 @@ async def test_a_wrong_key_is_refused(live_race):
     assert not connected and code == fanout.NO_ACCESS
 
 
-async def test_resetting_the_key_closes_the_overlays_at_once(live_race, alice):
+async def test_a_wrong_key_is_refused_on_a_public_race_too(live_race):
+    from races.models import Race
+
+    await Race.objects.filter(pk=live_race.pk).aupdate(broadcast="public")
+    connected, code = await socket(live_race, "not-the-key").connect()
+    assert not connected and code == fanout.NO_ACCESS
+
+
+@pytest.mark.parametrize("broadcast", ["private", "public"])
+async def test_resetting_the_key_closes_the_overlays_at_once(live_race, alice, broadcast):
+    from races.models import Race
+
+    await Race.objects.filter(pk=live_race.pk).aupdate(broadcast=broadcast)
     comm = socket(live_race, live_race.overlay_token)
     try:
         assert (await comm.connect())[0]

@@ -23,7 +23,8 @@ from .forms import BroadcastSettingsForm
 from .models import BroadcastSettings
 from .overlays import KINDS, BadOverlayOption, options, overlay_url
 
-LAYOUTS = {"1up": "Race + one commentator", "2up": "Race + two commentators",
+# "Commentator" is the role (the commentator's view); the cameras' holes in a layout are cut-outs
+LAYOUTS = {"1up": "Race + one camera cut-out", "2up": "Race + two camera cut-outs",
            "intro": "Intro", "ending": "Ending leaderboard"}
 
 
@@ -106,7 +107,7 @@ def overlay(request, race: Race, kind: str):
 
 @race_view(role="overlay")
 def broadcast_mode(request, race: Race):
-    """The race laid out for a stream: overlays around cut-outs for commentator cameras."""
+    """The race laid out for a stream: overlays around camera cut-outs."""
     layout = request.GET.get("layout", "1up")
     if layout not in LAYOUTS:
         return HttpResponseBadRequest(f"layout must be one of {', '.join(LAYOUTS)}", content_type="text/plain")

@@ -118,6 +118,15 @@ def test_broadcast_mode_lays_out_each_scene_with_the_key(client, live_race, layo
     assert response.status_code == 200
     cutouts = response.content.count(b'class="cutout"')
     assert cutouts == {"1up": 1, "2up": 2}.get(layout, 0)
+    # "commentator" is the role (the commentator's view): the layout's holes are camera cut-outs
+    assert b"ommentator" not in response.content
+    assert response.content.count(b"<span>Camera ") == cutouts
+
+
+def test_the_broadcast_page_calls_the_layouts_camera_cut_outs(as_alice, live_race):
+    page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
+    assert "Broadcast mode: Race + one camera cut-out" in page and "Race + two camera cut-outs" in page
+    assert "one commentator" not in page and "two commentators" not in page
 
 
 def test_broadcast_mode_is_404_without_the_key_and_400_for_an_unknown_layout(client, live_race):

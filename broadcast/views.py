@@ -22,6 +22,7 @@ from timing.turn import Turn
 from .forms import BroadcastSettingsForm
 from .models import BroadcastSettings
 from .overlays import KINDS, BadOverlayOption, options, overlay_url
+from .runtime import events_cross_processes
 
 # "Commentator" is the role (the commentator's view); the cameras' holes in a layout are cut-outs
 LAYOUTS = {"1up": "Race + one camera cut-out", "2up": "Race + two camera cut-outs",
@@ -152,6 +153,7 @@ def broadcast_page(request, race: Race):
         "race": race, "settings": settings, "form": form, "links": links, "modes": modes,
         "obs_command": f"python manage.py obs_control --race {race.pk} --obs ws://127.0.0.1:4455 "
                        f"--password YOUR_OBS_PASSWORD --site {base.rstrip('/')}",
+        "events_cross_processes": events_cross_processes(),
     })
 
 

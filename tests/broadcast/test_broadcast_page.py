@@ -89,3 +89,17 @@ async def test_stream_buttons_reach_a_connected_obs_control(alice, live_race):
         assert await asyncio.wait_for(layer.receive(channel), 5) == protocol.obs_command("start_stream")
     finally:
         await layer.group_discard(protocol.obs_group(live_race.pk), channel)
+
+
+def test_the_page_says_obs_control_needs_redis_and_warns_in_embedded_mode(as_alice, live_race):
+    page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
+    assert "this server and obs_control must both run" in page and "<code>REDIS_URL</code>" in page
+    assert 'id="embedded-warning"' in page  # the tests' default: the in-memory layer
+    assert "obs_control will not receive them" in page
+
+
+@pytest.mark.redis
+def test_no_embedded_warning_when_events_cross_processes(as_alice, live_race, redis_layers):
+    page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
+    assert 'id="embedded-warning"' not in page
+    assert "<code>REDIS_URL</code>" in page  # the requirement is said anyway

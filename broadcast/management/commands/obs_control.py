@@ -16,7 +16,7 @@ import signal
 import time
 
 from channels.db import database_sync_to_async
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from broadcast.automation import Director
 from broadcast.models import BroadcastSettings
 from broadcast.obs import BrowserSource, ObsDriver, parse_obs_url
 from broadcast.overlays import SCENE_OVERLAYS, overlay_url
+from broadcast.runtime import events_cross_processes
 from races import access, protocol
 from races.models import racer_alias
 from races.run_models import Run
@@ -102,8 +103,7 @@ class Command(BaseCommand):
             race_obj = access.load_race(race)
         except Exception:
             raise CommandError(f"No race with id {race!r}.") from None
-        layer = get_channel_layer()
-        if layer is None or isinstance(layer, InMemoryChannelLayer):
+        if not events_cross_processes():
             raise CommandError("obs_control hears the race through the channel layer of the server "
                                "processes: set REDIS_URL (as for the server) and start it again.")
         settings = BroadcastSettings.of(race_obj)

@@ -6,8 +6,10 @@ import ipaddress
 import socket
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -134,6 +136,33 @@ def _seed_turns(racers, race: Race) -> None:
                               start_time=at, end_time=at + time_ms / 1000)
             at += time_ms / 1000
         record.end_run(run.pk, Run.State.FINISHED)
+
+
+# -- what the server runs on -----------------------------------------------------------------
+
+def safe_url(url: str) -> str:
+    """A service URL without its password (it is printed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def runtime_mode(config=None) -> tuple[str, str]:
+    """The server's mode as the settings make it (the README's "Runtime modes"), and what it runs
+    on: embedded without REDIS_URL (events in memory, in this process only), scaled with
+    PostgreSQL, Redis and Celery workers, and in between Redis for the events (`obs_control`,
+    `runlive` and other processes hear them) with SQLite or jobs on threads."""
+    config = config or django_settings
+    sqlite = config.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    database = "SQLite" if sqlite else "PostgreSQL" if "postgres" in config.DATABASES["default"]["ENGINE"] else "database"
+    jobs = {"thread": "jobs on threads in this process", "celery": "jobs on Celery workers",
+            "inline": "jobs inline"}.get(config.JOBS, f"jobs: {config.JOBS}")
+    if not config.REDIS_URL:
+        return "embedded mode", f"{database}, race events in memory (this process only), {jobs}"
+    mode = "scaled mode" if not sqlite and config.JOBS == "celery" else "events on Redis"
+    return mode, f"{database}, race events on Redis {safe_url(config.REDIS_URL)} (across processes), {jobs}"
 
 
 # -- serving the track-side LAN ------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from types import SimpleNamespace
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
@@ -202,3 +203,28 @@ def test_the_lan_hosts_are_every_interface_address_but_loopback_and_link_local(m
     assert lan_hosts("::") == ["10.0.0.5", "192.168.1.20", "[fd00::20]"]
     assert lan_hosts("127.0.0.1") == [] and lan_hosts("localhost") == []
     assert lan_hosts("fd00::20") == ["[fd00::20]"] and lan_hosts("racing.local") == ["racing.local"]
+
+
+def test_the_demo_command_prints_its_mode_truthfully(db, settings):
+    """With REDIS_URL set the server's events go through Redis (obs_control and runlive hear
+    them): not "embedded mode". The Redis password is not printed."""
+    from races.demo import runtime_mode
+
+    settings.REDIS_URL, settings.JOBS = "", "thread"
+    out = StringIO()
+    call_command("demo", no_serve=True, stdout=out)
+    assert "Race server (embedded mode): http://127.0.0.1:8000/" in out.getvalue()
+    assert "race events in memory (this process only)" in out.getvalue()
+
+    settings.REDIS_URL = "redis://:s3cret@127.0.0.1:6379/0"
+    out = StringIO()
+    call_command("demo", no_serve=True, stdout=out)
+    text = out.getvalue()
+    assert "embedded mode" not in text and "s3cret" not in text
+    assert "Race server (events on Redis): http://127.0.0.1:8000/" in text
+    assert "race events on Redis redis://:***@127.0.0.1:6379/0 (across processes), jobs on threads in this process" in text
+
+    scaled = SimpleNamespace(DATABASES={"default": {"ENGINE": "django.db.backends.postgresql"}},
+                             JOBS="celery", REDIS_URL="redis://10.0.0.5:6379/0")
+    assert runtime_mode(scaled) == ("scaled mode", "PostgreSQL, race events on Redis redis://10.0.0.5:6379/0 "
+                                                   "(across processes), jobs on Celery workers")

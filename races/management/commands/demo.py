@@ -11,12 +11,14 @@ from races.demo import (
     WILDCARDS,
     host_header,
     lan_hosts,
+    runtime_mode,
     seed_demo,
 )
 
 
 class Command(BaseCommand):
-    help = "Apply migrations, seed demo data, print the logins and run the server (embedded mode)."
+    help = ("Apply migrations, seed demo data, print the logins and run the server (embedded mode, "
+            "or with Redis when REDIS_URL is set).")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1",
@@ -34,7 +36,9 @@ class Command(BaseCommand):
         lan = lan_hosts(host)
         wildcard = host.strip("[]") in WILDCARDS
         local = "127.0.0.1" if wildcard else host
-        lines = ["", f"  Race server (embedded mode): http://{local}:{port}/"]
+        mode, runs_on = runtime_mode()
+        lines = ["", f"  Race server ({mode}): ".ljust(31) + f"http://{local}:{port}/",
+                 f"  Runs on:          {runs_on}"]
         lines += [f"  On the LAN:                  http://{h}:{port}/" for h in lan if h != local]
         if wildcard and not lan:
             lines.append("  On the LAN:                  no network address found on this machine")

@@ -51,6 +51,9 @@ class BroadcastSettings(models.Model):
     obs_recording = models.BooleanField(default=False, editable=False)
     # what became of the producer's last Start / Stop streaming (OBS's answer comes after the click)
     obs_stream_detail = models.CharField(max_length=300, blank=True, editable=False)
+    # what became of the last turn's recording ("record each racer's turn"): a recording OBS did
+    # not make (no recording output, a bad folder, a full disk) is said, never silently skipped
+    obs_record_detail = models.CharField(max_length=300, blank=True, editable=False)
     obs_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

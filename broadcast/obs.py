@@ -37,6 +37,11 @@ BROWSER_SOURCE = "browser_source"  # obs-browser's input kind
 TEXT_SOURCE = "text_ft2_source_v2"  # the text source of OBS on Linux and macOS
 WINDOWS_TEXT_SOURCE = "text_gdiplus_v2"
 STREAM_START_TIMEOUT_S = 20.0  # OBS still connecting after this: the producer is told, not left waiting
+# A turn's recording not going after this is a recording OBS will not make: told to the producer.
+# (OBS answers StartRecord with success even when its output then fails, e.g. a recording folder
+# that is gone: only the recording status tells.) The worker waits for it, so a failing start
+# holds the next switch at most this long.
+RECORD_START_TIMEOUT_S = 5.0
 STARTED, STOPPED = "OBS_WEBSOCKET_OUTPUT_STARTED", "OBS_WEBSOCKET_OUTPUT_STOPPED"
 
 
@@ -86,7 +91,8 @@ class ObsDriver:
                  sources: tuple[BrowserSource, ...] = (), text_scene: str | None = None,
                  on_state: Callable[[str, str], None] | None = None,
                  on_status: Callable[[dict], None] | None = None,
-                 on_stream: Callable[[str], None] | None = None, retry_s: float = 1.0,
+                 on_stream: Callable[[str], None] | None = None,
+                 on_record: Callable[[str], None] | None = None, retry_s: float = 1.0,
                  timeout_s: float = 5.0) -> None:
         self.host, self.port = parse_obs_url(url)
         self.password = password
@@ -94,12 +100,15 @@ class ObsDriver:
         self.on_state = on_state or (lambda state, detail: None)
         self.on_status = on_status or (lambda status: None)
         self.on_stream = on_stream or (lambda detail: None)  # what became of Start / Stop streaming
+        self.on_record = on_record or (lambda detail: None)  # what became of a turn's recording
         self.retry_s, self.timeout_s = retry_s, timeout_s
         self.actions: queue.Queue = queue.Queue()
         self.ws: obsws | None = None
         self.on_air: str | None = None  # the scene that should be on air (put back after a reconnect)
         self.state = "offline"
         self.stream_detail = ""
+        self.record_detail = ""
+        self._recording: str | None = None  # the turn's recording OBS started (its name)
         self._stream_to: str | None = None  # where the producer's Start streaming goes
         self._stream_asked: float | None = None  # when it was sent, until OBS says STARTED or STOPPED
         self._stream_stopping = False
@@ -131,6 +140,14 @@ class ObsDriver:
         except Exception:
             log.exception("could not report the stream's state")
         log.info("stream: %s", detail)
+
+    def _report_record(self, detail: str) -> None:
+        self.record_detail = detail
+        try:
+            self.on_record(detail)
+        except Exception:
+            log.exception("could not report the recording's state")
+        (log.warning if detail.startswith("Not recording") else log.info)("recording: %s", detail)
 
     def _report(self, state: str, detail: str = "") -> None:
         self.state = state
@@ -249,16 +266,51 @@ class ObsDriver:
             self.call(obs.SetInputSettings(inputName=action.target, inputSettings={"text": action.value},
                                            overlay=True))
         elif action.kind == "record_start":
-            status = self.call(obs.GetRecordStatus()).datain
-            if status.get("outputActive"):
-                self.call(obs.StopRecord())
-                self._wait_record(active=False)
-            self.call(obs.SetProfileParameter(parameterCategory="Output", parameterName="FilenameFormatting",
-                                              parameterValue=action.value))
-            self.call(obs.StartRecord())
-        # a short turn may end before OBS has the recording going: wait for it, then stop it
-        elif action.kind == "record_stop" and self._wait_record(active=True, timeout_s=3.0):
+            self._start_recording(action.value)
+        elif action.kind == "record_stop":
+            self._stop_recording()
+
+    def _start_recording(self, name: str) -> None:
+        """A turn's recording, named by race, racer and run; started, or the producer told why not."""
+        self._recording = None
+        if self.call(obs.GetRecordStatus()).datain.get("outputActive"):
             self.call(obs.StopRecord())
+            self._wait_record(active=False)
+        try:
+            self.call(obs.SetProfileParameter(parameterCategory="Output", parameterName="FilenameFormatting",
+                                              parameterValue=name))
+            self.call(obs.StartRecord())
+        except ObsRefused as exc:
+            self._report_record(f"Not recording {name}: {exc} (does OBS have a recording output? "
+                                "Settings → Output → Recording).")
+            return
+        if not self._wait_record(active=True, timeout_s=RECORD_START_TIMEOUT_S):
+            self._report_record(
+                f"Not recording {name}: OBS did not start recording within {RECORD_START_TIMEOUT_S:.0f} s "
+                f"(is its recording folder{self._record_folder()} there and writable, is the disk full? "
+                "OBS's log, Help → Log Files, has its error).")
+            return
+        self._recording = name
+        self._report_record(f"Recording {name}.")
+
+    def _stop_recording(self) -> None:
+        name, self._recording = self._recording, None
+        if name is None:  # no recording was made: that was said when it did not start
+            return
+        if not self.call(obs.GetRecordStatus()).datain.get("outputActive"):
+            self._report_record(f"Not recording {name}: OBS's recording stopped before the turn ended "
+                                "(stopped in OBS by hand, or its output failed: OBS's log has why).")
+            return
+        self.call(obs.StopRecord())
+        self._report_record(f"Recorded {name}{self._record_folder(' in ')}.")
+
+    def _record_folder(self, prefix: str = " ") -> str:
+        """Where OBS records, for the producer's eyes (empty if OBS does not say)."""
+        try:
+            folder = self.call(obs.GetRecordDirectory()).datain.get("recordDirectory", "")
+        except ObsRefused:
+            return ""
+        return f"{prefix}{folder}" if folder else ""
 
     def _start_stream(self) -> None:
         if self.call(obs.GetStreamStatus()).datain.get("outputActive"):

@@ -99,9 +99,41 @@ def test_the_driver_sets_obs_up_switches_scenes_and_records_a_turn(studio):
         driver.submit(Action("record_stop"))
         wait_for(lambda: (studio.recordings / "Cup_BobTheRacer_run7.mkv").exists(), what="the turn's recording")
         wait_for(lambda: watcher.scenes[-2:] == ["Race", "Leaderboard"], what="the Leaderboard scene")
+        assert driver.record_detail == f"Recorded Cup_BobTheRacer_run7 in {studio.recordings}."
         watcher.close()
     finally:
         driver.stop()
+
+
+@pytest.mark.django_db(transaction=True)  # the driver's thread writes the report
+def test_a_recording_obs_does_not_make_is_reported_on_the_broadcast_page(as_alice, live_race):
+    """'Record each turn' with OBS unable to record (its recording folder is gone: OBS answers
+    StartRecord with success and records nothing): the Broadcast page says so, with OBS's folder,
+    and the scenes still switch."""
+    from broadcast.management.commands.obs_control import report_record
+
+    BroadcastSettings.objects.create(race=live_race)
+    studio = ObsStudio()
+    studio.recordings.rmdir()  # OBS's recording output has nowhere to write
+    studio.start()
+    driver = ObsDriver(studio.url, studio.password, scenes=SCENES, on_record=report_record(live_race.pk)).start()
+    try:
+        wait_for(lambda: driver.state == "connected", what="the driver to connect")
+        driver.submit(Action("scene", "Race"))
+        driver.submit(Action("record_start", "Cup_BobTheRacer_run8"))
+        driver.submit(Action("scene", "Leaderboard"))
+        driver.submit(Action("record_stop"))
+        detail = wait_for(lambda: BroadcastSettings.objects.get(race=live_race).obs_record_detail, what="the report")
+        assert detail.startswith("Not recording Cup_BobTheRacer_run8: OBS did not start recording within 5 s")
+        assert f"recording folder {studio.recordings} there" in detail
+        wait_for(lambda: driver.on_air == "Leaderboard", what="the next scene after the failed start")
+        time.sleep(0.5)  # the stop of a recording never made changes nothing
+        assert BroadcastSettings.objects.get(race=live_race).obs_record_detail == detail
+        page = html.unescape(as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode())
+        assert f'<p class="warning bad" role="alert">Recording:\n    <span id="obs-record-detail">{detail}</span>' in page
+    finally:
+        driver.stop()
+        studio.cleanup()
 
 
 def test_the_driver_reconnects_when_obs_restarts_and_puts_the_scene_back(studio):

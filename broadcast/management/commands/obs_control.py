@@ -54,7 +54,7 @@ def race_now(race) -> dict:
 def report_state(race_id):
     def report(state: str, detail: str) -> None:
         # a stopped obs_control's last word on the stream would be stale by its next start
-        stale = {"obs_stream_detail": ""} if state == "offline" else {}
+        stale = {"obs_stream_detail": "", "obs_record_detail": ""} if state == "offline" else {}
         BroadcastSettings.objects.filter(race_id=race_id).update(
             obs_state=state, obs_detail=detail[:300], obs_seen_at=timezone.now(), **stale)
         log.info("OBS %s: %s", state, detail)
@@ -73,6 +73,13 @@ def report_status(race_id):
         BroadcastSettings.objects.filter(race_id=race_id).update(
             obs_scene=status["scene"][:100], obs_streaming=status["streaming"],
             obs_recording=status["recording"], obs_seen_at=timezone.now())
+    return report
+
+
+def report_record(race_id):
+    def report(detail: str) -> None:
+        BroadcastSettings.objects.filter(race_id=race_id).update(
+            obs_record_detail=detail[:300], obs_seen_at=timezone.now())
     return report
 
 
@@ -111,7 +118,7 @@ class Command(BaseCommand):
             obs, password, scenes=tuple(s for s in settings.scenes().values() if s),
             sources=browser_sources(race_obj, settings, site), text_scene=settings.race_scene,
             on_state=report_state(race_obj.pk), on_status=report_status(race_obj.pk),
-            on_stream=report_stream(race_obj.pk))
+            on_stream=report_stream(race_obj.pk), on_record=report_record(race_obj.pk))
         director = Director(race_obj.name, settings.scenes(), settings.idle_after_s,
                             settings.record_turns, settings.automation_paused)
         self.site = site

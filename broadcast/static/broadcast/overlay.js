@@ -152,9 +152,13 @@
     speed.parentElement.hidden = f.multiplier == null;
     el.querySelector(".lt-sectors").innerHTML = sectorBar(currentFlags());
   }
+  // COMING UP: the race's queue (races/lineup.py) without the racer on the track. A LIVE racer
+  // races once, so who finished is done; in person racers take turn after turn, and the queue
+  // is shown as the race page shows it.
   function renderComingUp(el) {
     const onTrackId = onTrack() ? onTrackRacer().racer_id : null;
-    const rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId) && r.last_run !== "finished").slice(0, COMING_UP);
+    const rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId)
+      && (cfg.in_person || r.last_run !== "finished")).slice(0, COMING_UP);
     el.querySelector(".cu-rows").innerHTML = rows.length ? rows.map((r) =>
       `<li data-user-id="${esc(r.user_id)}"><span class="slot">${esc(fmtTime(r.slot_at))}</span><span class="flag">${flag(r.user_id)}</span>` +
       `<span class="alias">${esc(r.alias)}</span>${notesOf(r.user_id)}</li>`).join("") : `<li class="lb-empty">Nobody queued</li>`;

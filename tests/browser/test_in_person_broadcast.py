@@ -1,0 +1,68 @@
+"""An in-person race on the broadcast pages, in a real browser against a real daphne, driven
+through the timekeeper and timer APIs as a track's tablet and `readtimer` drive them:
+
+- COMING UP: racers who already had a turn are still in the queue (in person everyone races
+  turn after turn, as the race page's COMING UP shows): the overlay shows them, never "Nobody
+  queued" while the queue has racers;
+- sectors: a timer with one sector gate times two sectors; the lower third shows two bars and
+  the map colours the whole track in two sectors (not three with the last left blank);
+- the commentator's view follows the turn on the track (status, time left, laps, per-lap bars)
+  and keeps its laps once the turn is recorded through the one record path (`run.lap`)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.test_overlay_events import call, purple_pixels
+from tests.browser.test_overlays import open_overlay
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def track_day(alice, bob, charlie, tracks):
+    from races.models import Participant
+    from tests.timing.conftest import make_in_person_race
+
+    race = make_in_person_race(alice, tracks, name="Broadcast Track Day")
+    for user in (bob, charlie):
+        Participant.objects.create(race=race, user=user)
+    return race
+
+
+@pytest.fixture
+def organizer(alice) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return f"Token {Token.objects.get_or_create(user=alice)[0].key}"
+
+
+@pytest.fixture
+def timer(track_day) -> str:
+    from timing.models import TimerToken
+
+    return f"Bearer {TimerToken.issue(track_day, 'finish line')[1]}"
+
+
+def one_gate_lap(server_url, race, timer, seq=1):
+    """The line, the one sector gate, the line again: a 9.2 s lap of two sectors (4.0 + 5.2 s)."""
+    seen = time.time() * 1000 - 9_200
+    call(server_url, f"/api/races/{race.pk}/timer/crossings/", {"session": "one-gate", "crossings": [
+        {"seq": seq + i, "gate": gate, "sensor": str(17 + gate), "device_us": (50_000 + ms) * 1000, "seen_ms": seen + ms}
+        for i, (gate, ms) in enumerate([(0, 0), (1, 4_000), (0, 9_200)])]}, timer)
+
+
+def test_coming_up_shows_racers_who_already_had_a_turn(chromium, server_url, track_day, organizer, bob, charlie):
+    for racer in (bob, charlie):  # each has had a turn (recorded, `finished`)
+        for action in ("start", "end"):
+            call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": action, "racer_id": racer.pk}, organizer)
+    page = open_overlay(chromium, server_url, track_day, "coming-up")
+    aliases = page.locator("[data-part=coming-up] .cu-rows li .alias")
+    assert aliases.all_inner_texts() == ["BobTheRacer", "CharlieC"]
+    # the racer on the track is not "coming up"; the others stay
+    call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "start", "racer_id": bob.pk}, organizer)
+    page.wait_for_function("document.querySelectorAll('.cu-rows li').length === 1")
+    assert aliases.all_inner_texts() == ["CharlieC"]
+    page.context.close()

@@ -66,3 +66,27 @@ def test_coming_up_shows_racers_who_already_had_a_turn(chromium, server_url, tra
     page.wait_for_function("document.querySelectorAll('.cu-rows li').length === 1")
     assert aliases.all_inner_texts() == ["CharlieC"]
     page.context.close()
+
+
+def test_the_commentators_view_follows_an_in_person_turn(new_page, server_url, track_day, organizer, timer, bob):
+    page = new_page("alice")
+    page.goto(f"/races/{track_day.pk}/commentator/")
+    page.wait_for_function("window.overlay && window.overlay.state.connected && window.overlay.state.race")
+    assert page.locator(".cm-status").inner_text() == "Nobody on track"
+
+    call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "start", "racer_id": bob.pk}, organizer)
+    page.locator(".cm-status", has_text="BobTheRacer: waiting").wait_for()
+    one_gate_lap(server_url, track_day, timer)
+    page.locator(".cm-status", has_text="BobTheRacer: running").wait_for()
+    page.locator(".cm-fastest", has_text="00:09.200 (lap 1)").wait_for()
+    assert page.locator(".cm-bars .bar").count() == 1
+    assert page.locator(".cm-bars .bar.purple").count() == 1
+    left = page.locator(".cm-left").inner_text()
+    assert left.startswith("01:") or left == "02:00"  # a 2-minute turn, counting down
+
+    # ended: the turn is recorded through the one record path; the view shows its run and laps
+    call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "end"}, organizer)
+    page.locator(".cm-status", has_text="BobTheRacer: finished").wait_for()
+    page.wait_for_function("document.querySelectorAll('.cm-bars .bar').length === 1")  # its run.lap
+    assert page.locator(".cm-fastest").inner_text() == "00:09.200 (lap 1)"
+    assert page.locator(".cm-left").inner_text() == "--:--"

@@ -184,9 +184,19 @@
       `<li class="place-${r.rank}"><span class="rank">${esc(r.rank)}</span><span class="flag">${flag(r.user_id)}</span>` +
       `<span class="alias">${esc(r.racer)}</span><span class="time">${esc(r.time)}</span></li>`).join("");
   }
+  // Whom the commentator follows: the in-person turn on the track (the timekeeper's desk, its laps
+  // as the timer reports them), else the race's run (a LIVE one, or an in-person turn once recorded).
+  function commentated() {
+    if (!runOnTrack() && state.turn) {
+      const t = state.turn;
+      return { racer_id: t.racer_id, racer: t.racer, state: t.dnf ? "DNF" : t.state, laps: turnLaps() };
+    }
+    const run = state.run;
+    return run ? { racer_id: run.racer_id, racer: run.racer, state: run.state, laps: state.laps[run.id] || [] } : null;
+  }
   function renderCommentator(el) {
-    const run = state.run, rows = state.leaderboard || [];
-    const laps = (run && state.laps[run.id]) || [];
+    const run = commentated(), rows = state.leaderboard || [];
+    const laps = run ? run.laps : [];
     el.querySelector(".cm-status").textContent = run ? `${run.racer}: ${run.state}` : "Nobody on track";
     el.querySelector(".cm-left").textContent = fmtClock(onTrack() ? timeLeft() : null);
     const valid = laps.filter((l) => l.valid !== false);
@@ -266,7 +276,7 @@
   const AFFECTS = {
     "race.state": null, "run.state": null, "run.frame": ["lower-third", "map", "commentator"],
     "run.lap": ["lower-third", "map", "commentator"], "leaderboard.changed": ["leaderboard", "podium", "commentator"],
-    "queue.changed": ["coming-up"], "timekeeper.state": ["lower-third", "map", "coming-up", "race-info"],
+    "queue.changed": ["coming-up"], "timekeeper.state": ["lower-third", "map", "coming-up", "race-info", "commentator"],
   };
   function render(kinds) {
     for (const el of parts) {
@@ -340,7 +350,7 @@
   }
   setInterval(() => render(["lower-third", "race-info", "leaderboard", "commentator"]), 1000);  // clocks, highlight expiry
   // in person the page counts the lap in progress itself, between two desk states
-  if (cfg.in_person) setInterval(() => { if (state.turn && state.turn.clock_running) render(["lower-third"]); }, 100);
+  if (cfg.in_person) setInterval(() => { if (state.turn && state.turn.clock_running) render(["lower-third", "commentator"]); }, 100);
   render(null);
   requestAnimationFrame(mapLoop);
   connect();

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from races import access, protocol
 from races.access import race_view
 from races.models import Race
-from races.run_models import Run
+from races.run_models import Lap, Run
 from timing.models import Desk
 from timing.turn import Turn
 
@@ -24,6 +24,7 @@ from .models import BroadcastSettings
 from .overlays import KINDS, BadOverlayOption, options, overlay_url
 from .runtime import events_cross_processes
 
+SIM_SECTORS = 3  # livesim's sectors
 # "Commentator" is the role (the commentator's view); the cameras' holes in a layout are cut-outs
 LAYOUTS = {"1up": "Race + one camera cut-out", "2up": "Race + two camera cut-outs",
            "intro": "Intro", "ending": "Ending leaderboard"}
@@ -56,7 +57,20 @@ def page_context(request, race: Race, top: int = 10, notes: dict | None = None,
     return {"race": race, "info": info, "config": {
         "race_id": str(race.pk), "key": key, "racers": racers_of(race), "info": info, "top": top,
         "notes": notes or {}, "laps": laps or {}, "in_person": race.is_in_person,
-        "desk": desk_of(race) if race.is_in_person else None}}
+        "desk": desk_of(race) if race.is_in_person else None, "sectors": sector_count(race)}}
+
+
+def sector_count(race: Race) -> int:
+    """How many sectors the race's laps have, so the map and the lower third show as many before
+    a new lap says: a simulator's three; in person the timing's (its sector gates plus one), as
+    the race's last timed lap carried them (a timer without sector gates: one)."""
+    if not race.is_in_person:
+        return SIM_SECTORS
+    last = (Lap.objects.filter(run__race=race).order_by("-run__created_at", "-number")
+            .values_list("sector_times_ms", flat=True).first())
+    if last is None:
+        return SIM_SECTORS  # nothing timed yet: the first lap tells
+    return max(1, len(last))
 
 
 def desk_of(race: Race) -> dict | None:

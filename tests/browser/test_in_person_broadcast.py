@@ -68,6 +68,28 @@ def test_coming_up_shows_racers_who_already_had_a_turn(chromium, server_url, tra
     page.context.close()
 
 
+def test_one_sector_gate_two_sectors_on_the_map_and_the_lower_third(chromium, server_url, track_day, organizer, timer, bob):
+    lower = open_overlay(chromium, server_url, track_day, "lower-third")
+    track = open_overlay(chromium, server_url, track_day, "map")
+    call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "start", "racer_id": bob.pk}, organizer)
+    one_gate_lap(server_url, track_day, timer)
+    lower.locator(".lt-last", has_text="00:09.200").wait_for(timeout=10_000)
+    assert lower.locator(".lt-sectors .sector").count() == 2
+    assert lower.locator(".lt-sectors .sector.purple").count() == 2  # the session's first lap: all bests
+    track.wait_for_function("window.overlay.state.turn && window.overlay.state.turn.laps.length === 1")
+    track.wait_for_function("window.overlay.mapSectors && window.overlay.mapSectors.length === 2", timeout=5_000)
+    assert track.evaluate("window.overlay.mapSectors") == ["purple", "purple"]  # the whole track coloured
+    painted = purple_pixels(track)
+    assert painted > 100
+    # a page opened now starts from the race's last timed laps: two sectors before any new lap
+    call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "end"}, organizer)
+    later = open_overlay(chromium, server_url, track_day, "map")
+    assert later.evaluate("window.overlay.state.sectors") == 2
+    later.wait_for_function("window.overlay.mapSectors && window.overlay.mapSectors.length === 2", timeout=5_000)
+    for page in (lower, track, later):
+        page.context.close()
+
+
 def test_the_commentators_view_follows_an_in_person_turn(new_page, server_url, track_day, organizer, timer, bob):
     page = new_page("alice")
     page.goto(f"/races/{track_day.pk}/commentator/")

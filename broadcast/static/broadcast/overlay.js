@@ -11,11 +11,14 @@
   const SECTOR = { session_best: "purple", personal_best: "green", slower: "yellow", slowest: "yellow" };
   const state = {
     race: null, run: null, queue: [], leaderboard: [], frame: null, connected: false,
-    highlight: null, highlightUntil: 0, laps: {}, sessionBest: [null, null, null], personalBest: {},
+    highlight: null, highlightUntil: 0, laps: {}, sessionBest: [], personalBest: {},
     turn: null, turnAt: 0, deskVersion: -1, turnFlags: {},
+    // How many sectors a lap has: a simulator's lap 3; in person the timing's (the sector gates
+    // plus one, as its laps carry them; the server sends the race's last timed count).
+    sectors: cfg.sectors || 3,
   };
   for (const [runId, laps] of Object.entries(cfg.laps || {})) {
-    state.laps[runId] = laps.map((l) => ({ ...l, flags: lapFlags("?", l.sector_times_ms) }));
+    state.laps[runId] = laps.map((l) => ({ ...l, flags: lapFlags("?", lapSectors(l)) }));
   }
   const view = window.overlay = { state, updates: 0, lastType: null };
   const parts = Array.from(document.querySelectorAll("[data-part]"));
@@ -61,7 +64,7 @@
     const t = state.turn;
     return (t.laps || []).map((l) => {
       const key = `${t.racer_id}:${l.number}:${l.time_ms}`;
-      if (!state.turnFlags[key]) state.turnFlags[key] = lapFlags(t.racer_id, l.sector_times_ms);
+      if (!state.turnFlags[key]) state.turnFlags[key] = lapFlags(t.racer_id, lapSectors(l));
       return { ...l, flags: state.turnFlags[key] };
     });
   }
@@ -74,10 +77,20 @@
 
   // ------------------------------------------------------------------ sectors of laps without frames
   // (a timer's laps in person): purple = session best, green = personal best, yellow = slower.
+  // A lap's sector times; in person they also set how many sectors the track is drawn in (a
+  // timer without sector gates times the whole lap: one sector).
+  function lapSectors(lap) {
+    const times = lap.sector_times_ms && lap.sector_times_ms.length ? lap.sector_times_ms : null;
+    if (!cfg.in_person) return times || [];
+    const sectors = times || [lap.time_ms];
+    if (sectors.length !== state.sectors) {  // the timing changed: bests of other sectors do not compare
+      state.sectors = sectors.length; state.sessionBest = []; state.personalBest = {};
+    }
+    return sectors;
+  }
   function lapFlags(racerId, sectorsMs) {
-    const mine = state.personalBest[racerId] || (state.personalBest[racerId] = [null, null, null]);
-    return [0, 1, 2].map((k) => {
-      const t = sectorsMs && sectorsMs[k];
+    const mine = state.personalBest[racerId] || (state.personalBest[racerId] = []);
+    return (sectorsMs || []).map((t, k) => {
       if (t == null) return null;
       let f = "slower";
       if (state.sessionBest[k] == null || t <= state.sessionBest[k]) { state.sessionBest[k] = t; f = "session_best"; }
@@ -107,16 +120,22 @@
     el.querySelector(".lb-rows").innerHTML = html;
   }
   function sectorBar(flags) {
-    return [0, 1, 2].map((k) => `<span class="sector ${SECTOR[flags[k]] || "none"}" data-sector="${k}"></span>`).join("");
+    return flags.map((f, k) => `<span class="sector ${SECTOR[f] || "none"}" data-sector="${k}"></span>`).join("");
   }
+  // One flag per sector of the track (the lower third's bars and the map's colours, always as many)
   function currentFlags() {
+    let flags = null;
     if (!runOnTrack() && state.turn) {  // in person: the sectors of the turn's last lap
       const laps = turnLaps();
-      return (laps.length && laps[laps.length - 1].flags) || [null, null, null];
+      flags = laps.length ? laps[laps.length - 1].flags : null;
+    } else if (state.frame && Array.isArray(state.frame.sectors)) {
+      flags = state.frame.sectors.map((s) => s && s.flag);
+    } else {
+      const laps = state.run && state.laps[state.run.id];
+      flags = laps && laps.length ? laps[laps.length - 1].flags : null;
     }
-    if (state.frame && Array.isArray(state.frame.sectors)) return state.frame.sectors.map((s) => s && s.flag);
-    const laps = state.run && state.laps[state.run.id];
-    return (laps && laps.length && laps[laps.length - 1].flags) || [null, null, null];
+    const n = flags && !cfg.in_person ? flags.length : state.sectors;
+    return Array.from({ length: n }, (_, k) => (flags && flags[k]) || null);
   }
   function renderTurnLowerThird(el) {
     const t = state.turn, laps = turnLaps(), valid = laps.filter((l) => l.valid !== false);
@@ -223,8 +242,8 @@
   }
 
   // ------------------------------------------------------------------ track map (canvas, 15 Hz)
-  let geom = null, mapDirty = false;
-  function buildGeometry(track) {
+  let geom = null, mapDirty = false, mapTrack = null;
+  function buildGeometry(track, count) {
     const g = (track && track.geometry) || {};
     const pts = (l) => (Array.isArray(l) ? l : []).map((p) => [Number(p[0]), Number(p[1])]);
     const center = pts(g.center), inner = pts(g.inner), outer = pts(g.outer);
@@ -233,21 +252,24 @@
     const cum = [0];
     for (let i = 1; i < loop.length; i++) cum.push(cum[i - 1] + Math.hypot(loop[i][0] - loop[i - 1][0], loop[i][1] - loop[i - 1][1]));
     const total = cum[cum.length - 1];
-    // each sector's points, plus the neighbours on either side so the three lines meet
-    const sectors = [0, 1, 2].map((k) => {
-      const idx = loop.map((_, i) => i).filter((i) => cum[i] >= (total * k) / 3 - 1e-9 && cum[i] <= (total * (k + 1)) / 3 + 1e-9);
+    // each sector's points (the track split in `count` equal lengths), plus the neighbours on
+    // either side so the lines meet
+    const sectors = Array.from({ length: count }, (_, k) => {
+      const idx = loop.map((_, i) => i).filter((i) => cum[i] >= (total * k) / count - 1e-9 && cum[i] <= (total * (k + 1)) / count + 1e-9);
       if (!idx.length) return [];
       const from = Math.max(0, idx[0] - 1), to = Math.min(loop.length - 1, idx[idx.length - 1] + 1);
       return loop.slice(from, to + 1);
     });
     const all = center.concat(inner, outer), xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
-    return { inner, outer, sectors, minX: Math.min(...xs), maxX: Math.max(...xs), minY: Math.min(...ys), maxY: Math.max(...ys) };
+    return { count, inner, outer, sectors, minX: Math.min(...xs), maxX: Math.max(...xs), minY: Math.min(...ys), maxY: Math.max(...ys) };
   }
   const COLOURS = { purple: "#a020f0", green: "#2ecc71", yellow: "#f1c40f", none: "rgba(255,255,255,0.55)" };
   function drawMap(canvas) {
     const ctx = canvas.getContext("2d");
     const w = canvas.width, h = canvas.height;
     ctx.clearRect(0, 0, w, h);
+    const flags = currentFlags();
+    if (mapTrack && (!geom || geom.count !== flags.length)) geom = buildGeometry(mapTrack, flags.length);
     if (!geom) return;
     const pad = 40, bw = Math.max(geom.maxX - geom.minX, 0.1), bh = Math.max(geom.maxY - geom.minY, 0.1);
     const s = Math.min((w - 2 * pad) / bw, (h - 2 * pad) / bh), ox = (w - bw * s) / 2, oy = (h - bh * s) / 2;
@@ -256,9 +278,9 @@
     ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.8)";
     if (geom.inner.length) line(geom.inner, true);
     if (geom.outer.length) line(geom.outer, true);
-    const flags = currentFlags();
     ctx.lineWidth = 10; ctx.lineCap = "round";
     geom.sectors.forEach((p, k) => { ctx.strokeStyle = COLOURS[SECTOR[flags[k]] || "none"]; line(p, false); });
+    view.mapSectors = flags.map((f) => SECTOR[f] || "none");  // what the map shows, sector by sector (tests)
     const f = state.frame;
     if (f && onTrack() && isFinite(f.x) && isFinite(f.y)) {
       ctx.fillStyle = "#e74c3c"; ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -299,7 +321,8 @@
     switch (msg.type) {
       case "race.state":
         state.race = msg.race; state.run = msg.run; state.queue = msg.queue || [];
-        state.leaderboard = msg.leaderboard || []; geom = buildGeometry(msg.race && msg.race.track);
+        state.leaderboard = msg.leaderboard || [];
+        mapTrack = msg.race && msg.race.track; geom = null;  // drawn in as many sectors as the laps have
         break;
       case "run.state":
         if (!state.run || !sameId(state.run.id, msg.run.id)) state.frame = null;
@@ -310,7 +333,7 @@
       case "run.lap": {
         const laps = state.laps[msg.run_id] || (state.laps[msg.run_id] = []);
         const racer = state.run && sameId(state.run.id, msg.run_id) ? state.run.racer_id : "?";
-        laps.push({ ...msg.lap, flags: msg.lap.sector_flags || lapFlags(racer, msg.lap.sector_times_ms) });
+        laps.push({ ...msg.lap, flags: msg.lap.sector_flags || lapFlags(racer, lapSectors(msg.lap)) });
         break;
       }
       case "leaderboard.changed": applyLeaderboard(msg.leaderboard); break;

@@ -103,3 +103,16 @@ def test_no_embedded_warning_when_events_cross_processes(as_alice, live_race, re
     page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
     assert 'id="embedded-warning"' not in page
     assert "<code>REDIS_URL</code>" in page  # the requirement is said anyway
+
+
+def test_a_failed_recording_shows_on_the_page_and_the_race_pages_bar(as_alice, live_race):
+    """(What obs_control reports: tests/broadcast/test_obs_control.py, against a real OBS.)"""
+    BroadcastSettings.objects.create(race=live_race, obs_state="connected", obs_record_detail="Recording Cup_Bob_run3.")
+    assert "Recording:\n    <span id=\"obs-record-detail\">Recording Cup_Bob_run3.</span>" in as_alice.get(
+        f"/races/{live_race.pk}/broadcast/").content.decode()
+    assert 'id="obs-record-badge"' not in as_alice.get(f"/races/{live_race.pk}/").content.decode()
+    failed = "Not recording Cup_Bob_run4: OBS did not start recording within 5 s"
+    BroadcastSettings.objects.filter(race=live_race).update(obs_record_detail=failed)
+    page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
+    assert f'<p class="warning bad" role="alert">Recording:\n    <span id="obs-record-detail">{failed}</span>' in page
+    assert 'id="obs-record-badge"' in as_alice.get(f"/races/{live_race.pk}/").content.decode()

@@ -131,6 +131,7 @@ def test_a_recording_obs_does_not_make_is_reported_on_the_broadcast_page(as_alic
         assert BroadcastSettings.objects.get(race=live_race).obs_record_detail == detail
         page = html.unescape(as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode())
         assert f'<p class="warning bad" role="alert">Recording:\n    <span id="obs-record-detail">{detail}</span>' in page
+        assert 'id="obs-record-badge"' in as_alice.get(f"/races/{live_race.pk}/").content.decode()  # the race page's bar
     finally:
         driver.stop()
         studio.cleanup()

@@ -3,7 +3,7 @@ through the timekeeper and timer APIs as a track's tablet and `readtimer` drive 
 
 - COMING UP: racers who already had a turn are still in the queue (in person everyone races
   turn after turn, as the race page's COMING UP shows): the overlay shows them, never "Nobody
-  queued" while the queue has racers;
+  queued" while the queue has racers, next first as the timekeeper's chooser goes round;
 - sectors: a timer with one sector gate times two sectors; the lower third shows two bars and
   the map colours the whole track in two sectors (not three with the last left blank);
 - the commentator's view follows the turn on the track (status, time left, laps, per-lap bars)
@@ -55,11 +55,17 @@ def one_gate_lap(server_url, race, timer, seq=1):
 
 
 def test_coming_up_shows_racers_who_already_had_a_turn(chromium, server_url, track_day, organizer, bob, charlie):
-    for racer in (bob, charlie):  # each has had a turn (recorded, `finished`)
+    def turn(racer):  # recorded: the racer's last run is `finished`
         for action in ("start", "end"):
             call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": action, "racer_id": racer.pk}, organizer)
+
+    turn(bob)
     page = open_overlay(chromium, server_url, track_day, "coming-up")
     aliases = page.locator("[data-part=coming-up] .cu-rows li .alias")
+    # Charlie has not had a turn: he is next (the timekeeper's chooser offers him), then Bob again
+    assert aliases.all_inner_texts() == ["CharlieC", "BobTheRacer"]
+    turn(charlie)  # everyone has had a turn: the queue goes round again, in its order
+    page.wait_for_function("document.querySelector('.cu-rows .alias').textContent === 'BobTheRacer'")
     assert aliases.all_inner_texts() == ["BobTheRacer", "CharlieC"]
     # the racer on the track is not "coming up"; the others stay
     call(server_url, f"/api/races/{track_day.pk}/timekeeper/", {"action": "start", "racer_id": bob.pk}, organizer)

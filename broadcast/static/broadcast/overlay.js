@@ -172,12 +172,15 @@
     el.querySelector(".lt-sectors").innerHTML = sectorBar(currentFlags());
   }
   // COMING UP: the race's queue (races/lineup.py) without the racer on the track. A LIVE racer
-  // races once, so who finished is done; in person racers take turn after turn, and the queue
-  // is shown as the race page shows it.
+  // races once, so who finished is done; in person racers take turn after turn: the whole queue,
+  // in the order the timekeeper's chooser goes round it (fewest turns first, queue order among
+  // equals: timing.desk.next_racer).
   function renderComingUp(el) {
     const onTrackId = onTrack() ? onTrackRacer().racer_id : null;
-    const rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId)
-      && (cfg.in_person || r.last_run !== "finished")).slice(0, COMING_UP);
+    let rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId)
+      && (cfg.in_person || r.last_run !== "finished"));
+    if (cfg.in_person) rows = rows.map((r, i) => [r, i]).sort((a, b) => (a[0].turns || 0) - (b[0].turns || 0) || a[1] - b[1]).map((x) => x[0]);
+    rows = rows.slice(0, COMING_UP);
     el.querySelector(".cu-rows").innerHTML = rows.length ? rows.map((r) =>
       `<li data-user-id="${esc(r.user_id)}"><span class="slot">${esc(fmtTime(r.slot_at))}</span><span class="flag">${flag(r.user_id)}</span>` +
       `<span class="alias">${esc(r.alias)}</span>${notesOf(r.user_id)}</li>`).join("") : `<li class="lb-empty">Nobody queued</li>`;

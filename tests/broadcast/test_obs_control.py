@@ -197,6 +197,7 @@ def test_obs_control_follows_a_live_race_countdown_end_and_winner(studio, redis_
                      what=f"the recording of run {run.pk}")
         state = BroadcastSettings.objects.get(race=race)
         assert state.obs_state == "connected"
+        assert state.obs_record_detail == f"Recorded Live-Cup_BobTheRacer_run{runs[-1].pk} in {studio.recordings}."
     finally:
         if watcher is not None:
             watcher.close()

@@ -13,6 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from config.limits import refuses_oversize_body
+
 from . import access, garage
 from .access import race_view
 from .garage import RacerModel
@@ -58,6 +60,7 @@ def _usage_text(use: dict) -> str:
             f"{garage.limit_text(use['bytes'])} of {garage.limit_text(use['byte_limit'])}.")
 
 
+@refuses_oversize_body  # a package over the limit: the form with the field's error (config/limits.py)
 @csrf_exempt  # the size guard must be installed before the body is read; csrf_protect below
 @login_required
 def model_list(request):

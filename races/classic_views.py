@@ -38,16 +38,6 @@ def enter(request, race: Race, model_id: str):
     return True
 
 
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def classic_context(request, race: Race, participant) -> dict:
     """What a Classic race page shows its racer: the enter form and their submissions."""
     if race.is_live or not request.user.is_authenticated:

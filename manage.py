@@ -66,7 +66,12 @@ def bootstrap(script: Path = ROOT / "manage.py") -> None:
 def main() -> None:
     bootstrap()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from django.core.management import execute_from_command_line
+    try:
+        from django.core.management import execute_from_command_line
+    except ImportError:
+        # Only reachable with the bootstrap switched off: say which Python lacks what, and the way out.
+        sys.exit(f"Django is not importable by {sys.executable}. RACESERVER_NO_BOOTSTRAP is set, so "
+                 f"manage.py does not switch to {VENV_PYTHON}: run that Python, or unset the variable.")
 
     execute_from_command_line(sys.argv)
 

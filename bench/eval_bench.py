@@ -445,7 +445,7 @@ def scaled_evaluations(bench: Bench, evaluation) -> dict:
     print(f"\nscaled mode: {a.workers} Celery workers (one process each), Redis, PostgreSQL", flush=True)
     race = classic_race("Bench evaluations")
     steady = max(1, round(a.rate * a.seconds / 60))
-    burst = max(20, 10 * a.workers)
+    burst = a.burst
     racers = make_racers(race, 2 + steady + burst, "ev")
     listener = BoardListener(race.pk)
 
@@ -507,7 +507,7 @@ def embedded_evaluations(bench: Bench) -> dict:
     server's own thread pool (JOBS=thread, its default single thread)."""
     env = {k: v for k, v in bench.env.items() if k not in ("DATABASE_URL", "REDIS_URL", "JOBS")}
     env["VAR_DIR"] = str(bench.tmp / "embedded")
-    out = subprocess.run([PY, __file__, "--embedded-child", str(max(10, bench.args.workers * 10))],
+    out = subprocess.run([PY, __file__, "--embedded-child", str(max(10, bench.args.burst // 2))],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     if out.returncode != 0:
         raise RuntimeError(f"embedded child failed: {out.stderr[-3000:]}")
@@ -681,6 +681,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="offered evaluations per minute")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long evaluations are offered")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (scaled mode)")
+    parser.add_argument("--burst", type=int, default=300,
+                        help="submissions at once for the throughput (enough for some 20 s of work, so start-up and the tail weigh little)")
     parser.add_argument("--skip-eval", action="store_true", help="the leaderboard figures only")
     parser.add_argument("--skip-board", action="store_true", help="the evaluation figures only")
     parser.add_argument("--keep-logs", action="store_true")

@@ -34,13 +34,20 @@ def board_context(request, race: Race) -> dict:
     return {
         "board": found, "board_problem": problem,
         "board_rows_html": rows_html(found.rows, getattr(request.user, "pk", None),
-                                     collisions=race.race_type != Race.RaceType.TIME_TRIAL), "board_method": method,
+                                     collisions=race.race_type != Race.RaceType.TIME_TRIAL,
+                                     watch_label=watch_label(race)), "board_method": method,
         "board_min_laps": min_laps, "board_me": board.my_card(race, request.user, found),
         "board_winner": board.winner(race),
         "board_sorts": [("racer", "Racer"), ("rank", "Time"), ("off_track", "Off-track"),
                         ("collisions", "Collisions"), ("resets", "Resets"),
-                        ("submissions", "Submissions")],
+                        ("submissions", "Turns" if race.is_in_person else "Submissions")],
     }
+
+
+def watch_label(race: Race) -> str:
+    """What a row's link says: a Classic or LIVE run is watched (its replay); an in-person turn
+    has no replay, its link shows the laps."""
+    return "Laps" if race.is_in_person else "Watch"
 
 
 @require_GET
@@ -59,11 +66,11 @@ def leaderboard_json(request, race: Race):
 ME = mark_safe(' class="me"')  # noqa: S308 - a constant
 
 
-def rows_html(rows: list[dict], me: int | None, collisions: bool) -> str:
+def rows_html(rows: list[dict], me: int | None, collisions: bool, watch_label: str = "Watch") -> str:
     """The board's rows as HTML, escaped by format_html: a page of 50 rows is the race page's
     largest part, and the template engine takes several times as long per cell."""
     def cells(r: dict) -> tuple:
-        watch = format_html('<a href="{}">Watch</a>', r["watch_url"]) if r.get("watch_url") else ""
+        watch = format_html('<a href="{}">{}</a>', r["watch_url"], watch_label) if r.get("watch_url") else ""
         crash = format_html("<td>{}</td>", r["crash_count"]) if collisions else ""
         return (ME if me is not None and r.get("user_id") == me else "", r["rank"],
                 r["racer"], r["time"], r["gap"], r["off_track_count"], crash, r["reset_count"],

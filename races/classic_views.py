@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -96,7 +96,11 @@ def _may_read_logs(user, race: Race, run: Run) -> bool:
 @race_view()
 def submission_detail(request, race: Race, run_id: int):
     """A submission's results per trial, its replay and (for its racer and the organizer) its
-    evaluation logs. Anyone who may view the race may watch it, as on the leaderboard."""
+    evaluation logs. Anyone who may view the race may watch it, as on the leaderboard.
+    An in-person race has no submissions: its board's runs are turns, shown lap by lap by the
+    timing app's turn page."""
+    if race.is_in_person:
+        return redirect("turn_detail", race_id=race.pk, run_id=run_id)
     run = _submission(race, run_id)
     ev = getattr(run, "evaluation", None)
     return render(request, "races/submission.html", {

@@ -141,7 +141,10 @@ class Entry(models.Model):
 
 
 def entry_status(participant) -> str:
-    """What the racers list, the CSV and the API show as a participant's submission status."""
+    """What the racers list, the CSV and the API show as a participant's submission status
+    (in person, where nothing is submitted: their timed turns)."""
+    if participant.race.is_in_person:
+        return _turns_status(participant)
     if not participant.race.is_live:
         return _submissions_status(participant)
     entry = getattr(participant, "entry", None)
@@ -166,3 +169,16 @@ def _submissions_status(participant) -> str:
     count = runs.count()
     when = timezone.localtime(latest.created_at, participant.race.tz).strftime("%Y-%m-%d %H:%M %Z")
     return f"{count} submission{'s' if count != 1 else ''}, the latest {latest.model_name} at {when}"
+
+
+def _turns_status(participant) -> str:
+    """An in-person race's racer: how many turns the timekeeper timed, and the latest."""
+    from .run_models import Run
+
+    turns = Run.objects.filter(race_id=participant.race_id, racer_id=participant.user_id)
+    latest = turns.order_by("-created_at").first()
+    if latest is None:
+        return "No turn on the track yet"
+    count = turns.count()
+    when = timezone.localtime(latest.created_at, participant.race.tz).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{count} turn{'s' if count != 1 else ''} timed, the latest at {when}"

@@ -39,6 +39,8 @@ DESK_RESPONSE = inline_serializer("Desk", {
     "version": serializers.IntegerField(), "turn": serializers.JSONField(allow_null=True),
     "timers": serializers.JSONField(), "queue": serializers.JSONField(), "now_ms": serializers.IntegerField(),
     "stale_s": serializers.FloatField(),
+    "next_racer_id": serializers.IntegerField(allow_null=True, required=False,
+                                              help_text="with the queue: the racer the chooser offers"),
 })
 
 

@@ -20,7 +20,12 @@ def seed_trackside(race) -> str | None:
     return DEMO_TIMER_TOKEN if token.revoked_at is None and token.race_id == race.pk else None
 
 
+# The README has the demo's timer speak the bare `lap` line (a terminal or the simplest
+# firmware): the reader's default, drem-json, would take none of them for a crossing.
+DEMO_PROTOCOL = "plain"
+
+
 def readtimer_command(race, server: str) -> str:
-    """The command that reads a serial lap timer for the demo race."""
+    """The whole command that reads a serial lap timer for the demo race."""
     return (f"python manage.py readtimer --race {race.pk} --server {server} "
-            f"--token {DEMO_TIMER_TOKEN} --serial /dev/ttyUSB0")
+            f"--token {DEMO_TIMER_TOKEN} --serial /dev/ttyUSB0 --protocol {DEMO_PROTOCOL}")

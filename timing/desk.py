@@ -92,14 +92,34 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
     turn_view = None if turn is None else turn.view(now)
     timers = []
     for pk, name in TimerToken.objects.active().filter(race=race).order_by("pk").values_list("pk", "name"):
-        said = desk.readers.get(str(pk), {})
-        timers.append({"id": pk, "name": name, "connected": said.get("connected"),
-                       "message": said.get("message", "never connected"), "at_ms": said.get("at_ms")})
+        timers.append({"id": pk, "name": name, **reader_state(desk.readers.get(str(pk), {}), now)})
     state = {"version": desk.version, "turn": turn_view, "timers": timers,
              "now_ms": round(now), "stale_s": STALE_S}
     if lineup is not None:
         state["queue"] = lineup
+        state["next_racer_id"] = next_racer(lineup)
     return state
+
+
+def next_racer(lineup: list[dict]) -> int | None:
+    """Whom the racer chooser offers: the first in the queue who has not had a turn; once all
+    have, the first of those with the fewest (the queue goes round again)."""
+    if not lineup:
+        return None
+    return min(lineup, key=lambda row: row["turns"])["user_id"]  # min keeps the first of equals
+
+
+def reader_state(said: dict, now: float) -> dict:
+    """A timer as pages and the API show it. The reader's word holds only while it keeps
+    talking: it posts its status every second (reader.HEARTBEAT_S), so a reader silent for
+    STALE_S (killed, its Pi unplugged, its network gone) is not connected, whatever it last said."""
+    at = said.get("at_ms")
+    connected, message = said.get("connected"), said.get("message", "never connected")
+    silent = bool(connected) and (at is None or now - at > STALE_S * 1000)
+    if silent:
+        connected = False
+        message = f"no word from the reader for {max(0, now - (at or now)) / 1000:.0f} s (last: {message})"
+    return {"connected": connected, "silent": silent, "message": message, "at_ms": at}
 
 
 def publish(race_id, messages: list[dict]) -> None:

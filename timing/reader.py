@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import argparse
+import contextlib
 import http.client
 import json
 import logging
@@ -30,13 +31,26 @@ from urllib.parse import urlsplit
 from . import options
 from .debounce import Debouncer, gate_map
 from .journal import Journal
-from .parsers import LineSplitter, Signal, line_parser, parse_drem_json, parse_socketio_timer
+from .parsers import (
+    LINE_PARSERS,
+    LineSplitter,
+    Signal,
+    line_parser,
+    parse_drem_json,
+    parse_socketio_timer,
+)
 
 log = logging.getLogger("timing.reader")
 RETRY_S = 0.2  # between attempts to reopen a device or reach the server (capped backoff below)
 MAX_RETRY_S = 2.0
 HEARTBEAT_S = 1.0
 SERVER_TIMEOUT_S = 3.0
+# Answers that no retry will change: a revoked or wrong token, another race's token, a race that
+# is gone. Anything else (connection refused, 5xx, a timeout) is an outage: store and forward.
+REFUSALS = {401: "the server refused the timer token (unknown or revoked: ask the organizer for a new one)",
+            403: "the server refused the timer token for this race",
+            404: "the server does not know this race for this token (check --race and --server)"}
+INSTALL = {"serial": "pyserial", "websockets": "websockets", "socketio": "python-socketio[client]"}
 
 OnSignal = Callable[[Signal, int], None]  # signal, arrival on the monotonic clock (µs)
 OnStatus = Callable[[bool, str], None]
@@ -59,10 +73,40 @@ class Source(abc.ABC):
         """Read until `stop`: each kind of device has its own loop."""
 
 
+class IgnoredLines:
+    """Lines of a serial port that are not crossings in the chosen protocol: each is logged at
+    debug level (-v), and the first that another protocol would take for a crossing, or else the
+    first one at all, is warned about once: a wrong --protocol must not drop laps silently."""
+
+    def __init__(self, protocol: str) -> None:
+        self.protocol = protocol
+        self.warned_any = self.warned_other = False
+
+    def __call__(self, line: bytes) -> None:
+        text = line.strip()
+        if not text:
+            return
+        if text.startswith(b"#"):  # a comment (boot banner, diagnostics): firmware may say anything
+            log.debug("comment line: %r", bytes(line))
+            return
+        log.debug("ignored line (not a %s crossing): %r", self.protocol, bytes(line))
+        other = next((name for name, parse in LINE_PARSERS.items()
+                      if name != self.protocol and parse(line) is not None), None)
+        if other is not None and not self.warned_other:
+            self.warned_other = self.warned_any = True
+            log.warning("ignoring line %r: not a crossing in --protocol %s, but it is one in --protocol %s: "
+                        "restart the reader with --protocol %s", bytes(text), self.protocol, other, other)
+        elif not self.warned_any:
+            self.warned_any = True
+            log.warning("ignoring lines that are not %s crossings, e.g. %r (-v logs each one)",
+                        self.protocol, bytes(text))
+
+
 class SerialSource(Source):
     def __init__(self, port: str, baud: int, protocol: str, *args):
         super().__init__(*args)
         self.port, self.baud, self.parse = port, baud, line_parser(protocol)
+        self.ignored = IgnoredLines(protocol)
 
     def run(self) -> None:
         import serial  # pyserial; imported here so the other sources need not install it
@@ -94,6 +138,8 @@ class SerialSource(Source):
                                 signal = self.parse(line)
                                 if signal is not None:
                                     self.on_signal(signal, now)
+                                else:
+                                    self.ignored(line)
             except (serial.SerialException, OSError) as exc:
                 self.on_status(False, f"serial port {self.port} lost ({exc.__class__.__name__}): cable pulled?")
                 reported = "lost"
@@ -224,6 +270,7 @@ class Reader:
         self._status: tuple[bool, str] | None = None  # the device's state, not yet told
         self._told: tuple[bool, str] = (False, "starting")
         self.server_up: bool | None = None
+        self.failure: str | None = None  # why the reader stopped by itself (exit nonzero)
 
     # called by the source's thread
     def on_signal(self, signal: Signal, arrival_us: int) -> None:
@@ -272,6 +319,10 @@ class Reader:
                 self.server_up, delay = True, RETRY_S
             except (OSError, http.client.HTTPException, ServerError, ValueError) as exc:
                 self.journal.sync()  # crossings have to wait: on disk for good
+                if isinstance(exc, ServerError) and exc.status in REFUSALS:
+                    self._fail(f"{REFUSALS[exc.status]} [HTTP {exc}]; "
+                               f"{len(self.journal.pending())} crossing(s) kept in {self.journal.path}")
+                    return
                 if status is not None:  # tell it again once the server is back
                     with self._wake:
                         self._status = self._status or status
@@ -281,9 +332,24 @@ class Reader:
                 self.stop.wait(delay)
                 delay = min(delay * 2, MAX_RETRY_S)
 
-    def run(self, source: Source) -> None:
+    def _fail(self, why: str) -> None:
+        """Stop for good: retrying cannot help (the reader exits nonzero with `why`)."""
+        if self.failure is None:
+            self.failure = why
+            log.error("stopping: %s", why)
+        self.stop.set()
+
+    def _read(self, source: Source) -> None:
+        try:
+            source.run()
+        except Exception as exc:  # a source that dies must not leave a reader that looks alive
+            log.exception("the timer source failed")
+            self._fail(f"the timer source failed ({exc.__class__.__name__}: {exc})")
+
+    def run(self, source: Source) -> str | None:
+        """Read and send until stopped; returns why the reader stopped by itself, or None."""
         sender = threading.Thread(target=self.send_forever, name="timer-sender", daemon=True)
-        reader = threading.Thread(target=source.run, name="timer-source", daemon=True)
+        reader = threading.Thread(target=self._read, args=(source,), name="timer-source", daemon=True)
         sender.start()
         reader.start()
         try:
@@ -293,7 +359,18 @@ class Reader:
             self.stop.set()
             reader.join(timeout=2)
             sender.join(timeout=SERVER_TIMEOUT_S + 1)
+            self._say_goodbye(sender)
             self.journal.close()
+        return self.failure
+
+    def _say_goodbye(self, sender: threading.Thread) -> None:
+        """Tell the server the reader is gone, so timekeeper pages show it at once (without
+        this they see it when the heartbeat goes stale, STALE_S on the server)."""
+        if sender.is_alive() or self.server_up is not True or self.failure is not None:
+            return
+        # If the server is gone too, the stale heartbeat tells the pages.
+        with contextlib.suppress(OSError, http.client.HTTPException, ServerError, ValueError):
+            self.api.status(False, "reader stopped")
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -319,11 +396,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a sector gate's sensor ids, comma-separated; repeat per gate in track order")
 
 
+def require(module: str, what: str) -> None:
+    """The source's library, or a message that says how to install it (exit nonzero)."""
+    try:
+        __import__(module)
+    except ImportError:
+        raise SystemExit(f"readtimer: {what} needs the {INSTALL[module]} package: "
+                         f"pip install '{INSTALL[module]}'") from None
+
+
+def check_serial_port(port: str) -> None:
+    """A device path that does not exist at start-up is a typo or a timer not plugged in, not a
+    pulled cable: say so and stop (a port that goes away later is reconnected to)."""
+    if os.sep not in port:  # COM3 and the like: no path to look at
+        return
+    if not os.path.exists(port):
+        raise SystemExit(f"readtimer: serial device {port} does not exist "
+                         "(is the timer plugged in? `ls /dev/serial/by-id/` lists the ports)")
+    if not os.access(port, os.R_OK | os.W_OK):
+        raise SystemExit(f"readtimer: no permission to open serial device {port} "
+                         "(on Linux, add yourself to the dialout group)")
+
+
 def build(args) -> tuple[Reader, Source]:
     if not args.token:
         raise SystemExit("readtimer: give the timer's token (--token or $TIMER_TOKEN)")
     if args.debounce < 0:
         raise SystemExit("readtimer: --debounce must not be negative")
+    if args.serial:
+        require("serial", "reading a serial port")
+        check_serial_port(args.serial)
+    elif args.drem_ws:
+        require("websockets", "the DREM timer's WebSocket")
+    else:
+        require("socketio", "the community timer's socket.io")
     gates = gate_map([[s.strip() for s in group.split(",") if s.strip()] for group in args.sector])
     reader = Reader(TimerApi(args.server, args.race, args.token), Journal(args.journal, args.race),
                     Debouncer(round(args.debounce * 1_000_000), gates))
@@ -337,19 +443,34 @@ def build(args) -> tuple[Reader, Source]:
     return reader, source
 
 
+def configure_logging(verbose: bool) -> None:
+    """INFO, or DEBUG with -v (every ignored line); the libraries' own chatter stays at INFO."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def run(args) -> str | None:
+    """Build and run the reader; returns why it stopped by itself (None: it was stopped)."""
+    reader, source = build(args)
+    try:
+        return reader.run(source)
+    except KeyboardInterrupt:
+        reader.stop.set()
+        return None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="readtimer", description=__doc__.split("\n\n")[0])
     add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every line the reader ignores")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    reader, source = build(args)
-    try:
-        reader.run(source)
-    except KeyboardInterrupt:
-        reader.stop.set()
+    configure_logging(args.verbose)
+    failure = run(args)
+    if failure:
+        raise SystemExit(f"readtimer: {failure}")
 
 
-__all__ = ["Reader", "TimerApi", "add_arguments", "build", "main"]
+__all__ = ["Reader", "TimerApi", "add_arguments", "build", "configure_logging", "main", "run"]
 
 if __name__ == "__main__":
     main()

@@ -11,8 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from leaderboard.ranking import format_ms
 from races import access
 from races.access import race_view
+from races.models import racer_alias
+from races.run_models import Run
 
 from . import roles
 from .models import RaceStaff, TimerToken
@@ -69,4 +72,28 @@ def trackside_page(request, race):
         "tokens": race.timer_tokens.order_by("-pk"), "new_token": new_token,
         "server": request.build_absolute_uri("/").rstrip("/"),
         "timekeeper_url": request.build_absolute_uri(f"/races/{race.pk}/timekeeper/"),
+    })
+
+
+# The sources of an in-person race's runs: a turn timed by a lap timer or by hand.
+TURN_SOURCES = (Run.Source.TIMER, Run.Source.MANUAL)
+
+
+@race_view()
+def turn_page(request, race, run_id: int):
+    """One timed turn of an in-person race, lap by lap (what the board's link opens: an
+    in-person run has no replay). Anyone who may see the race may read it, as the board."""
+    run = (Run.objects.filter(pk=run_id, race=race, source__in=TURN_SOURCES)
+           .select_related("racer__racer").first())
+    if run is None:
+        raise Http404("No such turn.")
+    laps = list(run.laps.order_by("number"))
+    valid = [lap.time_ms for lap in laps if lap.valid]
+    return render(request, "timing/turn.html", {
+        "race": race, "run": run, "racer": racer_alias(run.racer),
+        "dnf": run.state == Run.State.FAILED,
+        "best": format_ms(min(valid)) if valid else None,
+        "laps": [{"number": lap.number, "time": format_ms(lap.time_ms), "valid": lap.valid,
+                  "reason": lap.invalid_reason, "resets": lap.reset_count,
+                  "sectors": " / ".join(format_ms(ms) for ms in lap.sector_times_ms or [])} for lap in laps],
     })

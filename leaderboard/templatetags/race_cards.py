@@ -50,7 +50,9 @@ def race_card(context, race: Race) -> dict:
     else:
         standing = board.standing_of(race, user)
         joined = user.is_authenticated and race.participants.active().filter(user=user).exists()
-    racing = user.is_authenticated and not race.is_live and status == Race.Status.OPEN and joined
+    # Only a Classic race is entered from its card: LIVE racers enter a model on the race page,
+    # in-person racers submit nothing (the timekeeper times their turns on the track).
+    racing = (user.is_authenticated and not race.has_turns and status == Race.Status.OPEN and joined)
     return {
         "race": race, "user": user, "status": status, "now": now,
         "rank": board.rank_of(standing) if standing else None,

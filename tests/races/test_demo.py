@@ -104,6 +104,25 @@ def test_the_demo_command_prints_the_url_and_logins(db, capsys):
     assert f"readtimer --race {track_day.pk} --server http://127.0.0.1:8000 --token drt_demo-track-day-timer" in out
 
 
+def test_the_printed_readtimer_command_reads_the_lap_lines_the_readme_has_you_type(db, capsys):
+    """The demo timer speaks the bare `lap` line: the printed command must say a protocol that
+    takes it for a crossing (the default, drem-json, drops it)."""
+    import argparse
+    import shlex
+
+    from timing.parsers import line_parser
+    from timing.reader import add_arguments
+
+    call_command("demo", no_serve=True)
+    line = next(text for text in capsys.readouterr().out.splitlines() if "readtimer" in text)
+    words = shlex.split(line.split("Its lap timer:", 1)[1])
+    assert words[:3] == ["python", "manage.py", "readtimer"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(words[3:])
+    assert line_parser(args.protocol)(b"lap") is not None
+
+
 def test_the_demo_command_shows_a_reachable_url_for_a_lan_host(db, capsys):
     call_command("demo", no_serve=True, host="0.0.0.0", port="9000")
     assert "http://127.0.0.1:9000/" in capsys.readouterr().out

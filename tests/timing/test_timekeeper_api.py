@@ -63,6 +63,20 @@ def test_a_timekeeper_who_is_not_a_racer_runs_a_turn_by_hand_and_the_laps_reach_
     assert race_leaderboard(in_person_race)[0]["time_ms"] == 9_500
 
 
+def test_the_next_racer_offered_is_the_first_in_the_queue_without_a_turn(
+        in_person_race, api_dave, timekeeper, bob, charlie, clock):
+    def turn(racer):
+        post(api_dave, in_person_race, action="start", racer_id=racer.pk)
+        post(api_dave, in_person_race, action="capture_lap")
+        return post(api_dave, in_person_race, action="end").json()
+
+    assert api_dave.get(URL.format(in_person_race.pk)).json()["next_racer_id"] == bob.pk
+    state = turn(bob)
+    assert [row["user_id"] for row in state["queue"]] == [bob.pk, charlie.pk]  # COMING UP keeps its order
+    assert state["next_racer_id"] == charlie.pk  # not bob, who just raced
+    assert turn(charlie)["next_racer_id"] == bob.pk  # everyone had a turn: round again
+
+
 def test_a_second_tablet_reads_exactly_the_state_the_first_left(in_person_race, api_dave, api_alice, timekeeper, bob, clock):
     post(api_dave, in_person_race, action="start", racer_id=bob.pk)
     clock["ms"] += 5000

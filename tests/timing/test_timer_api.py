@@ -97,3 +97,24 @@ def test_sector_gates_give_each_lap_its_sector_times(in_person_race, api_timer, 
          crossing(3, 6_900, gate=2, sensor="23"), crossing(4, 11_000))
     lap = api_alice.get(f"/api/races/{in_person_race.pk}/timekeeper/").json()["turn"]["laps"][0]
     assert lap["time_ms"] == 11_000 and lap["sector_times_ms"] == [3_100, 3_800, 4_100]
+
+
+def test_a_reader_that_stops_heartbeating_is_not_connected_within_a_few_seconds(
+        in_person_race, api_timer, api_alice, clock):
+    """The reader posts its status every second; when it dies (killed, Pi unplugged) nothing
+    more arrives, and the desk must stop saying `connected` on its own."""
+    api_timer.post(f"/api/races/{in_person_race.pk}/timer/status/",
+                   {"connected": True, "message": "serial port /dev/ttyUSB0 open"}, format="json")
+
+    def timer():
+        return api_alice.get(f"/api/races/{in_person_race.pk}/timekeeper/").json()["timers"][0]
+
+    assert timer()["connected"] is True
+    clock["ms"] += desk.STALE_S * 1000 - 500  # a heartbeat late, not yet stale
+    assert timer()["connected"] is True
+    clock["ms"] += 1_000
+    said = timer()
+    assert said["connected"] is False and said["silent"] is True and "no word from the reader" in said["message"]
+    api_timer.post(f"/api/races/{in_person_race.pk}/timer/status/",  # the reader is back
+                   {"connected": True, "message": "serial port /dev/ttyUSB0 open"}, format="json")
+    assert timer()["connected"] is True

@@ -8,6 +8,7 @@
   if (!panel) return;
   const tbody = document.getElementById("board-rows");
   const tt = tbody.dataset.tt === "1";
+  const inPerson = tbody.dataset.inPerson === "1";  // turns on a physical track: no replay, no submissions
   const me = panel.dataset.me;
   const view = { page: +panel.dataset.page || 1, size: +panel.dataset.size || 50,
                  sort: panel.dataset.sort || "rank", q: panel.dataset.q || "" };
@@ -38,7 +39,7 @@
       values.forEach((v) => cell(tr, v));
       const watch = cell(tr, "");
       if (r.watch_url) {
-        const a = document.createElement("a"); a.href = r.watch_url; a.textContent = "Watch";
+        const a = document.createElement("a"); a.href = r.watch_url; a.textContent = inPerson ? "Laps" : "Watch";
         watch.appendChild(a);
       }
       return tr;
@@ -51,7 +52,7 @@
     box.hidden = false;
     box.replaceChildren();
     if (!card.ranked) {
-      box.append("Not ranked yet: none of your " + card.submissions + " submissions qualifies.");
+      box.append(`Not ranked yet: none of your ${card.submissions} ${inPerson ? "turns" : "submissions"} qualifies.`);
       return;
     }
     const strong = (id, text) => { const s = document.createElement("strong"); s.id = id; s.textContent = text; return s; };

@@ -15,6 +15,9 @@
   function rows() { return Array.from(body.querySelectorAll("tr.queue-row")); }
   function setEditing(on) {
     edit.hidden = on; save.hidden = !on; cancel.hidden = !on;
+    // The handles' header comes and goes with their cells, or the headers shift a column.
+    const head = body.closest("table").querySelector("thead .drag-handle");
+    if (head) head.hidden = !on;
     rows().forEach((row) => {
       row.draggable = on;
       row.querySelector(".drag-handle").hidden = !on;

@@ -3,15 +3,14 @@ server only through its timer API with the timer's token, never to the database.
 
 from __future__ import annotations
 
-import logging
-
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from timing import reader
 
 
 class Command(BaseCommand):
-    help = "Read a lap timer (serial port, DREM WebSocket or socket.io) and send its crossings to a race."
+    help = ("Read a lap timer (serial port, DREM WebSocket or socket.io) and send its crossings to a race. "
+            "-v 2 logs every line the reader ignores.")
     requires_system_checks: list = []  # it never touches the database or the project's apps
     requires_migrations_checks = False
 
@@ -19,10 +18,7 @@ class Command(BaseCommand):
         reader.add_arguments(parser)
 
     def handle(self, *args, **options):
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-        args = type("Args", (), options)
-        timer, source = reader.build(args)
-        try:
-            timer.run(source)
-        except KeyboardInterrupt:
-            timer.stop.set()
+        reader.configure_logging(options.get("verbosity", 1) >= 2)
+        failure = reader.run(type("Args", (), options))
+        if failure:  # a refused token, a source that died: retrying would not help
+            raise CommandError(failure)

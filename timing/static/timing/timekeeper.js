@@ -9,6 +9,10 @@
   const canControl = root.dataset.control === "1";
   const $ = (id) => document.getElementById(id);
   let desk = null, receivedAt = 0, serverOffset = 0, retry = 500;
+  // Whether the timekeeper chose a racer by hand for the next turn: until then the chooser
+  // offers the desk's next racer (the first in the queue without a turn), not the one who just raced.
+  let picked = false;
+  $("racer").addEventListener("change", () => { picked = true; });
 
   function csrf() {
     const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -55,7 +59,10 @@
 
   function render(state) {
     if (desk && state.version < desk.version) return; // an older state arriving late
-    if (!state.queue) state.queue = desk ? desk.queue : []; // crossings leave the queue as it was
+    if (!state.queue) { // crossings leave the queue as it was
+      state.queue = desk ? desk.queue : [];
+      state.next_racer_id = desk ? desk.next_racer_id : null;
+    }
     desk = state;
     receivedAt = performance.now();
     serverOffset = state.now_ms - Date.now();
@@ -71,7 +78,10 @@
       opt.textContent = `${row.alias}${row.turns ? ` (${row.turns} turn${row.turns > 1 ? "s" : ""})` : ""}`;
       select.appendChild(opt);
     });
-    if (chosen) select.value = chosen;
+    if (turn) picked = false; // the next turn's racer is chosen afresh
+    const keep = picked && state.queue.some((row) => String(row.user_id) === chosen);
+    if (keep) select.value = chosen;
+    else if (state.next_racer_id != null) select.value = String(state.next_racer_id);
     $("queue").innerHTML = state.queue.map((r) => `<li>${escape(r.alias)}</li>`).join("");
     if (turn) {
       $("racer-name").textContent = turn.racer || `racer ${turn.racer_id}`;
@@ -96,7 +106,9 @@
     if (!desk) return;
     const now = Date.now() + serverOffset;
     $("timers").innerHTML = desk.timers.map((t) => {
-      const silent = t.connected && t.at_ms && now - t.at_ms > desk.stale_s * 1000;
+      // Silent: the reader stopped heartbeating (the server says so once it is, `silent`; the
+      // page also counts on between two states). The seconds count on here.
+      const silent = (t.connected || t.silent) && t.at_ms && now - t.at_ms > desk.stale_s * 1000;
       const up = t.connected && !silent;
       const text = silent ? `no word for ${Math.round((now - t.at_ms) / 1000)} s` : t.message;
       return `<span class="timer ${up ? "up" : "down"}">${escape(t.name)}: ${escape(text || "")}</span>`;

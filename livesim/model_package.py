@@ -408,6 +408,24 @@ def _package_root(files: dict[str, bytes]) -> str:
     raise ModelPackageError(f"missing {METADATA_FILE} at the package root")
 
 
+# Network files without their package: the action space and sensors are in model_metadata.json,
+# so no network file races on its own (read as an archive, one only gave "invalid header").
+BARE_NETWORK_SUFFIXES = (".pb", ".xml", ".bin", ".npz", ".onnx")
+
+
+def _bare_network(p: Path) -> ModelPackageError:
+    """What to pass instead of a bare network file (one line: the CLI prints the first)."""
+    if (p.parent / METADATA_FILE).is_file():
+        return ModelPackageError(
+            f"{p.name} is a bare network file: pass the folder that holds it and its "
+            f"{METADATA_FILE} ({p.parent}), or a .tar.gz of them")
+    return ModelPackageError(
+        f"{p.name} is a bare network file and there is no {METADATA_FILE} beside it (the action "
+        f"space and sensors are read from it): pass a model folder or .tar.gz holding "
+        f"{METADATA_FILE} and the network, e.g. the console's car export "
+        f"({METADATA_FILE} + agent/model.pb)")
+
+
 def load_model_package(
     path: str | os.PathLike,
     *,
@@ -422,6 +440,8 @@ def load_model_package(
         return drp.load_training_folder(p, max_member_bytes)
     if p.is_dir():
         files = _read_dir(p, max_total_bytes, max_member_bytes, max_members)
+    elif p.is_file() and p.suffix.lower() in BARE_NETWORK_SUFFIXES:
+        raise _bare_network(p)
     elif p.is_file():
         files = _read_tar(p, max_total_bytes, max_member_bytes, max_members)
     else:

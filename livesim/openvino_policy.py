@@ -141,6 +141,14 @@ class GraphPolicy:
             self._inputs.append((sensor, k))
         if not self._inputs:
             raise ModelPackageError("the network has no input")
+        # A sensor the metadata lists but no input reads would be believed (by the racer, the
+        # garage's list, the car) to steer the model while the network never sees it.
+        read = [s for s, _ in self._inputs]
+        unread = [s for s in package.sensors if s not in read]
+        if unread:
+            raise ModelPackageError(
+                f"the metadata lists the sensor {unread[0]}, which the network does not read: "
+                f"its inputs are {', '.join(read)} (list only those sensors in model_metadata.json)")
         outs = [o for o in model.outputs if any(n.split(":")[0].endswith(OUTPUT_NAMES)
                                                 for n in o.get_names())]
         self._out = model.outputs.index(outs[0]) if outs else 0

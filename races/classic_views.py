@@ -1,17 +1,17 @@
-"""Pages of Classic races for racers: entering from the race page or from *Your models*, the
+"""Pages of Classic races for racers: entering (the rule *Your models* lists races by), the
 submissions' live status, a submission's results with its replay (*Watch*) and its evaluation
 logs."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
-from . import access, evaluation, sponsorship
+from . import access, evaluation, garage, sponsorship
 from .access import race_view
 from .evaluation_models import Evaluation
 from .garage_models import RacerModel
@@ -38,31 +38,6 @@ def enter(request, race: Race, model_id: str):
     return True
 
 
-@require_POST
-@login_required
-def model_enter(request, model_id: int):
-    """*Your models* → Enter race: the race is chosen in the form."""
-    race_id = request.POST.get("race", "")
-    race = Race.objects.filter(pk=race_id).first() if _is_uuid(race_id) else None
-    if race is None or not (access.is_organizer(request.user, race)
-                            or race.participants.filter(user=request.user).exists()):
-        messages.error(request, "Choose one of your Classic races.")
-        return redirect("model_list")
-    if enter(request, race, str(model_id)):
-        return redirect("race_detail", race_id=race.pk)
-    return redirect("model_list")
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def classic_context(request, race: Race, participant) -> dict:
     """What a Classic race page shows its racer: the enter form and their submissions."""
     if race.is_live or not request.user.is_authenticated:
@@ -70,20 +45,31 @@ def classic_context(request, race: Race, participant) -> dict:
     runs = list(Run.objects.filter(race=race, racer=request.user, source=Run.Source.EVALUATION)
                 .select_related("racer__racer", "evaluation").order_by("-created_at")[:MY_SUBMISSIONS_SHOWN])
     return {
-        "classic_refusal": (evaluation.classic_refusal(race, request.user)
-                            or sponsorship.quota_refusal(request.user)) if participant else None,
+        "classic_refusal": entry_refusal(race, request.user) if participant else None,
         "classic_models": RacerModel.objects.filter(owner=request.user, status=RacerModel.Status.READY)
         .order_by("name") if participant else [],
         "my_submissions": [evaluation.submission_event(run, getattr(run, "evaluation", None)) for run in runs],
     }
 
 
-def open_classic_races(user):
-    """The Classic races `user` may enter now (for *Your models*)."""
-    races = (Race.objects.filter(format=Race.Format.CLASSIC, participants__user=user,
-                                 participants__removed_at__isnull=True)
-             .in_status(Race.Status.OPEN).order_by("end_at"))
-    return list(races)
+def entry_refusal(race: Race, user) -> str | None:
+    """Why `user` cannot enter a model in `race` now (None when they can): the rule of the race
+    page's own panel, a LIVE race's entry (garage) or a Classic submission (evaluation, with
+    the sponsor's quota). *Your models* lists races by it, so the two never disagree."""
+    if race.is_live:
+        return garage.entry_refusal(race, user)
+    return evaluation.classic_refusal(race, user) or sponsorship.quota_refusal(user)
+
+
+def enterable_races(user) -> list[Race]:
+    """The races `user` may enter a model in now (for *Your models*): open Classic races, and
+    LIVE races whose entries are open, before their start too."""
+    # Only narrows what is read (closed races, physical tracks); the rule decides.
+    candidates = (Race.objects.filter(participants__user=user, participants__removed_at__isnull=True,
+                                      closed_at__isnull=True)
+                  .exclude(format=Race.Format.IN_PERSON).exclude(end_at__lte=timezone.now())
+                  .order_by("start_at", "name"))
+    return [race for race in candidates if entry_refusal(race, user) is None]
 
 
 @require_GET

@@ -44,6 +44,7 @@ class RacerModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     serializer_class = RacerModelSerializer
     parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
+    refuses_oversize_body = True  # a package over the limit: the JSON error below (config/limits.py)
     queryset = RacerModel.objects.none()  # for the schema; requests use get_queryset
 
     def initialize_request(self, request, *args, **kwargs):

@@ -1,6 +1,9 @@
-"""Pages of the model garage ("Your models") and entering a model in a LIVE race."""
+"""Pages of the model garage ("Your models", whose *Enter race* takes any race the racer may
+enter now) and entering a model in a race from its page."""
 
 from __future__ import annotations
+
+import uuid
 
 from django import forms
 from django.contrib import messages
@@ -10,9 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from config.limits import refuses_oversize_body
+
 from . import access, garage
 from .access import race_view
 from .garage import RacerModel
+from .models import Race
 
 
 class ModelUploadForm(forms.Form):
@@ -38,14 +44,14 @@ class ModelUploadForm(forms.Form):
 
 
 def _garage(request, form: ModelUploadForm, status: int = 200):
-    from .classic_views import open_classic_races
+    from .classic_views import enterable_races
 
     models = RacerModel.objects.filter(owner=request.user).order_by("-uploaded_at", "-pk")
     return render(
         request, "races/models.html",
         {"models": models, "form": form, "limit_text": garage.limit_text(),
          "usage": _usage_text(garage.garage_usage(request.user)),
-         "open_races": open_classic_races(request.user)}, status=status,
+         "open_races": enterable_races(request.user)}, status=status,
     )
 
 
@@ -54,6 +60,7 @@ def _usage_text(use: dict) -> str:
             f"{garage.limit_text(use['bytes'])} of {garage.limit_text(use['byte_limit'])}.")
 
 
+@refuses_oversize_body  # a package over the limit: the form with the field's error (config/limits.py)
 @csrf_exempt  # the size guard must be installed before the body is read; csrf_protect below
 @login_required
 def model_list(request):
@@ -108,23 +115,50 @@ def race_enter(request, race):
             messages.error(request, "Join the race to enter a model.")
             return redirect("race_detail", race_id=race.pk)
         raise access.race_not_found()
-    raw = request.POST.get("model", "")
+    _enter(request, race, request.POST.get("model", ""))
+    return redirect("race_detail", race_id=race.pk)
+
+
+def _enter(request, race, raw: str) -> bool:
+    """Enter the model `raw` (an id of the user's) in `race`; a message says what happened."""
     if not race.is_live:
         from .classic_views import enter
 
-        enter(request, race, raw)
-        return redirect("race_detail", race_id=race.pk)
+        return enter(request, race, raw)
     if not raw.isdigit():
         messages.error(request, "Choose one of your models.")
-        return redirect("race_detail", race_id=race.pk)
-    model = get_object_or_404(RacerModel, pk=int(raw), owner=user)  # others' models: 404
+        return False
+    model = get_object_or_404(RacerModel, pk=int(raw), owner=request.user)  # others' models: 404
     try:
-        entry = garage.enter_race(race, user, model)
+        entry = garage.enter_race(race, request.user, model)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{entry.racer_model.name} is entered in {race.name}.")
-    return redirect("race_detail", race_id=race.pk)
+        return False
+    messages.success(request, f"{entry.racer_model.name} is entered in {race.name}.")
+    return True
+
+
+@require_POST
+@login_required
+def model_enter(request, model_id: int):
+    """*Your models* → Enter race: the race (Classic or LIVE) is chosen in the form."""
+    race_id = request.POST.get("race", "")
+    race = Race.objects.filter(pk=race_id).first() if _is_uuid(race_id) else None
+    if race is None or not (access.is_organizer(request.user, race)
+                            or race.participants.filter(user=request.user).exists()):
+        messages.error(request, "Choose one of your races.")
+        return redirect("model_list")
+    if _enter(request, race, str(model_id)):
+        return redirect("race_detail", race_id=race.pk)
+    return redirect("model_list")
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def entry_context(request, race, participant) -> dict:

@@ -2,7 +2,7 @@
 
 One queue for both kinds of race with turns:
 - LIVE: the racers who entered a model (their entries), first entered first while entries are
-  open; once closed, in the organizer's `queue_order`, newcomers last;
+  open (replacing the model keeps the racer's place); once closed, in the organizer's `queue_order`, newcomers last;
 - in person (a physical track): the race's active participants (nothing to enter), in the
   organizer's `queue_order`, newcomers last in the order they joined.
 Racers the organizer took out of the queue (✕) stay in the race but not in the queue.
@@ -24,11 +24,15 @@ from .run_models import Run
 
 def entries_for(race: Race):
     """The race's entries in the queue: active participants the organizer has not taken out,
-    first entered first (the LIVE queue order while entries are open)."""
+    first entered first (the LIVE queue order while entries are open).
+
+    A racer's place is their entry row's, made when they first entered: entering again only
+    changes the row's model (and `entered_at`, which says when that model was entered), so a
+    racer who swaps models keeps their place instead of going to the end."""
     return (
         Entry.objects.filter(race=race, participant__removed_at__isnull=True, dropped_at__isnull=True)
         .select_related("racer_model", "participant__user__racer", "user")
-        .order_by("entered_at", "pk")
+        .order_by("pk")
     )
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from leaderboard.board import EVENT_ROWS, race_leaderboard
+from leaderboard.board import EVENT_ROWS, my_card, race_leaderboard, ranked
 
 from . import lineup, protocol, record, router
 from .garage_models import Entry
@@ -66,10 +66,14 @@ def snapshot(race: Race, viewer=None) -> dict:
         run=None if run is None else run.as_event(racer_alias(run.racer)),
         queue=queue(race),
         leaderboard=race_leaderboard(race, EVENT_ROWS),  # the top: a board may hold thousands
+        leaderboard_total=ranked(race).count(),
         me=None if viewer is None else {
             "user_id": getattr(viewer, "pk", None),
             "is_organizer": getattr(viewer, "pk", None) == race.organizer_id,
             "last_run": last_ended_run(race, viewer),
+            # A page that opens just after the viewer's own result missed its
+            # `leaderboard.changed`: their row and card come with the snapshot instead.
+            "board": my_card(race, viewer),
         },
     )
 

@@ -575,7 +575,10 @@ class Race(models.Model):
                 err("format", "Student races are Classic races.")
             if self.race_type != self.RaceType.TIME_TRIAL:
                 err("race_type", "Student races are time trials.")
-            if self.track_id and not Track.objects.filter(pk=self.track_id, student=True).exists():
+            # A race keeps the track it has: one chosen before the set changed (the demo tracks
+            # were in it) must not make its race impossible to edit.
+            kept = not self._state.adding and Race.objects.filter(pk=self.pk, track_id=self.track_id).exists()
+            if self.track_id and not kept and not Track.objects.filter(pk=self.track_id, student=True).exists():
                 err("track", "This track is not in the student track set.")
 
         if self.direction and self.track_id:

@@ -9,8 +9,11 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 `race.state` gets each browser's own `me`):
 
 - `race.state`          full snapshot for a (re)connecting browser: race, run, queue,
-                        leaderboard, me {user_id, is_organizer, last_run (the viewer's latest
-                        ended run: id, state, racer, failure, has_trace)}
+                        leaderboard (the top rows), leaderboard_total (racers ranked), me
+                        {user_id, is_organizer, last_run (the viewer's latest ended run: id,
+                        state, racer, failure, has_trace), board (the viewer's own "your rank"
+                        card, leaderboard/board.py `my_card`, or null; only in the snapshot a
+                        socket gets on connect)}
 - `run.state`           a run's state changed: run (`Run.as_event()`: id, state, racer_id, racer,
                         started_at, ends_at, duration_s; count during the countdown; failure and
                         has_trace once ended; its replay is at /races/<race>/runs/<id>/trace/)

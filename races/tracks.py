@@ -65,7 +65,9 @@ def sync_builtin_tracks() -> int:
         fields = _fields(sim)
         # Closed circuits first: they are what races are run on; the open templates are for practice.
         fields["popularity"] = len(sims) - rank + (100 if sim.closed else 0)
-        fields["student"] = fields["difficulty"] <= DIFFICULTY["medium"]
+        # The student set is the console's (its Easy catalog tracks, README "Tracks"): these
+        # demo tracks were never on the console, so a student race is not offered them.
+        fields["student"] = False
         Track.objects.update_or_create(
             slug=sim.name, defaults={**fields, "source": Track.Source.BUILTIN}
         )

@@ -34,7 +34,7 @@ urlpatterns = [
     path("races/<str:race_id>/submissions/<int:run_id>/sim-trace.csv", classic_views.submission_sim_trace,
          name="submission_sim_trace"),
     path("models/", garage_views.model_list, name="model_list"),
-    path("models/<int:model_id>/enter/", classic_views.model_enter, name="model_enter"),
+    path("models/<int:model_id>/enter/", garage_views.model_enter, name="model_enter"),
     path("models/<int:model_id>/delete/", garage_views.model_delete, name="model_delete"),
     path("join/<str:token>/", views.join, name="join"),
     path("join/<str:token>/email/", email_signin.request_link, name="join_by_email"),

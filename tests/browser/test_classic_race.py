@@ -117,6 +117,9 @@ def test_two_racers_enter_watch_and_download(race, joined, bob, charlie, open_pa
     assert texts[-1] == "Done", texts
     assert len(values) >= 3 and values == sorted(values), values  # the bar moved, forward only
     assert page.locator("#enter-button").inner_text() == "Race again"
+    # the message shown after entering followed the submission: it no longer says "queued"
+    flash = page.locator("ul.messages li").inner_text()
+    assert flash.startswith("First Try is entered in Alice Cup: its evaluation is done"), flash
     page.screenshot(path=str(tmp_path / "race-page.png"), full_page=True)
     run = Run.objects.get(racer=bob)
     assert run.state == "finished"
@@ -170,3 +173,51 @@ def test_two_racers_enter_watch_and_download(race, joined, bob, charlie, open_pa
     assert other.locator("#results tr.trial").first.inner_text().count("Lap complete") == 1
     # each racer downloads only their own logs
     assert other.request.get(f"/races/{race.pk}/submissions/{run.pk}/metrics.json").status == 403
+
+
+# The page's sockets wait until the test lets them connect (window.__openSockets()): as if the
+# page had rendered just before a result and its socket joined just after.
+HOLD_SOCKETS = """(() => {
+  const Real = window.WebSocket, held = [];
+  let open = false;
+  window.__openSockets = () => { open = true; held.splice(0).forEach((start) => start()); };
+  window.WebSocket = function (url, protocols) {
+    if (open) return new Real(url, protocols);
+    const proxy = { send() {}, close() {} };
+    held.push(() => {
+      const real = new Real(url, protocols);
+      for (const k of ["onopen", "onmessage", "onclose", "onerror"]) real[k] = (e) => proxy[k] && proxy[k](e);
+      proxy.send = (data) => real.send(data);
+      proxy.close = (...args) => real.close(...args);
+    });
+    return proxy;
+  };
+})();"""
+
+
+def test_a_page_whose_socket_joins_after_its_own_result_shows_the_row(race, joined, bob, open_page):
+    """The result's `leaderboard.changed` went out before the page's socket joined: the board
+    is made current from the snapshot the socket gets on connect, without a reload; the
+    message shown after entering says the evaluation is done."""
+    reference_model(bob, "Brisk", temperament="brisk")
+    page = open_page("bob")
+    page.add_init_script(HOLD_SOCKETS)
+    page.goto(f"/races/{race.pk}/")
+    page.select_option("#entry-model", label="Brisk")
+    page.click("#enter-button")
+    page.wait_for_selector("text=Brisk is entered in Alice Cup")
+    assert page.locator("#board-rows tr.me").count() == 0  # rendered before the result
+    deadline = time.monotonic() + 120
+    while not Run.objects.filter(racer=bob, state__in=["finished", "failed"]).exists():
+        assert time.monotonic() < deadline, "the evaluation did not end"
+        time.sleep(0.2)
+    assert Run.objects.get(racer=bob).state == "finished"
+    loaded_at = page.evaluate("performance.timeOrigin")
+    page.evaluate("window.__openSockets()")
+    page.wait_for_selector("#board-rows tr.me", timeout=5_000)
+    assert "BobTheRacer" in page.locator("#board-rows tr.me").inner_text()
+    page.wait_for_selector("#board-me-rank:text('1')", timeout=5_000)
+    page.wait_for_selector("#submission-rows tr[data-state=done]", timeout=5_000)
+    flash = page.locator("ul.messages li").inner_text()
+    assert flash == "Brisk is entered in Alice Cup: its evaluation is done: see its results below.", flash
+    assert page.evaluate("performance.timeOrigin") == loaded_at  # no reload

@@ -46,3 +46,28 @@ async def test_it_passes_normal_requests():
     scope = {"type": "http", "headers": [(b"content-length", b"5")]}
     sent, app_saw = await call(scope, [{"type": "http.request", "body": b"hello"}])
     assert app_saw == ["http.request"] and sent[0]["status"] == 200
+
+
+async def test_a_view_that_refuses_oversize_bodies_itself_gets_the_request_without_its_body():
+    """The model upload page answers with its form and the field's error (races/garage_views.py):
+    it gets the request, with an empty body; the client's bytes are dropped as they come."""
+    scope = {"type": "http", "path": "/models/",
+             "headers": [(b"content-length", str(max_request_bytes() + 1).encode())]}
+    got = []
+
+    async def app(scope, receive, send):
+        got.append(await receive())
+        got.append(await receive())  # what follows the body: only the disconnect
+        await send({"type": "http.response.start", "status": 413, "headers": []})
+
+    chunks = [{"type": "http.request", "body": b"x" * 65536, "more_body": True}] * 3
+    queue = [*chunks, {"type": "http.disconnect"}]
+
+    async def receive():
+        return queue.pop(0)
+
+    async def send(message):
+        pass
+
+    await RequestSizeLimit(app)(scope, receive, send)
+    assert got == [{"type": "http.request", "body": b"", "more_body": False}, {"type": "http.disconnect"}]

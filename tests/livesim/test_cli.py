@@ -180,3 +180,17 @@ def test_python_m_livesim_turns_garbage_collection_back_on_after_start_up(capsys
         gc.unfreeze()
         gc.enable()
         cli.START_UP_GC_OFF = False
+
+
+def test_a_bare_pb_says_what_is_missing_and_what_to_pass(shared_dir, tmp_path) -> None:
+    graph = shared_dir / "deepracer-reference" / "sample-model" / "model" / "model_48.pb"
+    alone = tmp_path / "model.pb"
+    alone.write_bytes(graph.read_bytes())
+    out = cli("evaluate", "--track", "oval", "--model", str(alone))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "tar.gz archive" not in out.stderr  # it was read as an archive: "invalid header"
+    assert "no model_metadata.json beside it" in out.stderr
+    assert "pass a model folder or .tar.gz holding model_metadata.json and the network" in out.stderr
+    beside = cli("evaluate", "--track", "oval", "--model", str(graph))  # its folder has the metadata
+    assert beside.returncode == 2
+    assert f"pass the folder that holds it and its model_metadata.json ({graph.parent})" in beside.stderr

@@ -16,14 +16,23 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def student_track(tracks):
-    """A closed circuit of the student track set."""
-    return tracks.filter(student=True, closed=True).first()
+    """A closed circuit in the student track set. The set is the console's Easy catalog tracks
+    (the `catalog` fixture, ~2 s to sync); tests that need a short student track put an easy
+    built-in one in the set, as an admin may flag any track."""
+    from races.models import Track
+
+    track = tracks.filter(closed=True, difficulty=Track.Difficulty.EASY).order_by("-popularity").first()
+    Track.objects.filter(pk=track.pk).update(student=True)
+    track.refresh_from_db()
+    return track
 
 
 @pytest.fixture
 def pro_track(tracks):
     """A closed circuit outside the student track set."""
-    return tracks.filter(student=False, closed=True).first()
+    from races.models import Track
+
+    return tracks.filter(closed=True, difficulty__gte=Track.Difficulty.HARD).order_by("-popularity").first()
 
 
 @pytest.fixture(scope="session")

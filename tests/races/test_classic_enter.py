@@ -139,7 +139,7 @@ def test_a_stranger_gets_404(as_mallory, race, mallory):
     mine = reference_model(mallory, "Mine")
     assert as_mallory.post(f"/races/{race.pk}/entry/", {"model": str(mine.pk)}).status_code == 404
     response = as_mallory.post(f"/models/{mine.pk}/enter/", {"race": str(race.pk)}, follow=True)
-    assert said(response) == ["Choose one of your Classic races."]
+    assert said(response) == ["Choose one of your races."]
     assert not Run.objects.exists()
 
 
@@ -154,6 +154,36 @@ def test_your_models_offers_the_open_classic_races_and_enters(as_bob, race, join
 def test_your_models_does_not_offer_a_closed_race(as_bob, race, joined, steady):
     race.close()
     assert f'value="{race.pk}"' not in as_bob.get("/models/").content.decode()
+
+
+def test_your_models_offers_every_race_the_racer_may_enter_now(as_bob, alice, bob, race, joined, steady,
+                                                                 tracks):
+    """The race page's rule, not a copy: a LIVE race opening soon takes entries (DOMAIN.md 1-2),
+    a Classic one opening soon does not, nor a LIVE race whose entries are closed."""
+    from races.garage import Entry
+    from races.models import Participant
+
+    from .helpers import make_race
+
+    track = tracks.filter(closed=True).first()
+    soon = timezone.now() + timedelta(hours=2)
+    live_soon = make_race(alice, track, name="Friday LIVE", format="live", start_at=soon)
+    classic_soon = make_race(alice, track, name="Next Cup", start_at=soon)
+    live_closed_entries = make_race(alice, track, name="Closed Entries LIVE", format="live", start_at=soon,
+                                    entries_open=False)
+    for other in (live_soon, classic_soon, live_closed_entries):
+        Participant.objects.create(race=other, user=bob)
+    page = as_bob.get("/models/").content.decode()
+    assert f'<option value="{race.pk}">Alice Cup</option>' in page
+    assert f'<option value="{live_soon.pk}">Friday LIVE (LIVE)</option>' in page
+    assert f'value="{classic_soon.pk}"' not in page and f'value="{live_closed_entries.pk}"' not in page
+
+    response = as_bob.post(f"/models/{steady.pk}/enter/", {"race": str(live_soon.pk)}, follow=True)
+    assert response.redirect_chain == [(f"/races/{live_soon.pk}/", 302)]
+    assert said(response) == ["Steady is entered in Friday LIVE."]
+    assert Entry.objects.get(race=live_soon).racer_model == steady and not Run.objects.exists()
+    refused = as_bob.post(f"/models/{steady.pk}/enter/", {"race": str(classic_soon.pk)}, follow=True)
+    assert said(refused)[0].startswith("The race opens on ") and not Run.objects.exists()
 
 
 def test_a_queue_that_cannot_take_the_job_fails_the_submission_with_the_reason(

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from races.garage import Entry, reference_model
+from races.garage import enter_race as garage_enter
 from races.models import Participant
 
 from .helpers import make_race
@@ -61,6 +62,19 @@ def test_entering_again_replaces_the_entry(as_bob, bob, live, racing, speedy):
     assert entry.pk == first.pk and entry.racer_model == steady
     assert entry.entered_at >= first.entered_at
     assert racing.submission_status.startswith("Entered: Steady at ")
+
+
+def test_replacing_the_model_keeps_the_racers_place_in_the_queue(as_bob, bob, charlie, live, racing, speedy):
+    from races.lineup import queue
+
+    enter(as_bob, live, speedy.pk)
+    Participant.objects.create(race=live, user=charlie)
+    garage_enter(live, charlie, reference_model(charlie, "Brisk", temperament="brisk"))
+    assert [row["user_id"] for row in queue(live)] == [bob.pk, charlie.pk]
+    enter(as_bob, live, reference_model(bob, "Steady").pk)  # a different model, later
+    rows = queue(live)
+    assert [(row["user_id"], row["model"]) for row in rows] == [(bob.pk, "Steady"), (charlie.pk, "Brisk")]
+    assert Entry.objects.get(user=bob).entered_at > Entry.objects.get(user=charlie).entered_at
 
 
 def test_entries_closed_are_refused_and_the_page_says_so(as_bob, live, racing, speedy):

@@ -142,11 +142,11 @@ def test_entries_for_a_race_in_entry_order_without_removed_racers(alice, bob, ch
     for user in (charlie, bob, mallory):
         Participant.objects.create(race=live, user=user)
         enter_race(live, user, reference_model(user, "Steady"))
-    enter_race(live, charlie, reference_model(charlie, "Faster", max_speed=3))  # re-entering moves back
+    enter_race(live, charlie, reference_model(charlie, "Faster", max_speed=3))  # a new model, same place
     Participant.objects.filter(race=live, user=mallory).update(removed_at=timezone.now())
     entries = list(entries_for(live))
-    assert [e.user for e in entries] == [bob, charlie]
-    assert [e.racer_model.name for e in entries] == ["Steady", "Faster"]
+    assert [e.user for e in entries] == [charlie, bob]
+    assert [e.racer_model.name for e in entries] == ["Faster", "Steady"]
     other = live_race(alice, live.track, name="Other LIVE")
     assert list(entries_for(other)) == []
 

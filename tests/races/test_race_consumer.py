@@ -109,3 +109,40 @@ async def test_a_race_id_in_another_spelling_reaches_the_same_run(live_race, bob
     finally:
         await stopped(pool, run)
         await racer.disconnect()
+
+
+async def test_a_page_opened_just_after_its_own_result_gets_its_row_and_card_on_connect(
+        race, joined, bob, monkeypatch, settings):
+    """The result's `leaderboard.changed` went out before this socket joined: the snapshot on
+    connect carries the board (the racer's row among the top rows, how many are ranked) and
+    the racer's own card, so the page is current without waiting for the next result."""
+    from channels.db import database_sync_to_async
+
+    from races.evaluation import Evaluator, enter_classic
+    from races.garage import reference_model
+
+    monkeypatch.setattr("races.evaluation.evaluate_submission.dispatch", lambda run_id: None)
+    settings.LIVE_LEASE_S = 600
+    heard = []
+
+    def evaluated() -> None:
+        race.min_laps = 1
+        race.save()
+        run = enter_classic(race, bob, reference_model(bob, "Brisk", temperament="brisk"))
+        Evaluator(run.pk, publish=lambda race_id, message: heard.append(message["type"])).run()
+        assert Run.objects.get(pk=run.pk).state == "finished"
+
+    await database_sync_to_async(evaluated)()
+    assert "leaderboard.changed" in heard  # sent while no page was connected
+    mine = communicator(race, bob)
+    await mine.connect()
+    try:
+        state = await mine.receive_json_from()
+        assert state["type"] == "race.state"
+        assert [row["user_id"] for row in state["leaderboard"]] == [bob.pk]
+        assert state["leaderboard_total"] == 1
+        card = state["me"]["board"]
+        assert card["ranked"] and (card["rank"], card["user_id"], card["ranked_total"]) == (1, bob.pk, 1)
+        assert card["time"] == state["leaderboard"][0]["time"] and card["submissions"] == 1
+    finally:
+        await mine.disconnect()

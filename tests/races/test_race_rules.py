@@ -165,6 +165,22 @@ def test_it_rejects_a_student_race_on_a_track_outside_the_student_set(alice, pro
     assert form_for(alice, pro_track, flavour="community").errors == {}
 
 
+def test_a_student_race_keeps_a_track_that_left_the_student_set(alice, pro_track, student_track):
+    """Races made while the demo tracks were student tracks can still be edited; a new choice
+    must be in the set."""
+    from races.models import Track
+
+    race = make_race(alice, student_track, name="School Cup", flavour="student")
+    Track.objects.filter(pk=student_track.pk).update(student=False)  # sync_tracks took it out
+    race.refresh_from_db()
+    race.name = "School Cup 2"
+    race.full_clean()
+    race.track = pro_track
+    with pytest.raises(ValidationError) as refused:
+        race.full_clean()
+    assert refused.value.message_dict["track"] == ["This track is not in the student track set."]
+
+
 def test_it_rejects_object_placements_that_do_not_match_the_count(alice, student_track):
     race = Race(organizer=alice, track=student_track, name="OA", race_type="oa", collision_penalty=3,
                 object_count=3, object_positions=[{"lane": "inside", "location": 10}],

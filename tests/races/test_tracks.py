@@ -20,10 +20,8 @@ def test_it_works(db):
     for track in Track.objects.all():
         assert track.source == Track.Source.BUILTIN
         assert track.length_m > 0 and 0.3 < track.width_m < 3
-        assert track.student == (track.difficulty <= Track.Difficulty.MEDIUM)
+        assert not track.student  # demo tracks: the student set is the console's (below)
         assert len(track.geometry["center"]) == len(track.geometry["inner"]) == len(track.geometry["outer"])
-    assert Track.objects.filter(student=True, closed=True).exists()  # student races need one
-    assert Track.objects.filter(student=False).exists()
 
 
 def test_it_is_idempotent_and_refreshes(tracks):
@@ -77,6 +75,20 @@ def test_the_student_set_is_the_19_easiest_catalog_tracks(catalog):
     assert student.count() == 19
     assert set(student.values_list("difficulty", flat=True)) == {Track.Difficulty.EASY}
     assert not real.filter(student=False, difficulty=Track.Difficulty.EASY).exists()
+    assert set(catalog.filter(student=True)) == set(student)  # no built-in demo track
+
+
+def test_a_student_race_offers_exactly_the_19_student_tracks(catalog, as_alice):
+    """What README "Tracks" promises: the wizard's picker offers a student race (race_form.js
+    shows the data-student="1" cards) the 19 Easy console tracks, no Medium track and none of
+    livesim's demo tracks."""
+    import re
+
+    page = as_alice.get("/races/new/").content.decode()
+    assert len(re.findall(r'data-student="1"', page)) == 19
+    assert Track.objects.filter(student=True).count() == 19
+    demo = catalog.get(slug="kidney")  # a Medium built-in track, offered before
+    assert demo.difficulty == Track.Difficulty.MEDIUM and not demo.student
 
 
 def test_the_sync_tracks_command_fills_the_catalog(db, capsys):

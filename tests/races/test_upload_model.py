@@ -220,3 +220,32 @@ def test_the_consoles_car_export_is_accepted_with_its_camera(as_bob, tmp_path):
     assert model.status == "ready"
     assert model.metadata["weights"] == "model.pb" and model.metadata["actions"] == 12
     assert model.metadata["sensors"] == ["FRONT_FACING_CAMERA"]
+
+
+@pytest.mark.parametrize("sensors, named", [
+    (["FRONT_FACING_CAMERA", "LIDAR"], "LIDAR"),
+    (["FRONT_FACING_CAMERA", "SECTOR_LIDAR"], "SECTOR_LIDAR"),
+    (["STEREO_CAMERAS"], "STEREO_CAMERAS"),
+])
+def test_metadata_listing_a_sensor_the_network_does_not_read_is_refused(as_bob, tmp_path, shared_dir,
+                                                                        media_root, sensors, named):
+    """The console's network reads one camera: metadata promising more is refused at upload."""
+    import io
+    import json
+    import tarfile
+
+    sample = shared_dir / "deepracer-reference" / "sample-model" / "model"
+    meta = json.loads((sample / "model_metadata.json").read_text())
+    meta["sensor"] = sensors
+    raw = json.dumps(meta).encode()
+    tgz = tmp_path / "export.tar.gz"
+    with tarfile.open(tgz, "w:gz") as tf:
+        info = tarfile.TarInfo("model_metadata.json")
+        info.size = len(raw)
+        tf.addfile(info, io.BytesIO(raw))
+        tf.add(sample / "model_48.pb", arcname="agent/model.pb")
+    response = post(as_bob, name="Promises", data=tgz.read_bytes())
+    assert response.status_code == 400
+    [error] = response.context["form"].errors["file"]
+    assert named in error and "FRONT_FACING_CAMERA" in error, error
+    assert not RacerModel.objects.exists() and stored_files(media_root) == []

@@ -1,5 +1,5 @@
 // The race leaderboard panel, live: each `leaderboard.changed` on the race's websocket redraws
-// the rows. The first page in rank order is drawn from the event itself (it carries the top
+// the rows, and the `race.state` of every (re)connect brings the board up to date. The first page in rank order is drawn from the event itself (it carries the top
 // rows); a searched, re-sorted or later page, and the "your rank" card, are fetched again from
 // the read-only API (/api/races/{id}/leaderboard/), at most a few times a second.
 (function () {
@@ -91,7 +91,28 @@
     if (!timer) timer = setTimeout(refetch, firstPage() ? 1000 : 250);
   }
 
+  // The `race.state` a socket gets each time it (re)connects carries the board as it is then:
+  // a page opened just before a result (its `leaderboard.changed` went out before the socket
+  // joined) or one whose socket was away is made current here. A shared `race.state` carries
+  // no `me.board`: the card is then read from the API.
+  function onState(msg) {
+    const card = msg.me && "board" in msg.me ? msg.me.board : undefined;
+    if (firstPage() && Array.isArray(msg.leaderboard)) {
+      drawRows(msg.leaderboard);
+      drawCount(msg.leaderboard_total);
+      if (card !== undefined || !me) { if (me) drawMe(card); return; }
+    }
+    refreshSoon();
+  }
+
+  function refreshSoon() {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(refetch, 0);
+  }
+
   panel.addEventListener("leaderboard:changed", (e) => onChanged(e.detail));
+  panel.addEventListener("leaderboard:state", (e) => onState(e.detail));
+  panel.addEventListener("leaderboard:refresh", refreshSoon);
 
   // One socket per page: a racer's Classic page has the entry panel's (races/static/races/classic.js
   // hands the board its events), an open LIVE race's page the live view's; else the board opens its own.
@@ -105,6 +126,7 @@
       let msg;
       try { msg = JSON.parse(e.data); } catch (err) { return; }
       if (msg.type === "leaderboard.changed") onChanged(msg);
+      else if (msg.type === "race.state") onState(msg);
     };
     socket.onclose = (e) => {
       if (e.code === 4404) return; // no access (any more): nothing to stream

@@ -27,8 +27,27 @@
     else label.textContent = `Failed: ${s.failure || "the evaluation stopped"}`;
     td.prepend(label);
   }
+  // The "… is entered: its evaluation is queued" message shown after entering follows its
+  // submission (base.html gives it the class submission-<id>): it must not say "queued" once
+  // the submission is done or failed.
+  function flashText(s) {
+    if (s.state === "queued") return `its evaluation is queued (place ${s.place || "?"} in the queue).`;
+    if (s.state === "evaluating") return `its evaluation is running: trial ${s.trial || 1} of ${s.trials || "?"}.`;
+    if (s.state === "done") return "its evaluation is done: see its results below.";
+    return `its evaluation failed: ${s.failure || "the evaluation stopped"}.`;
+  }
+  function syncFlash(s) {
+    const li = document.querySelector(`ul.messages li.submission-${s.id}`);
+    if (!li) return;
+    if (!li.dataset.entered) li.dataset.entered = li.textContent.split(": its evaluation")[0];
+    li.textContent = `${li.dataset.entered}: ${flashText(s)}`;
+    li.dataset.state = s.state;
+    li.classList.toggle("success", s.state !== "failed");
+    li.classList.toggle("error", s.state === "failed");
+  }
   function render() {
     const list = [...subs.values()].sort((a, b) => b.id - a.id);
+    list.forEach(syncFlash);
     tbody.textContent = "";
     if (!list.length) {
       const tr = tbody.insertRow(); tr.className = "empty";
@@ -54,18 +73,25 @@
       render();
     } catch (_) { /* the next reconnect reads it again */ }
   }
+  function toBoard(name, detail) {  // one socket per page: the board panel's events too
+    const board = document.getElementById("leaderboard");
+    if (board) board.dispatchEvent(new CustomEvent(name, { detail }));
+  }
   function handle(msg) {
-    if (msg.type === "race.state") return reload();
-    if (msg.type === "leaderboard.changed") {  // one socket per page: the board panel's events too
-      const board = document.getElementById("leaderboard");
-      if (board) board.dispatchEvent(new CustomEvent("leaderboard:changed", { detail: msg }));
-      return;
+    if (msg.type === "race.state") {  // a (re)connect: the board as it is now, and the list again
+      toBoard("leaderboard:state", msg);
+      return reload();
     }
+    if (msg.type === "leaderboard.changed") return toBoard("leaderboard:changed", msg);
     if (msg.type === "submission.state" && msg.submission && msg.submission.racer_id === me) {
       const old = subs.get(msg.submission.id);
+      const ended = (s) => s && (s.state === "done" || s.state === "failed");
       // a late progress event must not undo an end already shown
-      if (old && (old.state === "done" || old.state === "failed") && msg.submission.state === "evaluating") return;
+      if (ended(old) && msg.submission.state === "evaluating") return;
       subs.set(msg.submission.id, msg.submission);
+      // its result is on the board by now (the laps are committed before the end): read it
+      // again, in case this page missed the board's own event
+      if (msg.submission.state === "done" && !ended(old)) toBoard("leaderboard:refresh");
       return render();
     }
     if (msg.type === "submission.queue") {

@@ -80,8 +80,8 @@ def my_submissions(request, race: Race):
     return JsonResponse({"submissions": classic_context(request, race, None).get("my_submissions", [])})
 
 
-def _submission(race: Race, run_id: int) -> Run:
-    run = (Run.objects.filter(pk=run_id, race=race, source=Run.Source.EVALUATION)
+def _submission(race: Race, run_id: int, sources=(Run.Source.EVALUATION,)) -> Run:
+    run = (Run.objects.filter(pk=run_id, race=race, source__in=sources)
            .select_related("racer__racer", "evaluation").first())
     if run is None:
         raise Http404("No such submission.")
@@ -101,10 +101,12 @@ def submission_detail(request, race: Race, run_id: int):
     timing app's turn page."""
     if race.is_in_person:
         return redirect("turn_detail", race_id=race.pk, run_id=run_id)
-    run = _submission(race, run_id)
+    # A LIVE race's board links its runs here too: the run's laps and its replay, no evaluation.
+    run = _submission(race, run_id, sources=(Run.Source.EVALUATION, Run.Source.SIM))
     ev = getattr(run, "evaluation", None)
     return render(request, "races/submission.html", {
         "race": race, "run": run, "evaluation": ev, "submission": evaluation.submission_event(run, ev),
+        "live_laps": list(run.laps.order_by("number")) if run.source == Run.Source.SIM else None,
         "has_trace": RunTrace.objects.filter(run=run).exists(),
         "may_read_logs": _may_read_logs(request.user, race, run) and ev is not None and ev.has_logs,
         "track_geometry": race.track.geometry,

@@ -98,3 +98,22 @@ def test_my_submissions_is_the_viewers_own(as_bob, link_holder, race, done):
     assert [(s["id"], s["state"]) for s in mine] == [(done.pk, "done")]
     assert link_holder.get(f"/races/{race.pk}/submissions/mine/").json()["submissions"] == []
     assert Run.objects.count() == 1
+
+
+def test_a_live_runs_board_link_shows_its_laps_not_a_404(as_bob, as_mallory, live_race, bob):
+    # A LIVE race's board links each racer's best run to the same page as a Classic submission.
+    from leaderboard.board import watch_url
+    from races.record import record_lap
+
+    run = Run.objects.create(race=live_race, racer=bob, source=Run.Source.SIM, model_name="Steady",
+                             state=Run.State.FINISHED)
+    record_lap(run, number=1, time_ms=12_345, publish=lambda *a: None)
+    record_lap(run, number=2, time_ms=13_000, valid=False, invalid_reason="4 resets", publish=lambda *a: None)
+    url = watch_url(live_race.pk, run.pk)
+    assert url == f"/races/{live_race.pk}/submissions/{run.pk}/"
+    body = as_bob.get(url).content.decode()
+    assert "LIVE run" in body and body.count('<tr class="lap') == 2
+    assert 'data-ms="12345"' in body and "invalid: 4 resets" in body
+    assert 'id="download-trace"' not in body  # logs are an evaluation's
+    assert as_mallory.get(url).status_code == 404
+    assert as_bob.get(url + "sim-trace.csv").status_code == 404

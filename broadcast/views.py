@@ -165,7 +165,7 @@ def broadcast_page(request, race: Race):
               + f"&layout={layout}") for layout, label in LAYOUTS.items()]
     return render(request, "broadcast/settings.html", {
         "race": race, "settings": settings, "form": form, "links": links, "modes": modes,
-        "obs_command": f"python manage.py obs_control --race {race.pk} --obs ws://127.0.0.1:4455 "
+        "obs_command": f"python3 manage.py obs_control --race {race.pk} --obs ws://127.0.0.1:4455 "
                        f"--password YOUR_OBS_PASSWORD --site {base.rstrip('/')}",
         "events_cross_processes": events_cross_processes(),
     })

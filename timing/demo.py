@@ -27,5 +27,5 @@ DEMO_PROTOCOL = "plain"
 
 def readtimer_command(race, server: str) -> str:
     """The whole command that reads a serial lap timer for the demo race."""
-    return (f"python manage.py readtimer --race {race.pk} --server {server} "
+    return (f"python3 manage.py readtimer --race {race.pk} --server {server} "
             f"--token {DEMO_TIMER_TOKEN} --serial /dev/ttyUSB0 --protocol {DEMO_PROTOCOL}")

@@ -117,7 +117,7 @@ def test_the_printed_readtimer_command_reads_the_lap_lines_the_readme_has_you_ty
     call_command("demo", no_serve=True)
     line = next(text for text in capsys.readouterr().out.splitlines() if "readtimer" in text)
     words = shlex.split(line.split("Its lap timer:", 1)[1])
-    assert words[:3] == ["python", "manage.py", "readtimer"]
+    assert words[:3] == ["python3", "manage.py", "readtimer"]
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(words[3:])
@@ -228,3 +228,11 @@ def test_the_demo_command_prints_its_mode_truthfully(db, settings):
                              JOBS="celery", REDIS_URL="redis://10.0.0.5:6379/0")
     assert runtime_mode(scaled) == ("scaled mode", "PostgreSQL, race events on Redis redis://10.0.0.5:6379/0 "
                                                    "(across processes), jobs on Celery workers")
+
+
+def test_its_live_race_is_public_so_a_viewer_needs_no_account(db, client):
+    # The broadcast README ends with a public viewer watching the demo LIVE race.
+    demo = seed_demo()
+    live = Race.objects.get(name="Demo LIVE Grand Prix")
+    assert live.is_public and live in demo["races"]
+    assert client.get(f"/races/{live.pk}/").status_code == 200

@@ -12,8 +12,11 @@ Trackside setup or on the Broadcast page (`set_commentators`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -22,7 +25,12 @@ from django.db.models import QuerySet
 from races import access
 from races.models import Race
 
+from .groups import timekeeper_group
 from .models import RaceStaff
+
+log = logging.getLogger(__name__)
+# The timekeeper group's event after staff were removed: each timekeeper socket re-checks its role.
+STAFF_CHANGED = "timekeeper.access"
 
 TIMEKEEPER, COMMENTATOR = RaceStaff.Role.TIMEKEEPER, RaceStaff.Role.COMMENTATOR
 # What each role may do: the timekeeper's buttons need a timekeeper; reading the desk, either.
@@ -67,7 +75,18 @@ def remove_staff(race: Race, rows: QuerySet) -> int:
     deleted, _ = rows.filter(race=race).delete()
     if deleted:
         access.announce_change(race.pk, "staff removed")
+        race_id = race.pk
+        transaction.on_commit(lambda: _recheck_timekeeper_sockets(race_id))
     return deleted
+
+
+def _recheck_timekeeper_sockets(race_id) -> None:
+    # The timekeeper pages' socket is not on the race's group (announce_change does not reach it).
+    try:
+        async_to_sync(get_channel_layer().group_send)(timekeeper_group(race_id), {"type": STAFF_CHANGED})
+    except Exception as exc:  # the removal is saved; an open desk closes when it reconnects
+        log.warning("race %s: could not tell the timekeeper sockets that staff were removed (%s: %s)",
+                    race_id, type(exc).__name__, exc)
 
 
 def may(user, race: Race, roles) -> bool:

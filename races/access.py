@@ -98,7 +98,7 @@ _viewer_sources: list[ViewerSource] = []
 def register_viewers(source: ViewerSource) -> None:
     """Let `source` name more people who may see a race (an app's AppConfig.ready(); races
     imports no app that grants places). Asked only about logged-in visitors who are neither the
-    organizer nor active racers, and never about a public race (everyone sees it anyway).
+    organizer nor active racers, and not at all when a public race lets everyone in.
     Registering the same function twice has no effect (ready() may run again in tests)."""
     if source not in _viewer_sources:
         _viewer_sources.append(source)
@@ -125,7 +125,7 @@ def _may_view(race: Race, visitors: Iterable[Visitor], *, public_opens: bool = T
     ids = {v.user_id for v in visitors if v.user_id is not None and v.user_id != race.organizer_id}
     rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at") if ids else []
     active = {user_id for user_id, removed_at in rows if removed_at is None}
-    active |= _extra_viewers(race, ids - active) if ids - active else set()
+    active |= _extra_viewers(race, ids - active) if ids - active else set()  # staff: as racers
     removed = {user_id for user_id, removed_at in rows if removed_at is not None}
     link_valid = {link: race.link_is_valid(link) for link in {v.link for v in visitors if v.link}}
     return {

@@ -1,5 +1,7 @@
 """A race's broadcast: which OBS scene each moment of the race shows, the producer's switches,
-the commentators, and the OBS connection as `obs_control` last reported it.
+the organizer's notes on the racers for the commentators, and the OBS connection as
+`obs_control` last reported it. The commentators themselves are race staff
+(timing.models.RaceStaff, role "commentator"; timing.roles).
 
 Tables only. The overlay key itself is the race's (`Race.overlay_token`): it is part of the one
 access rule (races/access.py).
@@ -7,7 +9,6 @@ access rule (races/access.py).
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -38,8 +39,6 @@ class BroadcastSettings(models.Model):
     automation_paused = models.BooleanField(
         "manual control", default=False,
         help_text="While on, race events switch no scene and start no recording: the producer drives OBS.")
-    commentators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
-                                          related_name="commentated_races")
     racer_notes = models.JSONField(default=dict, blank=True,
                                    help_text="{user id: the organizer's note for the commentators}")
     # what obs_control last reported

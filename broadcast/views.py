@@ -16,6 +16,7 @@ from races import access, protocol
 from races.access import race_view
 from races.models import Race
 from races.run_models import Lap, Run
+from timing import roles
 from timing.models import Desk
 from timing.turn import Turn
 
@@ -134,14 +135,10 @@ def broadcast_mode(request, race: Race):
     return _no_store(render(request, "broadcast/mode.html", context))
 
 
-def is_commentator(user, race: Race) -> bool:
-    return user.is_authenticated and BroadcastSettings.objects.filter(race=race, commentators=user).exists()
-
-
 @race_view()
 def commentator(request, race: Race):
-    """The commentator's view (organizer or the race's commentators)."""
-    if not (access.is_organizer(request.user, race) or is_commentator(request.user, race)):
+    """The commentator's view (organizer or the race's commentators: race staff, timing.roles)."""
+    if not (access.is_organizer(request.user, race) or roles.is_commentator(request.user, race)):
         raise PermissionDenied("Only the race's commentators and organizer see this view.")
     settings = BroadcastSettings.of(race)
     run = race.runs.filter(state__in=Run.ACTIVE_STATES).first()

@@ -12,12 +12,17 @@ opens its overlays and their websocket. The key opens nothing else, and a reset 
 every overlay that used the old one (`announce_change`). Being public opens no overlay: public
 viewers watch the race's own pages, and an overlay URL with a wrong or old key is a 404 for
 every race, public or not (so a reset key stops working everywhere).
+
+Other apps may name more people who see a race (`register_viewers`): the timing app names the
+race's staff (timekeepers, commentators), who need an account but not a place in the race. The
+rule stays this module's, so pages, boards and websockets agree; an app that grants such a place
+calls `announce_change` when it takes it away, as for a removed racer.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -85,18 +90,42 @@ class Visitor:
                    overlay_key or None)
 
 
+# (race, user ids) -> those of the ids the app lets see the race; one query at most, none for no ids.
+ViewerSource = Callable[[Race, set[int]], set[int]]
+_viewer_sources: list[ViewerSource] = []
+
+
+def register_viewers(source: ViewerSource) -> None:
+    """Let `source` name more people who may see a race (an app's AppConfig.ready(); races
+    imports no app that grants places). Asked only about logged-in visitors who are neither the
+    organizer nor active racers, and not at all when a public race lets everyone in.
+    Registering the same function twice has no effect (ready() may run again in tests)."""
+    if source not in _viewer_sources:
+        _viewer_sources.append(source)
+
+
+def _extra_viewers(race: Race, ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    for source in _viewer_sources:
+        if ids - found:
+            found |= source(race, ids - found)
+    return found
+
+
 def _may_view(race: Race, visitors: Iterable[Visitor], *, public_opens: bool = True) -> set[Visitor]:
-    """The rule, for any number of visitors in at most one query: no one who came with an
-    overlay key that is not the race's (a wrong or reset one); then everyone for a public race
-    (unless `public_opens` is False: overlay pages); else the organizer, the active
-    participants, holders of the current link who were not removed from the race, and holders
-    of the current overlay key."""
+    """The rule, for any number of visitors in a few queries (one, plus one per registered
+    source of viewers when someone is not yet let in): no one who came with an overlay key that
+    is not the race's (a wrong or reset one); then everyone for a public race (unless
+    `public_opens` is False: overlay pages); else the organizer, the active participants, the
+    people a registered source names (a race's staff), holders of the current link who were not
+    removed from the race, and holders of the current overlay key."""
     visitors = {v for v in visitors if v.overlay_key is None or race.overlay_key_is_valid(v.overlay_key)}
     if race.is_public and public_opens:
         return visitors
     ids = {v.user_id for v in visitors if v.user_id is not None and v.user_id != race.organizer_id}
     rows = race.participants.filter(user_id__in=ids).values_list("user_id", "removed_at") if ids else []
     active = {user_id for user_id, removed_at in rows if removed_at is None}
+    active |= _extra_viewers(race, ids - active) if ids - active else set()  # staff: as racers
     removed = {user_id for user_id, removed_at in rows if removed_at is not None}
     link_valid = {link: race.link_is_valid(link) for link in {v.link for v in visitors if v.link}}
     return {

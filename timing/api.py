@@ -94,11 +94,11 @@ class QueueView(APIView):
 
     @extend_schema(parameters=[RACE_ID], responses=QUEUE_RESPONSE)
     def get(self, request, race_id):
-        return self._answer(self._race_with_turns(roles.viewable_race(request, race_id)))
+        return self._answer(self._race_with_turns(access.visible_race(request, race_id)))
 
     @extend_schema(parameters=[RACE_ID], request=QueueOrderSerializer, responses=QUEUE_RESPONSE)
     def put(self, request, race_id):
-        race = self._race_with_turns(organized_race(request, race_id, staff_see_it=True))
+        race = self._race_with_turns(organized_race(request, race_id))
         data = QueueOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -117,7 +117,7 @@ class RunsView(APIView):
         "source": serializers.CharField(), "car": serializers.CharField(), "laps": serializers.JSONField(),
     }, many=True))
     def get(self, request, race_id):
-        race = roles.viewable_race(request, race_id)
+        race = access.visible_race(request, race_id)
         return Response(desk.runs(race))
 
 
@@ -213,10 +213,10 @@ class TimerStatusView(APIView):
 
 # -- the organizer: staff and timer tokens ---------------------------------------------------------
 
-def organized_race(request, race_id, *, staff_see_it: bool = False):
-    """The race if the request's user organizes it; 404 for who may not see it (with
-    `staff_see_it`, the race's staff see it: 403 for them), else 403."""
-    race = roles.viewable_race(request, race_id) if staff_see_it else access.visible_race(request, race_id)
+def organized_race(request, race_id):
+    """The race if the request's user organizes it; 404 for who may not see it (staff see it:
+    races.access), else 403."""
+    race = access.visible_race(request, race_id)
     if not access.is_organizer(request.user, race):
         from rest_framework.exceptions import PermissionDenied
 
@@ -263,7 +263,7 @@ class StaffMemberView(APIView):
     @extend_schema(parameters=[RACE_ID, OpenApiParameter("staff_id", int, OpenApiParameter.PATH)], responses={204: None})
     def delete(self, request, race_id, staff_id):
         race = organized_race(request, race_id)
-        deleted, _ = RaceStaff.objects.filter(race=race, pk=staff_id).delete()
+        deleted = roles.remove_staff(race, RaceStaff.objects.filter(pk=staff_id))
         if not deleted:
             raise NotFound("No such staff member.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,3 +12,9 @@ class TimingConfig(AppConfig):
         from .desk import on_queue_changed
 
         queue_changed.connect(on_queue_changed, dispatch_uid="timing.queue_changed")
+        # A race's staff see the race they work (pages, board, websockets): one rule, races.access's.
+        from races import access
+
+        from .roles import staff_among
+
+        access.register_viewers(staff_among)

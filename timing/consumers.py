@@ -31,6 +31,12 @@ def _snapshot(user, race_id) -> dict | None:
     return protocol.timekeeper_state(desk.view(race))
 
 
+@database_sync_to_async
+def _may_read(user, race_id) -> bool:
+    race = Race.objects.filter(pk=race_id).first()
+    return race is not None and roles.may(user, race, roles.READ)
+
+
 class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
     viewer: fanout.Viewer | None = None  # the socket, once its snapshot went out
 
@@ -80,6 +86,11 @@ class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         await self.send_json(protocol.error("this socket only listens: POST /api/races/{id}/timekeeper/ to act"))
+
+    async def timekeeper_access(self, event):
+        """Staff were removed (roles.remove_staff): whoever may no longer read the desk is closed."""
+        if self.viewer is not None and not await _may_read(self.scope.get("user"), self.race_id):
+            await self.close(code=NO_ACCESS)
 
     async def timekeeper_state(self, event):
         await self.send_json(event)

@@ -33,6 +33,7 @@ from races.lineup import queue
 from races.models import Race, racer_alias
 from races.run_models import Run
 
+from .groups import timekeeper_group
 from .models import Desk, TimerToken
 from .turn import Rules, Turn, TurnError
 
@@ -52,10 +53,6 @@ class DeskError(ValueError):
 
 def now_ms() -> float:
     return time.time() * 1000
-
-
-def timekeeper_group(race_id) -> str:
-    return f"timekeeper.{race_id}"
 
 
 def rules_of(race: Race) -> Rules:

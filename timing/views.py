@@ -55,7 +55,7 @@ def trackside_page(request, race):
                 RaceStaff.objects.get_or_create(race=race, user=user, role=role)
                 messages.success(request, f"{name} is a {role} of this race.")
         elif what == "remove":
-            RaceStaff.objects.filter(race=race, pk=request.POST.get("staff")).delete()
+            roles.remove_staff(race, RaceStaff.objects.filter(pk=request.POST.get("staff")))
         elif what == "token":
             name = request.POST.get("name", "").strip()[:60]
             if not name:

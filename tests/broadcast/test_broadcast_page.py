@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from broadcast.models import BroadcastSettings
+from tests.timing.conftest import make_in_person_race
+from timing.models import RaceStaff
 
 FORM = {"intro_scene": "Intro", "race_scene": "Race cam", "leaderboard_scene": "Board",
         "winner_scene": "Winner", "idle_after_s": "30", "record_turns": "on"}
@@ -18,8 +20,25 @@ def test_the_organizer_maps_moments_to_scenes_and_names_commentators(as_alice, l
     assert response.status_code == 302
     settings = BroadcastSettings.objects.get(race=live_race)
     assert settings.scenes() == {"idle": "Intro", "countdown": "Race cam", "ended": "Board", "winner": "Winner"}
-    assert list(settings.commentators.all()) == [bob]
     assert settings.racer_notes == {str(bob.pk): "Won last season"}
+    # the one commentator grant: race staff (a LIVE race's too)
+    assert list(RaceStaff.objects.filter(race=live_race).values_list("user", "role")) == [(bob.pk, "commentator")]
+
+
+def test_the_broadcast_page_and_the_trackside_setup_show_the_same_commentators(as_alice, alice, bob, charlie, tracks):
+    race = make_in_person_race(alice, tracks)
+    race.participants.create(user=bob)
+    as_alice.post(f"/races/{race.pk}/broadcast/", {**FORM, "commentators": [bob.pk]})
+    staff = as_alice.get(f"/races/{race.pk}/trackside/").content.decode()
+    assert "<td>BobTheRacer</td><td>Commentator</td>" in staff
+    # charlie, invited on the Trackside setup without a place in the race, is ticked here
+    as_alice.post(f"/races/{race.pk}/trackside/", {"what": "invite", "user": "CharlieC", "role": "commentator"})
+    form = as_alice.get(f"/races/{race.pk}/broadcast/").context["form"]
+    assert set(form["commentators"].value()) == {bob.pk, charlie.pk}
+    # unticking bob here removes him there; charlie stays
+    as_alice.post(f"/races/{race.pk}/broadcast/", {**FORM, "commentators": [charlie.pk]})
+    assert set(RaceStaff.objects.filter(race=race).values_list("user", flat=True)) == {charlie.pk}
+    assert "<td>BobTheRacer</td>" not in as_alice.get(f"/races/{race.pk}/trackside/").content.decode()
 
 
 def test_a_blank_scene_or_a_bad_delay_is_refused_and_nothing_saved(as_alice, live_race):

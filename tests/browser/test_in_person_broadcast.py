@@ -6,8 +6,10 @@ through the timekeeper and timer APIs as a track's tablet and `readtimer` drive 
   queued" while the queue has racers, next first as the timekeeper's chooser goes round;
 - sectors: a timer with one sector gate times two sectors; the lower third shows two bars and
   the map colours the whole track in two sectors (not three with the last left blank);
-- the commentator's view follows the turn on the track (status, time left, laps, per-lap bars)
-  and keeps its laps once the turn is recorded through the one record path (`run.lap`)."""
+- the commentator's view, opened by a commentator invited on the Trackside setup who has no place
+  in the (private) race, follows the turn on the track over the race's websocket (status, time
+  left, laps, per-lap bars) and keeps its laps once the turn is recorded through the one record
+  path (`run.lap`)."""
 
 from __future__ import annotations
 
@@ -97,7 +99,11 @@ def test_one_sector_gate_two_sectors_on_the_map_and_the_lower_third(chromium, se
 
 
 def test_the_commentators_view_follows_an_in_person_turn(new_page, server_url, track_day, organizer, timer, bob):
-    page = new_page("alice")
+    from tests.scenes import make_user
+    from timing.models import RaceStaff
+
+    RaceStaff.objects.create(race=track_day, user=make_user("dave", "DaveOnTheMic", "GB"), role="commentator")
+    page = new_page("dave")
     page.goto(f"/races/{track_day.pk}/commentator/")
     page.wait_for_function("window.overlay && window.overlay.state.connected && window.overlay.state.race")
     assert page.locator(".cm-status").inner_text() == "Nobody on track"

@@ -39,3 +39,28 @@ async def test_a_timekeeper_gets_the_desk_then_every_change(in_person_race, dave
     await comm.send_json_to({"type": "speed.set", "value": 2})
     assert (await comm.receive_json_from())["type"] == "error"  # it only listens
     await comm.disconnect()
+
+
+async def test_a_removed_timekeepers_desk_socket_closes_and_the_organizers_stays(in_person_race, alice, dave,
+                                                                                  timekeeper, bob):
+    """Removing staff ends their timekeeper socket too (it is not on the race's group), as a
+    removed racer's race socket closes."""
+    from django.test import Client
+
+    mine, (connected, _) = await open_socket(in_person_race, dave)
+    assert connected and (await mine.receive_json_from())["type"] == "timekeeper.state"
+    hers, (connected, _) = await open_socket(in_person_race, alice)
+    assert connected and (await hers.receive_json_from())["type"] == "timekeeper.state"
+
+    def remove():
+        client = Client()
+        client.force_login(alice)
+        return client.post(f"/races/{in_person_race.pk}/trackside/", {"what": "remove", "staff": timekeeper.pk})
+
+    assert (await sync_to_async(remove)()).status_code == 302
+    assert await mine.receive_output(timeout=5) == {"type": "websocket.close", "code": 4404}
+    assert await hers.receive_nothing(0.3)  # the organizer's desk stays open
+    await sync_to_async(desk.act)(in_person_race, "start", racer_id=bob.pk)
+    assert (await hers.receive_json_from(timeout=5))["desk"]["turn"]["racer"] == "BobTheRacer"
+    await mine.disconnect()
+    await hers.disconnect()

@@ -99,7 +99,9 @@ def test_the_driver_sets_obs_up_switches_scenes_and_records_a_turn(studio):
         driver.submit(Action("record_stop"))
         wait_for(lambda: (studio.recordings / "Cup_BobTheRacer_run7.mkv").exists(), what="the turn's recording")
         wait_for(lambda: watcher.scenes[-2:] == ["Race", "Leaderboard"], what="the Leaderboard scene")
-        assert driver.record_detail == f"Recorded Cup_BobTheRacer_run7 in {studio.recordings}."
+        # the file is there from the recording's start: the driver says "Recorded" once OBS has stopped it
+        wait_for(lambda: driver.record_detail == f"Recorded Cup_BobTheRacer_run7 in {studio.recordings}.",
+                 what="the driver to report the recording made")
         watcher.close()
     finally:
         driver.stop()
@@ -195,9 +197,11 @@ def test_obs_control_follows_a_live_race_countdown_end_and_winner(studio, redis_
         for run in runs:
             wait_for(lambda run=run: (studio.recordings / f"Live-Cup_BobTheRacer_run{run.pk}.mkv").exists(),
                      what=f"the recording of run {run.pk}")
-        state = BroadcastSettings.objects.get(race=race)
-        assert state.obs_state == "connected"
-        assert state.obs_record_detail == f"Recorded Live-Cup_BobTheRacer_run{runs[-1].pk} in {studio.recordings}."
+        # a recording's file is there from its start: "Recorded" comes once OBS has stopped it
+        made = f"Recorded Live-Cup_BobTheRacer_run{runs[-1].pk} in {studio.recordings}."
+        wait_for(lambda: BroadcastSettings.objects.get(race=race).obs_record_detail == made,
+                 what="the Broadcast settings to report the last turn's recording made")
+        assert BroadcastSettings.objects.get(race=race).obs_state == "connected"
     finally:
         if watcher is not None:
             watcher.close()

@@ -322,11 +322,14 @@ class Watcher:
             await layer.group_add(protocol.race_group(race_id), channel)
         self.ready.set()
         rec = self.records.append
+        pending = None  # never cancelled: a cancelled pub/sub receive unsubscribes its channel
         while not self.stopping:
-            try:
-                msg = await asyncio.wait_for(layer.receive(channel), 0.5)
-            except TimeoutError:
+            if pending is None:
+                pending = asyncio.ensure_future(layer.receive(channel))
+            done, _ = await asyncio.wait({pending}, timeout=0.5)
+            if not done:
                 continue
+            msg, pending = pending.result(), None
             if msg.get("type") == "run.frame":
                 rec((msg["run_id"], msg["frame"]["step"], msg["ts"], time.time(),
                      msg["frame"].get("late_ms", 0.0)))

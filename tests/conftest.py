@@ -104,6 +104,20 @@ def tracks(db, _builtin_tracks):
 
 
 @pytest.fixture
+def memory_layers(settings):
+    """This process on the in-memory channel layers, as an embedded server runs (pass 2 runs
+    the tests on Redis otherwise)."""
+    from channels.layers import channel_layers
+
+    from config.layers import channel_layers as layers_for
+
+    settings.CHANNEL_LAYERS = layers_for("")
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
+
+
+@pytest.fixture
 def redis_layers(settings):
     """This process on the Redis channel layers that server and runlive subprocesses use
     (config/layers.py), with the runners' lists emptied of stale work."""

@@ -54,13 +54,22 @@ class RaceEvents:
         channel = await layer.new_channel()
         await layer.group_add(self.group, channel)
         self._ready.set()
+        # One receive kept pending across the checks of `_stopping`, never cancelled: cancelling
+        # a pub/sub receive unsubscribes the channel (channels_redis cleans up, taking the
+        # cancel for a consumer's exit), and an event that came before it subscribed again was
+        # lost — a quiet second (a countdown's Go) was enough to miss a `run.state`.
+        pending: asyncio.Future | None = None
         try:
             while not self._stopping:
-                try:
-                    self.received.put(await asyncio.wait_for(layer.receive(channel), 0.2))
-                except TimeoutError:
-                    continue
+                if pending is None:
+                    pending = asyncio.ensure_future(layer.receive(channel))
+                done, _ = await asyncio.wait({pending}, timeout=0.2)
+                if done:
+                    self.received.put(pending.result())
+                    pending = None
         finally:
+            if pending is not None:
+                pending.cancel()
             await layer.group_discard(self.group, channel)
 
     def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 10) -> dict:

@@ -110,10 +110,10 @@ async def test_stream_buttons_reach_a_connected_obs_control(alice, live_race):
         await layer.group_discard(protocol.obs_group(live_race.pk), channel)
 
 
-def test_the_page_says_obs_control_needs_redis_and_warns_in_embedded_mode(as_alice, live_race):
+def test_the_page_says_obs_control_needs_redis_and_warns_in_embedded_mode(as_alice, live_race, memory_layers):
     page = as_alice.get(f"/races/{live_race.pk}/broadcast/").content.decode()
     assert "this server and obs_control must both run" in page and "<code>REDIS_URL</code>" in page
-    assert 'id="embedded-warning"' in page  # the tests' default: the in-memory layer
+    assert 'id="embedded-warning"' in page
     assert "obs_control will not receive them" in page
 
 

@@ -53,7 +53,7 @@ def test_the_organizer_edits_the_queue_and_the_timekeepers_chooser_follows(track
     tablet = new_page("dave")
     tablet.goto(f"/races/{track_day.pk}/timekeeper/")
     tablet.wait_for_selector("#link:has-text('Live')")
-    tablet.wait_for_selector("#racer option")  # the chooser is filled from the desk's first state
+    tablet.wait_for_selector("#racer option", state="attached")  # filled from the desk's first state
     chooser = "els => els.map(e => e.textContent.trim())"
     assert tablet.locator("#racer option").evaluate_all(chooser) == ["BobTheRacer", "CharlieC", "ErinE"]
     assert tablet.locator("#edit-queue-link").count() == 0  # the timekeeper reads the queue only

@@ -93,7 +93,8 @@ def test_the_seed_command_says_how_many(db, capsys):
     assert f"{count} demo races; password for every demo login: {DEMO_PASSWORD}" in capsys.readouterr().out
 
 
-def test_the_demo_command_prints_the_url_and_logins(db, capsys):
+def test_the_demo_command_prints_the_url_and_logins(db, capsys, settings):
+    settings.REDIS_URL, settings.JOBS = "", "thread"  # as `demo` runs from a fresh clone
     call_command("demo", no_serve=True)
     out = capsys.readouterr().out
     assert "Race server (embedded mode): http://127.0.0.1:8000/" in out

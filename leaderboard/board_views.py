@@ -35,6 +35,7 @@ def board_context(request, race: Race) -> dict:
         "board": found, "board_problem": problem,
         "board_rows_html": rows_html(found.rows, getattr(request.user, "pk", None),
                                      collisions=race.race_type != Race.RaceType.TIME_TRIAL,
+                                     off_tracks=not race.is_in_person,
                                      watch_label=watch_label(race)), "board_method": method,
         "board_min_laps": min_laps, "board_me": board.my_card(race, request.user, found),
         "board_winner": board.winner(race),
@@ -66,18 +67,23 @@ def leaderboard_json(request, race: Race):
 ME = mark_safe(' class="me"')  # noqa: S308 - a constant
 
 
-def rows_html(rows: list[dict], me: int | None, collisions: bool, watch_label: str = "Watch") -> str:
+def rows_html(rows: list[dict], me: int | None, collisions: bool, watch_label: str = "Watch",
+              off_tracks: bool = True) -> str:
     """The board's rows as HTML, escaped by format_html: a page of 50 rows is the race page's
-    largest part, and the template engine takes several times as long per cell."""
+    largest part, and the template engine takes several times as long per cell.
+
+    Without `off_tracks` (an in-person race) the column is left out: a physical track's timers and
+    timekeeper count resets, never off-tracks, so it would read 0 for everyone."""
     def cells(r: dict) -> tuple:
         watch = format_html('<a href="{}">{}</a>', r["watch_url"], watch_label) if r.get("watch_url") else ""
+        off = format_html("<td>{}</td>", r["off_track_count"]) if off_tracks else ""
         crash = format_html("<td>{}</td>", r["crash_count"]) if collisions else ""
         return (ME if me is not None and r.get("user_id") == me else "", r["rank"],
-                r["racer"], r["time"], r["gap"], r["off_track_count"], crash, r["reset_count"],
+                r["racer"], r["time"], r["gap"], off, crash, r["reset_count"],
                 r["submissions"], watch)
 
     return format_html_join(
-        "\n", "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>"
+        "\n", "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}{}<td>{}</td><td>{}</td>"
         "<td>{}</td></tr>", (cells(r) for r in rows))
 
 

@@ -20,20 +20,38 @@ def board_rows(page) -> list[list[str]]:
         "#board-rows tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent.trim()))")
 
 
+def count_socket_messages(page) -> None:
+    """Before the page loads: count what its websockets receive (a listener added at construction
+    runs before the page's own `onmessage`)."""
+    page.add_init_script("""{
+        const Native = window.WebSocket;
+        window.boardSockets = [];
+        window.socketMessages = 0;
+        window.WebSocket = function (...args) {
+            const s = new Native(...args);
+            s.addEventListener("message", () => { window.socketMessages += 1; });
+            window.boardSockets.push(s);
+            return s;
+        };
+        Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    }""")
+
+
+def wait_for_race_state(page) -> None:
+    """Until the page's one socket has had the `race.state` every connect begins with: it redraws
+    the board as the server has it, so an event dispatched earlier would be drawn over."""
+    page.wait_for_function("window.boardSockets.length === 1 && window.socketMessages > 0")
+
+
 def test_the_board_redraws_from_a_leaderboard_event(race, joined, bob, charlie, new_page):
     drive(race, charlie, 10000)
     page = new_page("bob")
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.add_init_script("""{
-        const Native = window.WebSocket;
-        window.boardSockets = [];
-        window.WebSocket = function (...args) { const s = new Native(...args); window.boardSockets.push(s); return s; };
-        Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
-    }""")
+    count_socket_messages(page)
     page.goto(f"/races/{race.pk}/")
     assert board_rows(page)[0][:3] == ["1", "CharlieC", "00:10.000"]
-    page.wait_for_function("window.boardSockets.length === 1 && window.boardSockets[0].readyState === 1")
+    wait_for_race_state(page)
     # What the server sends when bob's new result puts him first (tests/leaderboard/test_board_socket.py).
     bob_row = {"rank": 1, "racer": "BobTheRacer", "user_id": bob.pk, "time_ms": 9500, "time": "00:09.500",
                "gap_ms": 0, "gap": "--", "off_track_count": 1, "crash_count": 0, "reset_count": 0,
@@ -122,3 +140,28 @@ def test_an_entry_reaches_the_board_without_a_reload(race, joined, bob, charlie,
         assert page.locator("#board-me-rank").inner_text() == "1"
     finally:
         context.close()
+
+
+def test_an_in_person_board_redraws_without_an_off_track_column(alice, bob, tracks, new_page):
+    """A physical track's timers count resets, never off-tracks: the column is not on its board,
+    and a row drawn from an event lines up with the header."""
+    from races.models import Participant
+    from tests.timing.conftest import make_in_person_race
+
+    track_day = make_in_person_race(alice, tracks)
+    Participant.objects.create(race=track_day, user=bob)
+    page = new_page("bob")
+    count_socket_messages(page)
+    page.goto(f"/races/{track_day.pk}/")
+    wait_for_race_state(page)
+    headers = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(th => th.textContent.trim())")
+    assert "Off-track" not in headers and "Resets" in headers
+    row = {"rank": 1, "racer": "BobTheRacer", "user_id": bob.pk, "time_ms": 9500, "time": "00:09.500",
+           "gap_ms": 0, "gap": "--", "off_track_count": 0, "crash_count": 0, "reset_count": 2,
+           "submissions": 1, "watch_url": "/laps/"}
+    page.evaluate("""(detail) => document.getElementById('leaderboard')
+        .dispatchEvent(new CustomEvent('leaderboard:changed', {detail}))""",
+                  {"type": "leaderboard.changed", "leaderboard": [row], "total": 1, "changed": row})
+    cells = board_rows(page)[0]
+    assert len(cells) == len(headers)
+    assert cells[headers.index("Resets")] == "2" and cells[-1] == "Laps"

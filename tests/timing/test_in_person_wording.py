@@ -44,6 +44,23 @@ def test_the_in_person_race_page_speaks_of_turns_and_laps(bob_timed, as_bob):
     assert re.search(r"Rank\s+Racer .* Turns Laps", text)  # the board's columns
 
 
+def test_the_in_person_board_has_no_off_track_column(bob_timed, as_bob):
+    """Timers and the timekeeper count resets, never off-tracks: a column of zeros is left out,
+    and each row still lines up with the header."""
+    html = as_bob.get(f"/races/{bob_timed.pk}/").content.decode()
+    board = re.search(r'<table class="board">.*?</table>', html, re.S).group(0)
+    headers = [visible_text(th).strip() for th in re.findall(r"<th>.*?</th>", board, re.S)]
+    row = re.search(r'<tr class="me">(.*?)</tr>', board, re.S).group(1)
+    assert "Off-track" not in headers and "Resets" in headers
+    assert len(re.findall(r"<td>", row)) == len(headers)
+
+
+def test_a_classic_board_keeps_its_off_track_column(race, joined, as_bob):
+    html = as_bob.get(f"/races/{race.pk}/").content.decode()
+    board = re.search(r'<table class="board">.*?</table>', html, re.S).group(0)
+    assert "Off-track" in board
+
+
 def test_the_racers_home_card_has_the_badge_and_no_race_again(bob_timed, as_bob):
     html = as_bob.get("/").content.decode()
     card = re.search(rf'<div class="panel racecard" id="racecard-{bob_timed.pk}">.*?\n</div>', html, re.S).group(0)

@@ -33,7 +33,8 @@
     tbody.replaceChildren(...rows.slice(0, view.size).map((r) => {
       const tr = document.createElement("tr");
       if (me && String(r.user_id) === me) tr.className = "me";
-      const values = [r.rank, r.racer, r.time, r.gap, r.off_track_count];
+      const values = [r.rank, r.racer, r.time, r.gap];
+      if (!inPerson) values.push(r.off_track_count);  // timers count resets, not off-tracks
       if (!tt) values.push(r.crash_count);
       values.push(r.reset_count, r.submissions);
       values.forEach((v) => cell(tr, v));
@@ -115,7 +116,8 @@
   panel.addEventListener("leaderboard:refresh", refreshSoon);
 
   // One socket per page: a racer's Classic page has the entry panel's (races/static/races/classic.js
-  // hands the board its events), an open LIVE race's page the live view's; else the board opens its own.
+  // hands the board its events), an open LIVE race's page the live view's, an in-person race's page
+  // the track view's (races/static/races/track_view.js); else the board opens its own.
   if (panel.dataset.liveSocket !== "own") return;
   let delay = 1000;
   function connect() {

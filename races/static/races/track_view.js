@@ -1,6 +1,7 @@
 // An in-person race's page, kept current from the race websocket: COMING UP (`race.state`,
 // `queue.changed`, and the queue the timekeeper's desk carries) and who is on the track
-// (`timekeeper.state`, read-only). The organizer's queue editor (queue_editor.js) works on the
+// (`timekeeper.state`, read-only). The page's one socket: the leaderboard panel gets its
+// events from here (leaderboard/static/leaderboard/board.js). The organizer's queue editor (queue_editor.js) works on the
 // same rows: they are not redrawn while it edits.
 (function () {
   const root = document.getElementById("track-view");
@@ -28,7 +29,13 @@
     onTrack.innerHTML = `<strong>${esc(turn.racer)}</strong> · ${esc(turn.dnf ? "DNF" : turn.state)} · ${laps.length} lap${laps.length === 1 ? "" : "s"}` +
       (laps.length ? ` · last ${fmt(laps[laps.length - 1].time_ms)}` : "") + (best != null ? ` · best ${fmt(best)}` : "");
   }
+  function toBoard(name, detail) {  // one socket per page: the leaderboard panel's events too
+    const board = document.getElementById("leaderboard");
+    if (board) board.dispatchEvent(new CustomEvent(name, { detail }));
+  }
   function handle(msg) {
+    if (msg.type === "race.state") toBoard("leaderboard:state", msg);
+    else if (msg.type === "leaderboard.changed") toBoard("leaderboard:changed", msg);
     if (msg.type === "race.state" || msg.type === "queue.changed") drawQueue(msg.queue || []);
     else if (msg.type === "timekeeper.state" && msg.desk && msg.desk.version >= desk) {
       desk = msg.desk.version;

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from . import record
+from . import lineup, record
 from .garage import Entry, RacerModel, enter_race, reference_model
 from .models import Participant, Race, RacerProfile, Track
 from .run_models import Run
@@ -136,6 +136,7 @@ def _seed_turns(racers, race: Race) -> None:
             record.record_lap(run, number=number, time_ms=time_ms, sector_times_ms=list(sectors),
                               start_time=at, end_time=at + time_ms / 1000)
             at += time_ms / 1000
+        lineup.send_to_back(race, racers[index].pk)  # as the timekeeper's End does
         record.end_run(run.pk, Run.State.FINISHED)
 
 

@@ -1,10 +1,14 @@
-"""COMING UP: the queue of a race with turns, read from the tables (no writes, no announcements).
+"""COMING UP: the queue of a race with turns, read from the tables (no announcements; its one
+write is `send_to_back`, the in-person queue going round).
 
 One queue for both kinds of race with turns:
 - LIVE: the racers who entered a model (their entries), first entered first while entries are
   open (replacing the model keeps the racer's place); once closed, in the organizer's `queue_order`, newcomers last;
 - in person (a physical track): the race's active participants (nothing to enter), in the
-  organizer's `queue_order`, newcomers last in the order they joined.
+  organizer's `queue_order`, newcomers last in the order they joined. The queue goes round all
+  day: each recorded turn sends its racer to the back (`send_to_back`, from the timekeeper's
+  desk), so its first row is always who is next, for the timekeeper's chooser, COMING UP, the
+  race page and the organizer's editor alike.
 Racers the organizer took out of the queue (✕) stay in the race but not in the queue.
 
 Used by the live control panel (which edits it: `live_control.save_queue`), the garage (a new
@@ -15,7 +19,9 @@ each announces `queue.changed` with `queue(race)`.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from django.utils import timezone
 
 from .garage_models import Entry
 from .models import Participant, Race, racer_alias, shifted
@@ -61,7 +67,30 @@ def _racers(race: Race) -> tuple[dict[int, dict], bool]:
              for e in entries_for(race)}, not race.entries_open)
 
 
-def queue(race: Race) -> list[dict]:
+def behind(order: list[int], racer_id: int) -> list[int]:
+    """The queue after `racer_id`'s turn: they go to its back (a racer not in it stays out)."""
+    return [uid for uid in order if uid != racer_id] + ([racer_id] if racer_id in order else [])
+
+
+def send_to_back(race: Race, racer_id: int) -> None:
+    """An in-person turn is being recorded: its racer goes to the back of the queue. In the
+    caller's transaction, not announced: the run's end announces the queue (`record.end_run`)."""
+    race.queue_order = behind([row["user_id"] for row in queue(race)], racer_id)
+    race.save(update_fields=["queue_order", "updated_at"])
+
+
+def first_slot(race: Race, now: datetime | None = None) -> datetime:
+    """When the queue's first racer goes. A LIVE race's racers race once, to a schedule from
+    the start. An in-person race goes round its queue all day: once it has started (and until
+    it closes) its slots are estimates from now, to the minute, never times already past."""
+    if race.is_in_person:
+        now = (now or timezone.now()).replace(second=0, microsecond=0)
+        if race.start_at < now and (race.closes_at is None or now < race.closes_at):
+            return now
+    return race.start_at
+
+
+def queue(race: Race, now: datetime | None = None) -> list[dict]:
     """The racers in racing order with their slot times, each racer's last run and turns so far."""
     racers, ordered = _racers(race)
     order = [uid for uid in race.queue_order if uid in racers] if ordered else []
@@ -70,6 +99,7 @@ def queue(race: Race) -> list[dict]:
     last_runs = dict(runs)  # oldest first, so each racer's latest run wins
     turns = Counter(racer_id for racer_id, _ in runs)
     slot = timedelta(minutes=race.time_per_racer or 3)
+    start = first_slot(race, now)
     rows = []
     for i, uid in enumerate(order):
         racer = racers[uid]
@@ -77,7 +107,7 @@ def queue(race: Race) -> list[dict]:
             "user_id": uid,
             "alias": racer_alias(racer["user"]),
             "model": racer["model"],
-            "slot_at": shifted(race.start_at, i * slot).isoformat(),
+            "slot_at": shifted(start, i * slot).isoformat(),
             "status": racer["status"],
             "failure": racer["failure"],
             "last_run": last_runs.get(uid),

@@ -255,6 +255,9 @@ class StaffView(APIView):
         user = get_user_model().objects.filter(Q(username=name) | Q(racer__alias__iexact=name)).first()
         if user is None:
             raise ValidationError({"user": [f"Nobody is called “{name}”."]})
+        if data.validated_data["role"] == RaceStaff.Role.TIMEKEEPER and not race.is_in_person:
+            raise ValidationError({"role": ["Only in-person races have timekeepers: this race's laps come "
+                                            "from the simulator. Invite a commentator."]})
         staff, created = RaceStaff.objects.get_or_create(race=race, user=user, role=data.validated_data["role"])
         return Response(StaffSerializer(staff).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -57,7 +57,8 @@ def test_it_seeds_an_in_person_race_with_timed_turns_on_its_leaderboard(db):
     demo = seed_demo()
     track_day = demo["track_day"]
     assert track_day.name == TRACK_DAY and track_day.is_in_person and track_day.is_public
-    assert [row["alias"] for row in lineup.queue(track_day)] == [r[2] for r in RACERS]
+    # the two racers with a timed turn went to the back of the queue, as after the timekeeper's End
+    assert [row["alias"] for row in lineup.queue(track_day)] == [r[2] for r in (*RACERS[2:], *RACERS[:2])]
     runs = list(Run.objects.filter(race=track_day).order_by("created_at"))
     assert [(r.source, r.state) for r in runs] == [("timer", "finished")] * 2
     lap = runs[0].laps.get(number=2)

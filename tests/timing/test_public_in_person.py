@@ -71,7 +71,7 @@ def test_anyone_watches_a_public_in_person_race_read_only(in_person_race, bob, a
     # The REST API wants an account (as everywhere); any account reads a public race's.
     assert APIClient().get(f"/api/races/{in_person_race.pk}/queue/").status_code == 401
     queue = api_mallory.get(f"/api/races/{in_person_race.pk}/queue/").json()["queue"]
-    assert [row["alias"] for row in queue] == ["BobTheRacer", "CharlieC"]
+    assert [row["alias"] for row in queue] == ["CharlieC", "BobTheRacer"]  # bob raced: he is at the back
     runs = api_mallory.get(f"/api/races/{in_person_race.pk}/runs/").json()
     assert [lap["time_ms"] for lap in runs[0]["laps"]] == [11_000, 9_500]
     board = api_mallory.get(f"/api/races/{in_person_race.pk}/leaderboard/").json()

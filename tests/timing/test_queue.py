@@ -42,6 +42,21 @@ def test_the_organizer_reorders_the_queue_and_the_timekeepers_desk_follows(
     assert slots == sorted(slots) and len(set(slots)) == 3
 
 
+def test_slot_times_of_a_track_day_under_way_are_estimates_from_now(in_person_race, bob, charlie):
+    """The queue goes round all day: a slot from the start (hours ago) would be a time already past."""
+    from datetime import datetime, timedelta
+
+    from races.lineup import queue
+
+    start = in_person_race.start_at
+    before = [datetime.fromisoformat(row["slot_at"]) for row in queue(in_person_race, now=start - timedelta(hours=1))]
+    assert before == [start, start + timedelta(minutes=2)]  # not started: the schedule from the start
+    later = start + timedelta(hours=3, seconds=30)
+    during = [datetime.fromisoformat(row["slot_at"]) for row in queue(in_person_race, now=later)]
+    minute = later.replace(second=0, microsecond=0)
+    assert during == [minute, minute + timedelta(minutes=2)]
+
+
 def test_a_racer_taken_out_stays_in_the_race_cannot_be_started_and_can_be_put_back(
         in_person_race, api_alice, api_dave, timekeeper, bob, charlie):
     answer = api_alice.put(URL.format(in_person_race.pk), {"order": [charlie.pk]}, format="json")
@@ -152,7 +167,8 @@ def test_a_finished_turn_counts_in_the_queue(in_person_race, api_alice, bob, mon
         desk.act(in_person_race, "capture_lap")
     desk.act(in_person_race, "end")
     rows = api_alice.get(URL.format(in_person_race.pk)).json()["queue"]
-    assert rows[0]["alias"] == "BobTheRacer" and rows[0]["turns"] == 1 and rows[0]["last_run"] == "finished"
+    assert [row["alias"] for row in rows] == ["CharlieC", "BobTheRacer"]  # bob goes round again last
+    assert rows[1]["turns"] == 1 and rows[1]["last_run"] == "finished" and rows[0]["turns"] == 0
 
 
 def test_a_racer_who_joins_is_announced_at_the_end_of_the_queue_even_with_the_layer_away(

@@ -26,3 +26,13 @@ def test_an_unknown_person_or_role_is_refused(in_person_race, api_alice):
     url = f"/api/races/{in_person_race.pk}/staff/"
     assert "Nobody" in api_alice.post(url, {"user": "zed", "role": "timekeeper"}, format="json").json()["user"][0]
     assert api_alice.post(url, {"user": "bob", "role": "janitor"}, format="json").status_code == 400
+
+
+def test_a_race_on_the_simulator_takes_commentators_but_no_timekeeper(live_race, api_alice, dave):
+    from timing.models import RaceStaff
+
+    url = f"/api/races/{live_race.pk}/staff/"
+    refused = api_alice.post(url, {"user": "dave", "role": "timekeeper"}, format="json")
+    assert refused.status_code == 400 and "in-person" in refused.json()["role"][0]
+    assert not RaceStaff.objects.exists()
+    assert api_alice.post(url, {"user": "dave", "role": "commentator"}, format="json").status_code == 201

@@ -63,18 +63,42 @@ def test_a_timekeeper_who_is_not_a_racer_runs_a_turn_by_hand_and_the_laps_reach_
     assert race_leaderboard(in_person_race)[0]["time_ms"] == 9_500
 
 
-def test_the_next_racer_offered_is_the_first_in_the_queue_without_a_turn(
+def test_a_racer_goes_to_the_back_of_the_queue_after_each_turn(
         in_person_race, api_dave, timekeeper, bob, charlie, clock):
     def turn(racer):
         post(api_dave, in_person_race, action="start", racer_id=racer.pk)
         post(api_dave, in_person_race, action="capture_lap")
         return post(api_dave, in_person_race, action="end").json()
 
+    def queue(state):
+        return [row["user_id"] for row in state["queue"]]
+
     assert api_dave.get(URL.format(in_person_race.pk)).json()["next_racer_id"] == bob.pk
     state = turn(bob)
-    assert [row["user_id"] for row in state["queue"]] == [bob.pk, charlie.pk]  # COMING UP keeps its order
-    assert state["next_racer_id"] == charlie.pk  # not bob, who just raced
-    assert turn(charlie)["next_racer_id"] == bob.pk  # everyone had a turn: round again
+    assert queue(state) == [charlie.pk, bob.pk] and state["next_racer_id"] == charlie.pk
+    state = turn(charlie)  # everyone had a turn: round again
+    assert queue(state) == [bob.pk, charlie.pk] and state["next_racer_id"] == bob.pk
+    in_person_race.refresh_from_db()
+    assert in_person_race.queue_order == [bob.pk, charlie.pk]  # the organizer's editor shows it too
+
+
+def test_a_racer_taken_out_of_turn_goes_to_the_back_the_others_keep_their_places(
+        in_person_race, api_dave, timekeeper, bob, charlie, clock):
+    from races.models import Participant
+    from tests.scenes import make_user
+
+    erin = make_user("erin", "ErinE", "FR")
+    Participant.objects.create(race=in_person_race, user=erin)
+    post(api_dave, in_person_race, action="start", racer_id=charlie.pk)
+    state = post(api_dave, in_person_race, action="end").json()
+    assert [row["user_id"] for row in state["queue"]] == [bob.pk, erin.pk, charlie.pk]
+
+
+def test_a_discarded_turn_keeps_the_racer_in_their_place(in_person_race, api_dave, timekeeper, bob, charlie, clock):
+    post(api_dave, in_person_race, action="start", racer_id=bob.pk)
+    state = post(api_dave, in_person_race, action="discard").json()
+    assert [row["user_id"] for row in state["queue"]] == [bob.pk, charlie.pk]
+    assert state["next_racer_id"] == bob.pk and not Run.objects.exists()
 
 
 def test_a_second_tablet_reads_exactly_the_state_the_first_left(in_person_race, api_dave, api_alice, timekeeper, bob, clock):

@@ -173,13 +173,11 @@
   }
   // COMING UP: the race's queue (races/lineup.py) without the racer on the track. A LIVE racer
   // races once, so who finished is done; in person racers take turn after turn: the whole queue,
-  // in the order the timekeeper's chooser goes round it (fewest turns first, queue order among
-  // equals: timing.desk.next_racer).
+  // in its order (a racer goes to its back after each turn, so it is the racing order).
   function renderComingUp(el) {
     const onTrackId = onTrack() ? onTrackRacer().racer_id : null;
     let rows = (state.queue || []).filter((r) => !sameId(r.user_id, onTrackId)
       && (cfg.in_person || r.last_run !== "finished"));
-    if (cfg.in_person) rows = rows.map((r, i) => [r, i]).sort((a, b) => (a[0].turns || 0) - (b[0].turns || 0) || a[1] - b[1]).map((x) => x[0]);
     rows = rows.slice(0, COMING_UP);
     el.querySelector(".cu-rows").innerHTML = rows.length ? rows.map((r) =>
       `<li data-user-id="${esc(r.user_id)}"><span class="slot">${esc(fmtTime(r.slot_at))}</span><span class="flag">${flag(r.user_id)}</span>` +

@@ -122,8 +122,56 @@ def test_a_live_turn_moves_the_overlays_and_a_reset_key_darkens_them(chromium, s
     organizer.wait_for_selector("text=New overlay links")
     for page in (lower, board, track, podium):
         page.wait_for_function("document.body.dataset.closed === 'no-access'", timeout=10_000)
+        shot = Image.open(io.BytesIO(page.screenshot(omit_background=True))).convert("RGBA")
+        assert shot.getextrema()[3] == (0, 0), page.url  # dark: nothing of the race left on the stream
     reopened = board.context.new_page()
     assert reopened.goto(f"/races/{race.pk}/overlays/leaderboard/?key={race.overlay_token}").status == 404
+
+
+def test_an_overlay_away_when_its_key_was_reset_goes_dark_when_it_comes_back(chromium, server_url, live_race):
+    """Its socket was not open to be closed with 4404: the reconnect is refused, which the browser
+    only reports as 1006 (as for a server that is away), and the page's own address answers 404."""
+    context = chromium.new_context(base_url=server_url, viewport=FULL_HD)
+    page = context.new_page()
+    page.add_init_script("""{
+        const Native = window.WebSocket;
+        window.overlaySockets = [];
+        window.WebSocket = function (...args) { const s = new Native(...args); window.overlaySockets.push(s); return s; };
+        Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    }""")
+    page.goto(f"/races/{live_race.pk}/overlays/leaderboard/?key={live_race.overlay_token}")
+    page.wait_for_function("window.overlay && window.overlay.state.connected")
+    live_race.reset_overlay_token()  # from the test process: no event reaches the server's sockets
+    page.evaluate("window.overlaySockets[0].close()")  # the network blinks
+    page.wait_for_function("document.body.dataset.closed === 'no-access'", timeout=10_000)
+    assert page.evaluate("window.overlaySockets.length") == 2  # one refused try, then no more
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.overlaySockets.length") == 2
+    shot = Image.open(io.BytesIO(page.screenshot(omit_background=True))).convert("RGBA")
+    assert shot.getextrema()[3] == (0, 0)
+    context.close()
+
+
+def test_an_overlay_keeps_trying_while_the_server_is_away(chromium, server_url, live_race):
+    """A refused reconnect whose page still answers (not a 404) is tried again, not given up."""
+    context = chromium.new_context(base_url=server_url, viewport=FULL_HD)
+    page = context.new_page()
+    page.add_init_script("""{
+        const Native = window.WebSocket;
+        window.overlaySockets = [];
+        window.WebSocket = function (url, ...rest) {
+            // the second socket goes to a port where nobody listens, as when the server is away
+            const s = new Native(window.overlaySockets.length === 1 ? url.replace(/:\\d+\\//, ":9/") : url, ...rest);
+            window.overlaySockets.push(s); return s;
+        };
+        Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    }""")
+    page.goto(f"/races/{live_race.pk}/overlays/leaderboard/?key={live_race.overlay_token}")
+    page.wait_for_function("window.overlay && window.overlay.state.connected")
+    page.evaluate("window.overlaySockets[0].close()")
+    page.wait_for_function("window.overlaySockets.length >= 3 && window.overlay.state.connected", timeout=10_000)
+    assert page.evaluate("document.body.dataset.closed") is None
+    context.close()
 
 
 def test_the_newest_result_outside_the_top_n_is_shown_in_a_window_around_it(chromium, server_url, live_race):

@@ -360,16 +360,25 @@
   view.handle = handle;  // the page's event entry (tests feed it events of their own)
 
   let backoff = 500;
+  // No access any more (a reset key, a removed commentator, a deleted race): the page goes dark
+  // (overlay.css hides its boxes), so a stream does not keep showing what it last knew.
+  function goDark() { state.connected = false; document.body.dataset.closed = "no-access"; }
+  function retry() { setTimeout(connect, backoff); backoff = Math.min(5000, backoff * 2); }
   function connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const q = cfg.key ? `?key=${encodeURIComponent(cfg.key)}` : "";
     const sock = new WebSocket(`${proto}://${location.host}/ws/races/${encodeURIComponent(cfg.race_id)}/${q}`);
-    sock.onopen = () => { backoff = 500; state.connected = true; document.body.dataset.connected = "1"; };
+    let opened = false;
+    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; document.body.dataset.connected = "1"; };
     sock.onmessage = (e) => { let m; try { m = JSON.parse(e.data); } catch (_) { return; } if (m && m.type) handle(m); };
     sock.onclose = (e) => {
       state.connected = false; document.body.dataset.connected = "";
-      if (e.code === 4404) { document.body.dataset.closed = "no-access"; return; }  // key reset: stay dark
-      setTimeout(connect, backoff); backoff = Math.min(5000, backoff * 2);
+      if (e.code === 4404) { goDark(); return; }
+      if (opened) { retry(); return; }
+      // Refused before it opened: the browser only says 1006, for a server that is away as for
+      // an access that ended while this page was reconnecting. The page's own address tells.
+      fetch(location.href, { cache: "no-store", credentials: "same-origin" })
+        .then((r) => { if (r.status === 404) goDark(); else retry(); }, retry);
     };
   }
   setInterval(() => render(["lower-third", "race-info", "leaderboard", "commentator"]), 1000);  // clocks, highlight expiry

@@ -144,7 +144,7 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
         self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
         found = await load_visible_race(self.scope, self.race_id)
         if found is None:
-            await self.close(code=NO_ACCESS)
+            await fanout.refuse(self)
             return
         race, visitor = found
         use_event_loop(asyncio.get_running_loop())
@@ -160,7 +160,7 @@ class RaceConsumer(AsyncJsonWebsocketConsumer):
             state = await visible_snapshot(race, visitor, user)
             if state is None:
                 fanout.hub().leave(race.pk, self.viewer)
-                await self.close(code=NO_ACCESS)
+                await fanout.refuse(self)
                 return
             await self.accept()
             await self.send_json(state)

@@ -69,6 +69,16 @@ NO_ACCESS = 4404  # close code: unknown race or no access (the websocket twin of
 RECHECK_RETRY_S = 5.0
 
 
+async def refuse(consumer) -> None:
+    """Refuse a socket with `NO_ACCESS` that its page can read. A close before the accept is an
+    HTTP 403 to the handshake, which a browser reports only as 1006, as for a server that is
+    away: a page whose access ended while it was reconnecting would try again for ever. So the
+    socket is accepted and closed at once, before anything is sent: the stranger learns nothing
+    more than the 404 a page gets."""
+    await consumer.accept()
+    await consumer.close(code=NO_ACCESS)
+
+
 def websocket_send(send: Callable[[dict], Awaitable[None]]) -> Callable[[dict], Awaitable[None]]:
     """The server's own send under Channels' session middleware, whose wrapper only acts on
     `http.response.start` (it saves the session and sets its cookie) but reads the lazy session

@@ -56,6 +56,11 @@ fan-out, races/fanout.py, writes them to its websockets unchanged, one JSON enco
 Server → one browser (replies on its own socket): `speed.ack` (value: the multiplier the runner
 applied), `error` (message: what was wrong).
 
+Close code 4404 (the websocket twin of a 404): unknown race or no access, whether the access
+ended while the socket was open (`race.access`) or the socket is refused on connect (accepted,
+then closed before anything is sent: a refused handshake reads only as 1006 in a browser, as a
+server that is away would). Pages never reconnect after it; any other close, they try again.
+
 Browser → server: `speed.set` (value: the multiplier asked for; the racer on track only);
 `camera.watch` (on: true while the page shows the Car camera panel, false when hidden; any
 viewer; no answer, and `run.camera` events follow while on).

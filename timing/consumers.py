@@ -65,7 +65,7 @@ class TimekeeperConsumer(AsyncJsonWebsocketConsumer):
         self.race_id = self.scope["url_route"]["kwargs"]["race_id"]
         self.group = None
         if await _snapshot(self.scope.get("user"), self.race_id) is None:  # the access check
-            await self.close(code=NO_ACCESS)
+            await fanout.refuse(self)
             return
         # Joined before the snapshot it sends is read: a change in between arrives after it (an
         # older state arriving later is dropped by the page, by its version), never lost.

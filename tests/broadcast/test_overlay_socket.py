@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from config.routing import websocket_urlpatterns
 from races import fanout
 from tests.races.test_ws_revoked_access import as_organizer, assert_closed_for_no_access
+from tests.sockets import refused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
@@ -39,16 +40,14 @@ async def test_the_overlay_key_opens_the_race_stream(scene, request):
 
 
 async def test_a_wrong_key_is_refused(live_race):
-    connected, code = await socket(live_race, "not-the-key").connect()
-    assert not connected and code == fanout.NO_ACCESS
+    assert await refused(socket(live_race, "not-the-key"))
 
 
 async def test_a_wrong_key_is_refused_on_a_public_race_too(live_race):
     from races.models import Race
 
     await Race.objects.filter(pk=live_race.pk).aupdate(broadcast="public")
-    connected, code = await socket(live_race, "not-the-key").connect()
-    assert not connected and code == fanout.NO_ACCESS
+    assert await refused(socket(live_race, "not-the-key"))
 
 
 @pytest.mark.parametrize("broadcast", ["private", "public"])

@@ -129,8 +129,8 @@ def test_a_live_turn_moves_the_overlays_and_a_reset_key_darkens_them(chromium, s
 
 
 def test_an_overlay_away_when_its_key_was_reset_goes_dark_when_it_comes_back(chromium, server_url, live_race):
-    """Its socket was not open to be closed with 4404: the reconnect is refused, which the browser
-    only reports as 1006 (as for a server that is away), and the page's own address answers 404."""
+    """Its socket was not open to be closed with 4404 by the reset: its reconnect is refused with
+    4404 too (accepted, then closed: a refused handshake would read as 1006, as a server away)."""
     context = chromium.new_context(base_url=server_url, viewport=FULL_HD)
     page = context.new_page()
     page.add_init_script("""{
@@ -153,7 +153,8 @@ def test_an_overlay_away_when_its_key_was_reset_goes_dark_when_it_comes_back(chr
 
 
 def test_an_overlay_keeps_trying_while_the_server_is_away(chromium, server_url, live_race):
-    """A refused reconnect whose page still answers (not a 404) is tried again, not given up."""
+    """A reconnect that fails for another reason than its access (1006: nobody answers) is tried
+    again, not given up."""
     context = chromium.new_context(base_url=server_url, viewport=FULL_HD)
     page = context.new_page()
     page.add_init_script("""{

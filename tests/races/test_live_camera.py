@@ -21,6 +21,7 @@ from livesim.policies import create_policy
 from races import fanout, live, protocol
 from races.live import LivePool
 from races.models import Run
+from tests.sockets import refused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
@@ -156,6 +157,4 @@ async def test_camera_watch_takes_only_true_or_false(live_race, bob):
 async def test_a_private_races_camera_is_refused_to_outsiders(live_race, mallory):
     comm = WebsocketCommunicator(app, f"/ws/races/{live_race.pk}/")
     comm.scope["user"], comm.scope["session"] = mallory, {}
-    connected, code = await comm.connect()
-    assert (connected, code) == (False, fanout.NO_ACCESS)  # the websocket twin of a 404
-    await comm.disconnect()
+    assert await refused(comm)  # the websocket twin of a 404

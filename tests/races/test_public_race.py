@@ -19,6 +19,7 @@ from tests.races.test_ws_revoked_access import (
     assert_closed_for_no_access,
     assert_still_streaming,
 )
+from tests.sockets import refused
 
 app = URLRouter(websocket_urlpatterns)
 
@@ -107,8 +108,7 @@ async def test_an_anonymous_websocket_streams_a_public_race_until_it_turns_priva
 async def test_an_anonymous_websocket_of_a_private_race_is_refused(live_race):
     comm = WebsocketCommunicator(app, f"/ws/races/{live_race.pk}/")
     comm.scope["user"], comm.scope["session"] = AnonymousUser(), {}
-    connected, code = await comm.connect()
-    assert not connected and code == fanout.NO_ACCESS
+    assert await refused(comm)
 
 
 def test_the_rule_lets_everyone_in_on_a_public_race_and_only_the_cast_on_a_private_one(live_race, alice, bob, mallory):

@@ -9,6 +9,7 @@ from channels.testing import WebsocketCommunicator
 from config.routing import websocket_urlpatterns
 from races import live, protocol
 from races.models import Run
+from tests.sockets import refused
 
 pytestmark = pytest.mark.django_db(transaction=True)
 app = URLRouter(websocket_urlpatterns)
@@ -38,12 +39,7 @@ async def test_it_sends_a_snapshot_then_forwards_events(live_race, bob):
 
 
 async def test_it_validates_access(live_race, mallory):
-    comm = communicator(live_race, mallory)
-    connected, code = await comm.connect()
-    try:
-        assert not connected and code == 4404
-    finally:
-        await comm.disconnect()
+    assert await refused(communicator(live_race, mallory))
 
 
 async def launched(race, racer, monkeypatch):

@@ -16,6 +16,7 @@ from config.routing import websocket_urlpatterns
 from races import fanout
 from races.models import Race
 from tests.races.test_edit import edit
+from tests.sockets import refused
 from timing import desk
 
 READ_URLS = ("/races/{}/", "/api/races/{}/queue/", "/api/races/{}/runs/", "/api/races/{}/leaderboard/")
@@ -114,9 +115,7 @@ async def test_an_anonymous_websocket_follows_the_desk_of_a_public_race_and_a_pr
         comm.scope["user"], comm.scope["session"] = AnonymousUser(), {}
         return comm
 
-    refused = anonymous()
-    connected, code = await refused.connect()
-    assert not connected and code == fanout.NO_ACCESS
+    assert await refused(anonymous())
     await sync_to_async(make_public)(in_person_race)
     comm = anonymous()
     try:

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from config.routing import websocket_urlpatterns
 from races import access, fanout
+from tests.sockets import refused as socket_refused
 from timing.models import RaceStaff
 
 app = URLRouter(websocket_urlpatterns)
@@ -80,9 +81,7 @@ async def connect(race, user) -> WebsocketCommunicator:
 async def refused(race, user) -> bool:
     comm = WebsocketCommunicator(app, f"/ws/races/{race.pk}/")
     comm.scope["user"], comm.scope["session"] = user, {}
-    connected, code = await comm.connect()
-    await comm.disconnect()
-    return not connected and code == NO_ACCESS
+    return await socket_refused(comm)
 
 
 async def remove_as(organizer, staff, api: bool) -> int:

@@ -368,17 +368,12 @@
     const proto = location.protocol === "https:" ? "wss" : "ws";
     const q = cfg.key ? `?key=${encodeURIComponent(cfg.key)}` : "";
     const sock = new WebSocket(`${proto}://${location.host}/ws/races/${encodeURIComponent(cfg.race_id)}/${q}`);
-    let opened = false;
-    sock.onopen = () => { opened = true; backoff = 500; state.connected = true; document.body.dataset.connected = "1"; };
+    sock.onopen = () => { backoff = 500; state.connected = true; document.body.dataset.connected = "1"; };
     sock.onmessage = (e) => { let m; try { m = JSON.parse(e.data); } catch (_) { return; } if (m && m.type) handle(m); };
     sock.onclose = (e) => {
       state.connected = false; document.body.dataset.connected = "";
-      if (e.code === 4404) { goDark(); return; }
-      if (opened) { retry(); return; }
-      // Refused before it opened: the browser only says 1006, for a server that is away as for
-      // an access that ended while this page was reconnecting. The page's own address tells.
-      fetch(location.href, { cache: "no-store", credentials: "same-origin" })
-        .then((r) => { if (r.status === 404) goDark(); else retry(); }, retry);
+      // 4404 also when a reconnect is refused (races/fanout.py `refuse`); anything else: try again
+      if (e.code === 4404) goDark(); else retry();
     };
   }
   setInterval(() => render(["lower-third", "race-info", "leaderboard", "commentator"]), 1000);  // clocks, highlight expiry

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from . import lineup, record
+from . import record
 from .garage import Entry, RacerModel, enter_race, reference_model
 from .models import Participant, Race, RacerProfile, Track
 from .run_models import Run
@@ -110,6 +110,7 @@ def seed_demo() -> dict:
     _seed_models(racers, next(r for r in races if r.name == LIVE_DEMO))
     track_day = next(r for r in races if r.name == TRACK_DAY)
     _seed_turns(racers, track_day)
+    track_day.refresh_from_db(fields=["queue_order"])  # each turn's end sent its racer back
     return {"organizer": organizer, "racers": racers, "races": races, "track_day": track_day}
 
 
@@ -136,7 +137,6 @@ def _seed_turns(racers, race: Race) -> None:
             record.record_lap(run, number=number, time_ms=time_ms, sector_times_ms=list(sectors),
                               start_time=at, end_time=at + time_ms / 1000)
             at += time_ms / 1000
-        lineup.send_to_back(race, racers[index].pk)  # as the timekeeper's End does
         record.end_run(run.pk, Run.State.FINISHED)
 
 

@@ -6,8 +6,8 @@ One queue for both kinds of race with turns:
   open (replacing the model keeps the racer's place); once closed, in the organizer's `queue_order`, newcomers last;
 - in person (a physical track): the race's active participants (nothing to enter), in the
   organizer's `queue_order`, newcomers last in the order they joined. The queue goes round all
-  day: each recorded turn sends its racer to the back (`send_to_back`, from the timekeeper's
-  desk), so its first row is always who is next, for the timekeeper's chooser, COMING UP, the
+  day: each recorded turn sends its racer to the back (`send_to_back`, from `record.end_run`),
+  so its first row is always who is next, for the timekeeper's chooser, COMING UP, the
   race page and the organizer's editor alike.
 Racers the organizer took out of the queue (✕) stay in the race but not in the queue.
 
@@ -73,8 +73,8 @@ def behind(order: list[int], racer_id: int) -> list[int]:
 
 
 def send_to_back(race: Race, racer_id: int) -> None:
-    """An in-person turn is being recorded: its racer goes to the back of the queue. In the
-    caller's transaction, not announced: the run's end announces the queue (`record.end_run`)."""
+    """An in-person turn ended (`record.end_run`): its racer goes to the back of the queue. In the
+    caller's transaction, not announced: the run's end announces the queue right after."""
     race.queue_order = behind([row["user_id"] for row in queue(race)], racer_id)
     race.save(update_fields=["queue_order", "updated_at"])
 

@@ -150,8 +150,8 @@ def renew_leases(owner: str, run_ids: Iterable[int]) -> int:
 
 def end_run(run_id: int, state: str, failure: str = "", *, trace: list[dict] | None = None,
             publish: Publish | None = None) -> bool:
-    """End an active run (finished, failed or aborted), save its replay, then announce the end
-    (`run.state`, `queue.changed`). False, and nothing announced, if it had already ended. A
+    """End an active run (finished, failed or aborted), save its replay, send an in-person racer
+    to the back of the queue, then announce the end (`run.state`, `queue.changed`). False, and nothing announced, if it had already ended. A
     queued evaluation may be ended too (it could not be handed to the workers)."""
     if state not in Run.ENDED_STATES:
         raise ValueError(f"{state!r} is not an end state")
@@ -164,8 +164,10 @@ def end_run(run_id: int, state: str, failure: str = "", *, trace: list[dict] | N
         has_trace = save_trace(run_id, trace or []) is not None
     except Exception:  # a replay is nice to have: it must not keep the run from ending
         log.exception("could not save the trace of run %s", run_id)
-    _announce_end(Run.objects.select_related("race", "racer__racer").get(pk=run_id), has_trace,
-                  publish or protocol.send)
+    run = Run.objects.select_related("race", "racer__racer").get(pk=run_id)
+    if run.race.is_in_person:  # a turn on the track: its racer queues again, at the back
+        lineup.send_to_back(run.race, run.racer_id)
+    _announce_end(run, has_trace, publish or protocol.send)
     return True
 
 

@@ -6,7 +6,7 @@ the transaction holds, announces the new desk (`timekeeper.state`) to every open
 and overlay. A reload or a second tablet reads the same row: nothing lives in a browser.
 
 A turn's laps are committed when the timekeeper ends the turn (`end`): the run is begun, its laps
-recorded, its racer sent to the back of the queue and the run ended through `races/record.py`
+recorded and the run ended (its racer goes to the back of the queue) through `races/record.py`
 (source `timer` if a lap timer reported during the turn, else `manual`), in the same
 transaction, so the leaderboard gets the whole turn or nothing. Until then the timekeeper can
 still mark laps invalid or merge a false finish. `discard` drops the turn without a record (the
@@ -30,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from races import protocol, record
-from races.lineup import queue, send_to_back
+from races.lineup import queue
 from races.models import Race, racer_alias
 from races.run_models import Run
 
@@ -101,7 +101,7 @@ def view(race: Race, desk: Desk | None = None, now: float | None = None, *, with
 
 def next_racer(lineup: list[dict]) -> int | None:
     """Whom the racer chooser offers: the first in the queue (each recorded turn sends its racer
-    to the back: `commit_turn`)."""
+    to the back: `record.end_run`)."""
     return lineup[0]["user_id"] if lineup else None
 
 
@@ -233,11 +233,9 @@ def commit_turn(race: Race, turn: Turn, now: float) -> Run:
                           invalid_reason=lap["invalid_reason"][:200],
                           sector_times_ms=lap["sector_times_ms"], start_time=lap["start_time"],
                           end_time=lap["end_time"])
-    # The racer goes to the back of the queue before the end announces it (`queue.changed`): the
-    # queue's order is then the racing order everywhere, and the organizer edits that order.
-    send_to_back(race, turn.racer_id)
     state = Run.State.FAILED if turn.dnf else Run.State.FINISHED
     record.end_run(run.pk, state, "did not finish (DNF)" if turn.dnf else "")
+    race.refresh_from_db(fields=["queue_order"])  # the end sent the racer back: the desk shows it
     return run
 
 

@@ -1,8 +1,8 @@
 // An in-person race's page, kept current from the race websocket: COMING UP (`race.state`,
 // `queue.changed`, and the queue the timekeeper's desk carries) and who is on the track
 // (`timekeeper.state`, read-only). The page's one socket: the leaderboard panel gets its
-// events from here (leaderboard/static/leaderboard/board.js). The organizer's queue editor (queue_editor.js) works on the
-// same rows: they are not redrawn while it edits.
+// events from here (leaderboard/static/leaderboard/board.js). The organizer's queue editor
+// (queue_editor.js) works on the same rows: they are not redrawn while it edits.
 (function () {
   const root = document.getElementById("track-view");
   if (!root) return;
